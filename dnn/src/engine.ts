@@ -1,0 +1,165 @@
+// Native execution: the DNN WASM module in V8, node by node over the kernel graph. Callers use the
+// Backend interface so another engine (e.g. a GPU one) can be added without touching them.
+import { EXEC_ERRORS, OP_NAMES } from "./opcodes.js";
+import { type KernelNode, type Manifest, type ModelPackage, numel } from "./package.js";
+import { dnnWasm } from "./wasm.js";
+
+export interface RunOptions {
+  /** Keep every activation slot (for commitments/bisection); default keeps only graph outputs. */
+  keepAll?: boolean;
+}
+
+export interface PreparedModel {
+  /** Runs the whole graph. Returns activations indexed by slot (only outputs unless keepAll). */
+  run(inputs: Int32Array[], opts?: RunOptions): Int32Array[];
+  /** Runs one node on given input tensors (in the node's input order); returns its outputs. */
+  runNode(index: number, inputs: Int32Array[]): Int32Array[];
+}
+
+export interface Backend {
+  readonly name: string;
+  prepare(pkg: ModelPackage): PreparedModel;
+}
+
+export class ExecError extends Error {
+  constructor(
+    readonly nodeIndex: number,
+    readonly node: KernelNode,
+    readonly code: number,
+  ) {
+    super(
+      `node ${nodeIndex} '${node.name}' (${node.onnxOp} → ${OP_NAMES[node.op] ?? node.op}): ` +
+        (EXEC_ERRORS[code] ?? `kernel error ${code}`),
+    );
+  }
+}
+
+/** Serializes a node's parameter block (docs/PROTOCOL.md §2) given resolved pointers. */
+export function paramBlock(node: KernelNode, inPtrs: number[], outPtrs: number[]): Int32Array {
+  return Int32Array.from([
+    node.op,
+    inPtrs.length,
+    outPtrs.length,
+    node.params.length,
+    ...inPtrs,
+    ...outPtrs,
+    ...node.params,
+  ]);
+}
+
+const align32 = (n: number) => Math.ceil(n / 32) * 32;
+
+/** Host memory plan for the native engine: params blocks, weights, then activations. */
+class Layout {
+  paramPtr: number[] = [];
+  weightPtr: number[] = [];
+  actPtr: number[] = [];
+  size = 0;
+  constructor(m: Manifest) {
+    let off = 0;
+    const nodePtrs = m.nodes.map((n) => ({
+      ins: n.inputs.length,
+      outs: n.outputs.length,
+      params: n.params.length,
+    }));
+    for (const n of nodePtrs) {
+      this.paramPtr.push(off);
+      off = align32(off + 4 * (4 + n.ins + n.outs + n.params));
+    }
+    for (const w of m.weights) {
+      this.weightPtr.push(off);
+      off = align32(off + 4 * Math.max(1, numel(w.shape)));
+    }
+    for (const a of m.activations) {
+      this.actPtr.push(off);
+      off = align32(off + 4 * Math.max(1, numel(a.shape)));
+    }
+    this.size = off;
+  }
+}
+
+class WasmPrepared implements PreparedModel {
+  private readonly exec: (p: number) => number;
+  private readonly memory: WebAssembly.Memory;
+  private readonly layout: Layout;
+  private readonly m: Manifest;
+
+  constructor(pkg: ModelPackage) {
+    this.m = pkg.manifest;
+    const inst = new WebAssembly.Instance(dnnWasm().module, {});
+    this.exec = inst.exports.exec as (p: number) => number;
+    this.memory = inst.exports.memory as WebAssembly.Memory;
+    this.layout = new Layout(this.m);
+    const pages = Math.ceil(this.layout.size / 65536) + 1;
+    this.memory.grow(pages - this.memory.buffer.byteLength / 65536);
+    const mem = this.i32();
+    this.m.nodes.forEach((node, k) => {
+      const block = paramBlock(
+        node,
+        node.inputs.map((r) => this.refPtr(r)),
+        node.outputs.map((s) => this.layout.actPtr[s]),
+      );
+      mem.set(block, this.layout.paramPtr[k] >> 2);
+    });
+    pkg.weights.forEach((w, k) => {
+      mem.set(w, this.layout.weightPtr[k] >> 2);
+    });
+  }
+
+  private i32(): Int32Array {
+    return new Int32Array(this.memory.buffer);
+  }
+
+  private refPtr(r: KernelNode["inputs"][number]): number {
+    return r[0] === "w" ? this.layout.weightPtr[r[1]] : this.layout.actPtr[r[1]];
+  }
+
+  private read(slot: number): Int32Array {
+    const n = numel(this.m.activations[slot].shape);
+    const p = this.layout.actPtr[slot] >> 2;
+    return this.i32().slice(p, p + n);
+  }
+
+  private execNode(k: number): void {
+    const code = this.exec(this.layout.paramPtr[k]);
+    if (code !== 0) throw new ExecError(k, this.m.nodes[k], code);
+  }
+
+  run(inputs: Int32Array[], opts: RunOptions = {}): Int32Array[] {
+    const mem = this.i32();
+    if (inputs.length !== this.m.inputs.length) {
+      throw new Error(`expected ${this.m.inputs.length} input tensors, got ${inputs.length}`);
+    }
+    this.m.inputs.forEach((slot, i) => {
+      const n = numel(this.m.activations[slot].shape);
+      if (inputs[i].length !== n)
+        throw new Error(`input ${i}: expected ${n} elements, got ${inputs[i].length}`);
+      mem.set(inputs[i], this.layout.actPtr[slot] >> 2);
+    });
+    for (let k = 0; k < this.m.nodes.length; k++) this.execNode(k);
+    const out: Int32Array[] = new Array(this.m.activations.length);
+    if (opts.keepAll) for (let s = 0; s < out.length; s++) out[s] = this.read(s);
+    else for (const s of this.m.outputs) out[s] = this.read(s);
+    return out;
+  }
+
+  runNode(index: number, inputs: Int32Array[]): Int32Array[] {
+    const node = this.m.nodes[index];
+    if (!node) throw new RangeError(`node index ${index} out of range (0..${this.m.nodes.length - 1})`);
+    const mem = this.i32();
+    node.inputs.forEach((r, i) => {
+      if (r[0] === "a") mem.set(inputs[i], this.layout.actPtr[r[1]] >> 2);
+    });
+    this.execNode(index);
+    return node.outputs.map((s) => this.read(s));
+  }
+}
+
+export const wasmCpuBackend: Backend = {
+  name: "wasm-cpu",
+  prepare: (pkg) => new WasmPrepared(pkg),
+};
+
+export function defaultBackend(): Backend {
+  return wasmCpuBackend;
+}

@@ -1,0 +1,167 @@
+// The model package on disk (docs/PROTOCOL.md §3): manifest.json + weights.bin.
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fromHex, type Hash, modelRoot, tensorRoot, toHex } from "./commit.js";
+import { dequantize, intArray, quantizeArray } from "./fixed.js";
+
+export const FORMAT = "opml-model/1";
+
+export type DType = "q16" | "i32";
+
+export interface TensorInfo {
+  name: string;
+  shape: number[];
+  dtype: DType;
+}
+
+export interface WeightInfo extends TensorInfo {
+  /** Byte offset in weights.bin (32-byte aligned). */
+  offset: number;
+  root: `0x${string}`;
+}
+
+/** Kernel-node input: a weight index or an activation slot. */
+export type Ref = ["w", number] | ["a", number];
+
+export interface KernelNode {
+  /** ONNX node name (or a derived one) and op type, for messages. */
+  name: string;
+  onnxOp: string;
+  op: number;
+  inputs: Ref[];
+  /** Activation slots written by this node. */
+  outputs: number[];
+  params: number[];
+}
+
+export interface Manifest {
+  format: typeof FORMAT;
+  name: string;
+  fracBits: 16;
+  /** Activation slots: graph inputs first, then every node output in node order. */
+  activations: TensorInfo[];
+  inputs: number[];
+  outputs: number[];
+  weights: WeightInfo[];
+  nodes: KernelNode[];
+  modelRoot: `0x${string}`;
+  source?: { file: string; opset: number; producer: string };
+}
+
+export interface ModelPackage {
+  dir?: string;
+  manifest: Manifest;
+  weights: Int32Array[];
+}
+
+export function numel(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+export class PackageError extends Error {}
+
+export function loadPackage(dir: string): ModelPackage {
+  const mpath = join(dir, "manifest.json");
+  if (!existsSync(mpath)) throw new PackageError(`${dir}: not a model package (no manifest.json)`);
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse(readFileSync(mpath, "utf8"));
+  } catch (e) {
+    throw new PackageError(`${mpath}: invalid JSON (${(e as Error).message})`);
+  }
+  if (manifest.format !== FORMAT) throw new PackageError(`${mpath}: unsupported format ${manifest.format}`);
+  const wpath = join(dir, "weights.bin");
+  if (!existsSync(wpath)) throw new PackageError(`${dir}: weights.bin is missing`);
+  const buf = readFileSync(wpath);
+  const weights = manifest.weights.map((w) => {
+    const n = numel(w.shape);
+    if (w.offset % 4 !== 0 || w.offset + 4 * n > buf.length) {
+      throw new PackageError(`${wpath}: weight '${w.name}' lies outside the file (truncated?)`);
+    }
+    const arr = new Int32Array(n);
+    const dv = new DataView(buf.buffer, buf.byteOffset + w.offset, 4 * n);
+    for (let i = 0; i < n; i++) arr[i] = dv.getInt32(4 * i, true);
+    if (toHex(tensorRoot(arr)) !== w.root)
+      throw new PackageError(`${wpath}: weight '${w.name}' does not match its root`);
+    return arr;
+  });
+  const root = toHex(modelRoot(manifest.weights.map((w) => fromHex(w.root))));
+  if (root !== manifest.modelRoot)
+    throw new PackageError(`${mpath}: modelRoot does not match the weight roots`);
+  return { dir, manifest, weights };
+}
+
+/** weights.bin bytes: each tensor little-endian at its 32-byte-aligned offset. */
+export function packWeights(weights: Int32Array[]): { bytes: Uint8Array; offsets: number[] } {
+  const offsets: number[] = [];
+  let off = 0;
+  for (const w of weights) {
+    offsets.push(off);
+    off += Math.ceil((4 * w.length) / 32) * 32;
+  }
+  const bytes = new Uint8Array(off);
+  const dv = new DataView(bytes.buffer);
+  weights.forEach((w, k) => {
+    for (let i = 0; i < w.length; i++) dv.setInt32(offsets[k] + 4 * i, w[i], true);
+  });
+  return { bytes, offsets };
+}
+
+export function weightRoots(weights: Int32Array[]): Hash[] {
+  return weights.map((w) => tensorRoot(w));
+}
+
+/** User input JSON: {"shape":[…],"data":[…]} or {"inputs":{"name":{"shape","data"}}}. */
+export interface InputTensorJson {
+  shape: number[];
+  data: number[];
+}
+
+export class InputError extends Error {}
+
+/** Validates user inputs against the manifest and quantizes them (q16) or takes them raw (i32). */
+export function prepareInputs(m: Manifest, json: unknown, source: string): Int32Array[] {
+  const obj = json as Record<string, unknown>;
+  let byName: Record<string, InputTensorJson>;
+  if (obj && typeof obj === "object" && "inputs" in obj && obj.inputs && typeof obj.inputs === "object") {
+    byName = obj.inputs as Record<string, InputTensorJson>;
+  } else if (obj && typeof obj === "object" && "data" in obj) {
+    if (m.inputs.length !== 1) {
+      throw new InputError(`${source}: the model has ${m.inputs.length} inputs; use {"inputs":{"<name>":…}}`);
+    }
+    byName = { [m.activations[m.inputs[0]].name]: obj as unknown as InputTensorJson };
+  } else {
+    throw new InputError(`${source}: expected {"shape":[…],"data":[…]} or {"inputs":{…}}`);
+  }
+  return m.inputs.map((slot) => {
+    const info = m.activations[slot];
+    const t = byName[info.name];
+    if (!t) throw new InputError(`${source}: missing input '${info.name}'`);
+    if (!Array.isArray(t.shape) || !Array.isArray(t.data)) {
+      throw new InputError(`${source}: input '${info.name}' needs "shape" and "data" arrays`);
+    }
+    if (t.shape.length !== info.shape.length || t.shape.some((d, i) => d !== info.shape[i])) {
+      throw new InputError(
+        `${source}: input '${info.name}' has shape [${t.shape}] but the model expects [${info.shape}]`,
+      );
+    }
+    if (t.data.length !== numel(info.shape)) {
+      throw new InputError(
+        `${source}: input '${info.name}' has ${t.data.length} values; shape [${info.shape}] needs ${numel(info.shape)}`,
+      );
+    }
+    const what = `${source}: input '${info.name}'`;
+    if (t.data.some((v) => typeof v !== "number")) throw new InputError(`${what}: data must be numbers`);
+    try {
+      return info.dtype === "q16" ? quantizeArray(t.data, what) : intArray(t.data, what);
+    } catch (e) {
+      throw new InputError((e as Error).message);
+    }
+  });
+}
+
+export function decodeOutput(info: TensorInfo, q: Int32Array): number[] {
+  return info.dtype === "q16" ? Array.from(dequantize(q)) : Array.from(q);
+}

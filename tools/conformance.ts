@@ -1,0 +1,131 @@
+// Runs ONNX's own backend node tests (Debian libonnx-testdata) through the converter and the native
+// fixed-point engine. A case passes when every output is within the tolerance of ONNX's expected
+// output. Cases whose ops we do not support are not counted; everything else is, failures included.
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import onnxProto from "onnx-proto";
+import { defaultBackend } from "../dnn/src/engine.js";
+import { dequantize, intArray, quantizeArray } from "../dnn/src/fixed.js";
+import { convertGraph } from "./convert/convert.js";
+import { SUPPORTED_OPS } from "./convert/lower.js";
+import { decodeTensor, parseOnnx } from "./convert/onnx.js";
+
+const { onnx } = onnxProto as unknown as { onnx: typeof import("onnx-proto").onnx };
+
+export const TESTDATA_DIR = "/usr/share/libonnx-testdata/data/node";
+/** |got − expected| ≤ ATOL + RTOL·|expected| for every element. */
+export const ATOL = 1e-3;
+export const RTOL = 1e-3;
+
+export interface CaseResult {
+  name: string;
+  ops: string[];
+  pass: boolean;
+  detail: string;
+}
+
+export function runCase(dir: string, name: string): CaseResult {
+  const caseDir = join(dir, name);
+  const file = join(caseDir, "model.onnx");
+  let ops: string[] = [];
+  try {
+    const g = parseOnnx(readFileSync(file), file);
+    ops = [...new Set(g.nodes.map((n) => n.op))];
+    const data = join(caseDir, "test_data_set_0");
+    const load = (f: string) => decodeTensor(onnx.TensorProto.decode(readFileSync(join(data, f))), f);
+    const given = new Map(g.inputs.map((vi, i) => [vi.name, load(`input_${i}.pb`)]));
+    // Many cases feed shape-like parameters (axes, pads, BN statistics…) as graph inputs; a static
+    // graph needs them constant. Try all-runtime first, then bind integer inputs, then all but the first.
+    const bindings = [
+      (_: string, _i: number) => false,
+      (n: string) => given.get(n)!.dtype === "int",
+      (_: string, i: number) => i > 0,
+      () => true,
+    ];
+    let pkg: ReturnType<typeof convertGraph> | undefined;
+    let lastErr: Error | undefined;
+    for (const bind of bindings) {
+      try {
+        const constInputs = Object.fromEntries(
+          g.inputs.filter((vi, i) => bind(vi.name, i)).map((vi) => [vi.name, given.get(vi.name)!]),
+        );
+        pkg = convertGraph(g, name, { constInputs });
+        break;
+      } catch (e) {
+        lastErr = e as Error;
+      }
+    }
+    if (!pkg) throw lastErr;
+    const m = pkg.manifest;
+    const inputs = m.inputs.map((slot) => {
+      const info = m.activations[slot];
+      const t = given.get(info.name)!;
+      return info.dtype === "q16" ? quantizeArray(t.data, info.name) : intArray(t.data, info.name);
+    });
+    const acts = defaultBackend().prepare(pkg).run(inputs);
+    let worst = 0;
+    for (let k = 0; k < m.outputs.length; k++) {
+      const info = m.activations[m.outputs[k]];
+      const exp = load(`output_${k}.pb`);
+      const got = info.dtype === "q16" ? dequantize(acts[m.outputs[k]]) : acts[m.outputs[k]];
+      if (exp.data.length !== got.length)
+        return {
+          name,
+          ops,
+          pass: false,
+          detail: `output ${k}: ${got.length} values, expected ${exp.data.length}`,
+        };
+      for (let i = 0; i < got.length; i++) {
+        const e = exp.data[i];
+        const err = Math.abs(got[i] - e);
+        if (!(err <= ATOL + RTOL * Math.abs(e))) {
+          return { name, ops, pass: false, detail: `output ${k}[${i}]: got ${got[i]}, expected ${e}` };
+        }
+        worst = Math.max(worst, err);
+      }
+    }
+    return { name, ops, pass: true, detail: `max abs err ${worst.toExponential(2)}` };
+  } catch (e) {
+    return { name, ops, pass: false, detail: (e as Error).message.replace(/^.*?: /, "") };
+  }
+}
+
+/** Cases whose every op type is supported (by name; a few we support are single-op tests). */
+export function selectCases(dir = TESTDATA_DIR): string[] {
+  const supported = new Set(SUPPORTED_OPS);
+  return readdirSync(dir)
+    .filter((name) => existsSync(join(dir, name, "model.onnx")))
+    .filter((name) => {
+      try {
+        const g = parseOnnx(readFileSync(join(dir, name, "model.onnx")), name);
+        return g.nodes.every((n) => supported.has(n.op));
+      } catch {
+        return false;
+      }
+    })
+    .sort();
+}
+
+export function runConformance(dir = TESTDATA_DIR) {
+  const results = selectCases(dir).map((c) => runCase(dir, c));
+  const byOp = new Map<string, { pass: number; total: number }>();
+  for (const r of results) {
+    for (const op of r.ops) {
+      const s = byOp.get(op) ?? { pass: 0, total: 0 };
+      s.total++;
+      if (r.pass) s.pass++;
+      byOp.set(op, s);
+    }
+  }
+  const pass = results.filter((r) => r.pass).length;
+  return { results, pass, total: results.length, byOp };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { results, pass, total, byOp } = runConformance(process.argv[2] ?? TESTDATA_DIR);
+  for (const r of results) console.log(`${r.pass ? "PASS" : "FAIL"} ${r.name}: ${r.detail}`);
+  console.log(`\nper op: ${[...byOp].map(([k, v]) => `${k} ${v.pass}/${v.total}`).join(", ")}`);
+  console.log(
+    `\nONNX node conformance: ${pass}/${total} passed (${((100 * pass) / total).toFixed(1)}%), tolerance |err| <= ${ATOL} + ${RTOL}·|expected|`,
+  );
+}

@@ -1,0 +1,316 @@
+// ONNX → fixed-point model package: parse, fold constants and BatchNorm, fuse MatMul+bias, lower to
+// kernel nodes, drop dead nodes, quantize, commit (docs/PROTOCOL.md §3).
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import { modelRoot, tensorRoot, toHex } from "../../dnn/src/commit.js";
+import {
+  FORMAT,
+  type KernelNode,
+  type Manifest,
+  type ModelPackage,
+  packWeights,
+  type Ref,
+  type TensorInfo,
+} from "../../dnn/src/package.js";
+import {
+  bnParamsOf,
+  Ctx,
+  HANDLERS,
+  layerNormK,
+  lowerConv,
+  lowerMatMul,
+  materialize,
+  shapeOf,
+  type Val,
+} from "./lower.js";
+import { type Const, ConvertError, FLOAT_TYPES, INT_TYPES, type OGraph, type ONode } from "./onnx.js";
+import { broadcastShapes } from "./views.js";
+
+export interface ConvertOptions {
+  name?: string;
+  /** Overrides for graph input shapes (needed when the ONNX file has symbolic dims). */
+  inputShapes?: Record<string, number[]>;
+  /** Graph inputs bound to constant values (e.g. shape or axes tensors fed as inputs). */
+  constInputs?: Record<string, Const>;
+}
+
+interface Fusions {
+  /** Nodes folded into a later one; they emit nothing themselves. */
+  skip: Set<ONode>;
+  /** Keyed by the LAST node of each pattern, so every input (even a late Constant) is defined. */
+  convBn: Map<ONode, ONode>;
+  matmulBias: Map<ONode, { matmul: ONode; biasInput: string }>;
+  layerNorm: Map<ONode, { mean: ONode; x: string; eps: string; scale?: string; bias?: string }>;
+}
+
+/** Finds the patterns we fuse. Each fused value must have a single consumer and not be an output. */
+function findFusions(g: OGraph, isConst: (name: string) => boolean): Fusions {
+  const consumers = new Map<string, ONode[]>();
+  for (const n of g.nodes)
+    for (const i of n.inputs) if (i) consumers.set(i, [...(consumers.get(i) ?? []), n]);
+  const graphOut = new Set(g.outputs.map((o) => o.name));
+  const users = (name: string) => (graphOut.has(name) ? [] : (consumers.get(name) ?? []));
+  const sole = (name: string): ONode | undefined => {
+    const c = consumers.get(name);
+    return c && c.length === 1 && !graphOut.has(name) ? c[0] : undefined;
+  };
+  const other = (n: ONode, x: string) => (n.inputs[0] === x ? n.inputs[1] : n.inputs[0]);
+  const f: Fusions = { skip: new Set(), convBn: new Map(), matmulBias: new Map(), layerNorm: new Map() };
+  for (const n of g.nodes) {
+    const next = sole(n.outputs[0]);
+    if (!next) continue;
+    if (
+      n.op === "Conv" &&
+      next.op === "BatchNormalization" &&
+      isConst(n.inputs[1]) &&
+      next.inputs.slice(1).every(isConst)
+    ) {
+      if (next.outputs.slice(1).some((o) => o)) continue;
+      f.convBn.set(next, n);
+      f.skip.add(n);
+    }
+    if (
+      n.op === "MatMul" &&
+      next.op === "Add" &&
+      next.inputs[0] !== next.inputs[1] &&
+      isConst(other(next, n.outputs[0]))
+    ) {
+      f.matmulBias.set(next, { matmul: n, biasInput: other(next, n.outputs[0]) });
+      f.skip.add(n);
+    }
+  }
+  // torch (opset < 17) exports LayerNorm as ReduceMean → Sub → Pow(2) → ReduceMean → Add(eps) → Sqrt →
+  // Div [→ Mul(scale) → Add(bias)]. One LAYERNORM kernel keeps the variance in Q32 instead of
+  // squaring in Q16, which matters for small activations.
+  for (const mean of g.nodes) {
+    if (mean.op !== "ReduceMean") continue;
+    const x = mean.inputs[0];
+    const sub = sole(mean.outputs[0]);
+    if (sub?.op !== "Sub" || sub.inputs[0] !== x || sub.inputs[1] !== mean.outputs[0]) continue;
+    const subUsers = users(sub.outputs[0]);
+    const pow = subUsers.find((n) => n.op === "Pow");
+    const div = subUsers.find((n) => n.op === "Div");
+    if (!pow || !div || subUsers.length !== 2 || !isConst(pow.inputs[1]) || div.inputs[0] !== sub.outputs[0])
+      continue;
+    const mean2 = sole(pow.outputs[0]);
+    const add = mean2?.op === "ReduceMean" ? sole(mean2.outputs[0]) : undefined;
+    const sqrt = add?.op === "Add" ? sole(add.outputs[0]) : undefined;
+    if (!mean2 || !add || sqrt?.op !== "Sqrt" || sole(sqrt.outputs[0]) !== div) continue;
+    const eps = other(add, mean2.outputs[0]);
+    if (!isConst(eps)) continue;
+    const chain: ONode[] = [mean, sub, pow, mean2, add, sqrt, div];
+    let scale: string | undefined;
+    let bias: string | undefined;
+    const mul = sole(div.outputs[0]);
+    if (mul?.op === "Mul" && isConst(other(mul, div.outputs[0]))) {
+      scale = other(mul, div.outputs[0]);
+      chain.push(mul);
+      const addB = sole(mul.outputs[0]);
+      if (addB?.op === "Add" && isConst(other(addB, mul.outputs[0]))) {
+        bias = other(addB, mul.outputs[0]);
+        chain.push(addB);
+      }
+    }
+    const last = chain.pop()!;
+    f.layerNorm.set(last, { mean, x, eps, scale, bias });
+    for (const n of chain) f.skip.add(n);
+  }
+  return f;
+}
+
+/** Removes nodes whose outputs reach no graph output; renumbers slots and weights. */
+function prune(ctx: Ctx, outputs: number[], inputs: number[]) {
+  const live = new Set<number>(outputs);
+  const keepNode = new Array(ctx.nodes.length).fill(false);
+  for (let k = ctx.nodes.length - 1; k >= 0; k--) {
+    const n = ctx.nodes[k];
+    if (n.outputs.some((s) => live.has(s))) {
+      keepNode[k] = true;
+      for (const r of n.inputs) if (r[0] === "a") live.add(r[1]);
+    }
+  }
+  for (const s of inputs) live.add(s);
+  const slotMap = new Map<number, number>();
+  const activations: TensorInfo[] = [];
+  ctx.activations.forEach((a, s) => {
+    if (live.has(s) || ctx.nodes.some((n, k) => keepNode[k] && n.outputs.includes(s))) {
+      slotMap.set(s, activations.length);
+      activations.push(a);
+    }
+  });
+  const weightMap = new Map<number, number>();
+  const weights: typeof ctx.weights = [];
+  const nodes: KernelNode[] = [];
+  ctx.nodes.forEach((n, k) => {
+    if (!keepNode[k]) return;
+    const ins: Ref[] = n.inputs.map((r) => {
+      if (r[0] === "a") return ["a", slotMap.get(r[1])!];
+      if (!weightMap.has(r[1])) {
+        weightMap.set(r[1], weights.length);
+        weights.push(ctx.weights[r[1]]);
+      }
+      return ["w", weightMap.get(r[1])!];
+    });
+    nodes.push({ ...n, inputs: ins, outputs: n.outputs.map((s) => slotMap.get(s)!) });
+  });
+  return { activations, nodes, weights, map: (s: number) => slotMap.get(s)! };
+}
+
+export function convertGraph(g: OGraph, file: string, opts: ConvertOptions = {}): ModelPackage {
+  const ctx = new Ctx(g.opset, file);
+  const env = new Map<string, Val>();
+  for (const [name, c] of g.initializers) env.set(name, { kind: "const", c, name });
+  const inputSlots: number[] = [];
+  for (const vi of g.inputs) {
+    const bound = opts.constInputs?.[vi.name];
+    if (bound) {
+      env.set(vi.name, { kind: "const", c: bound, name: vi.name });
+      continue;
+    }
+    const override = opts.inputShapes?.[vi.name];
+    const shape = override ?? vi.shape;
+    const bad = shape.find((d) => typeof d !== "number" || d <= 0);
+    if (bad !== undefined) {
+      throw new ConvertError(
+        `${file}: input '${vi.name}' has a non-static dimension '${bad}' in [${vi.shape}]; pass --input-shape ${vi.name}=d0,d1,…`,
+      );
+    }
+    let dtype: TensorInfo["dtype"];
+    if (FLOAT_TYPES.has(vi.elemType)) dtype = "q16";
+    else if (INT_TYPES.has(vi.elemType)) dtype = "i32";
+    else throw new ConvertError(`${file}: input '${vi.name}' has unsupported element type ${vi.elemType}`);
+    const slot = ctx.addActivation({ name: vi.name, shape: shape as number[], dtype });
+    inputSlots.push(slot);
+    env.set(vi.name, { kind: "act", slot, shape: shape as number[], dtype });
+  }
+  const isConst = (name: string) => {
+    if (!name) return false;
+    if (g.initializers.has(name)) return true;
+    const producer = g.nodes.find((n) => n.outputs.includes(name));
+    return !!producer && producer.op === "Constant";
+  };
+  const fusions = findFusions(g, isConst);
+  g.nodes.forEach((n, i) => {
+    if (fusions.skip.has(n)) return;
+    const where = `${file}: node '${n.name}' (${n.op}, #${i})`;
+    const ins = n.inputs.map((name) => (name ? env.get(name) : undefined));
+    const val = (name?: string) => (name ? env.get(name) : undefined);
+    let outs: Val[];
+    const conv = fusions.convBn.get(n);
+    const mm = fusions.matmulBias.get(n);
+    const ln = fusions.layerNorm.get(n);
+    if (conv) {
+      const cw = `${file}: node '${conv.name}' (Conv+BatchNormalization, #${i})`;
+      outs = lowerConv(
+        ctx,
+        { ...conv, outputs: n.outputs },
+        conv.inputs.map(val),
+        bnParamsOf(n, ins, where),
+        cw,
+      );
+    } else if (mm) {
+      const mw = `${file}: node '${mm.matmul.name}' (MatMul+Add, #${i})`;
+      const mins = mm.matmul.inputs.map(val);
+      const bias = env.get(mm.biasInput)!;
+      const mmShape = matmulShape(mins);
+      const full = broadcastShapes([mmShape, shapeOf(bias)], mw);
+      if (full.length === mmShape.length && full.every((d, k) => d === mmShape[k])) {
+        outs = lowerMatMul(ctx, { ...mm.matmul, outputs: n.outputs }, mins, bias, mw);
+      } else {
+        // The bias would broadcast the product to a bigger shape: keep two nodes.
+        const prod = lowerMatMul(ctx, mm.matmul, mins, undefined, mw)[0];
+        outs = HANDLERS.Add(
+          ctx,
+          n,
+          n.inputs.map((x) => (x === mm.matmul.outputs[0] ? prod : val(x))),
+          where,
+        );
+      }
+    } else if (ln) {
+      const epsV = val(ln.eps);
+      const eps = epsV?.kind === "const" ? epsV.c.data[0] : 1e-5;
+      const x = env.get(ln.x)!;
+      const rank = shapeOf(x).length;
+      const axesV = val(ln.mean.inputs[1]);
+      const axes =
+        (ln.mean.attrs.axes as number[] | undefined) ??
+        (axesV?.kind === "const" ? Array.from(axesV.c.data) : [-1]);
+      const axis = Math.min(...axes.map((a) => (a < 0 ? a + rank : a)));
+      const lnNode: ONode = {
+        ...ln.mean,
+        name: `${ln.mean.name}..${n.name}`,
+        op: "LayerNormalization(fused)",
+        outputs: n.outputs,
+      };
+      outs = layerNormK(ctx, lnNode, x, val(ln.scale), val(ln.bias), axis, eps, where);
+    } else {
+      const h = HANDLERS[n.op];
+      if (!h) throw new ConvertError(`${file}: unsupported op '${n.op}' at node '${n.name}' (#${i})`);
+      const missing = n.inputs.find((name, k) => name && !ins[k]);
+      if (missing) throw new ConvertError(`${where}: input '${missing}' is not defined before use`);
+      outs = h(ctx, n, ins, where);
+    }
+    const outNames = n.outputs;
+    outNames.forEach((name, k) => {
+      if (name && outs[k]) env.set(name, outs[k]);
+    });
+  });
+  const outSlots = g.outputs.map((o) => {
+    const v = env.get(o.name);
+    if (!v) throw new ConvertError(`${file}: graph output '${o.name}' is never produced`);
+    if (v.kind === "act") return v.slot;
+    // A fully folded output still gets a node (a copy from a weight), so every output is computed.
+    const node: ONode = { name: `${o.name}:const`, op: "Constant", inputs: [], outputs: [o.name], attrs: {} };
+    return (materialize(ctx, node, v, file) as { slot: number }).slot;
+  });
+  const pruned = prune(ctx, outSlots, inputSlots);
+  const weightTensors = pruned.weights.map((w) => w.data);
+  const { offsets } = packWeights(weightTensors);
+  const roots = weightTensors.map((w) => tensorRoot(w));
+  const manifest: Manifest = {
+    format: FORMAT,
+    name: opts.name ?? basename(file).replace(/\.onnx$/, ""),
+    fracBits: 16,
+    activations: pruned.activations,
+    inputs: inputSlots.map(pruned.map),
+    outputs: outSlots.map(pruned.map),
+    weights: pruned.weights.map((w, k) => ({ ...w.info, offset: offsets[k], root: toHex(roots[k]) })),
+    nodes: pruned.nodes,
+    modelRoot: toHex(modelRoot(roots)),
+    source: { file: basename(file), opset: g.opset, producer: g.producer },
+  };
+  return { manifest, weights: weightTensors };
+}
+
+/** Output shape of MatMul (numpy semantics), to decide whether a bias fuses. */
+function matmulShape(ins: (Val | undefined)[]): number[] {
+  const a = shapeOf(ins[0]!);
+  const b = shapeOf(ins[1]!);
+  const as = a.length === 1 ? [1, a[0]] : a;
+  const bs = b.length === 1 ? [b[0], 1] : b;
+  const batch = broadcastShapes([as.slice(0, -2), bs.slice(0, -2)], "MatMul");
+  const full = [...batch, as[as.length - 2], bs[bs.length - 1]];
+  return full.filter(
+    (_, i) => !(a.length === 1 && i === full.length - 2) && !(b.length === 1 && i === full.length - 1),
+  );
+}
+
+/** Writes manifest.json + weights.bin atomically: a temp sibling directory renamed into place. */
+export function writePackage(pkg: ModelPackage, outDir: string, force = false): void {
+  const dir = resolve(outDir);
+  if (existsSync(dir) && !force)
+    throw new ConvertError(`${outDir}: output directory already exists (use --force to replace it)`);
+  mkdirSync(dirname(dir), { recursive: true });
+  const tmp = `${dir}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  try {
+    mkdirSync(tmp);
+    writeFileSync(join(tmp, "weights.bin"), packWeights(pkg.weights).bytes);
+    writeFileSync(join(tmp, "manifest.json"), `${JSON.stringify(pkg.manifest, null, 1)}\n`);
+    if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+    renameSync(tmp, dir);
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}

@@ -1,0 +1,94 @@
+// Float reference: onnxruntime-node (CPU) on the original ONNX model, and error metrics against it.
+import { createRequire } from "node:module";
+import type { Manifest } from "../../dnn/src/package.js";
+
+const require = createRequire(import.meta.url);
+
+export interface FloatInput {
+  name: string;
+  shape: number[];
+  dtype: "q16" | "i32";
+  data: ArrayLike<number>;
+}
+
+/** Runs the float model; returns each graph output as float64. */
+export async function runOnnxRuntime(onnxFile: string, inputs: FloatInput[]): Promise<Float64Array[]> {
+  const ort = require("onnxruntime-node") as typeof import("onnxruntime-node");
+  const session = await ort.InferenceSession.create(onnxFile, { executionProviders: ["cpu"] });
+  const feeds: Record<string, import("onnxruntime-node").Tensor> = {};
+  for (const i of inputs) {
+    feeds[i.name] =
+      i.dtype === "q16"
+        ? new ort.Tensor("float32", Float32Array.from(i.data), i.shape)
+        : new ort.Tensor("int64", BigInt64Array.from(Array.from(i.data, (v) => BigInt(v))), i.shape);
+  }
+  const res = await session.run(feeds);
+  return session.outputNames.map((n) => Float64Array.from(res[n].data as ArrayLike<number>, Number));
+}
+
+/** A reusable ORT session for repeated runs (benchmarks, accuracy sweeps). */
+export async function onnxSession(onnxFile: string) {
+  const ort = require("onnxruntime-node") as typeof import("onnxruntime-node");
+  const session = await ort.InferenceSession.create(onnxFile, {
+    executionProviders: ["cpu"],
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+  });
+  return {
+    async run(name: string, shape: number[], data: Float32Array): Promise<Float32Array> {
+      const res = await session.run({ [name]: new ort.Tensor("float32", data, shape) });
+      return res[session.outputNames[0]].data as Float32Array;
+    },
+  };
+}
+
+export interface ErrorReport {
+  maxAbs: number;
+  /** max |err| / max |ref| over the tensor. */
+  maxRel: number;
+  /** Fraction of rows (over the last axis) whose argmax agrees. */
+  argmaxAgree: number;
+  rows: number;
+}
+
+export function compare(got: ArrayLike<number>, ref: ArrayLike<number>, lastDim: number): ErrorReport {
+  let maxAbs = 0;
+  let refMax = 0;
+  for (let i = 0; i < ref.length; i++) {
+    maxAbs = Math.max(maxAbs, Math.abs(got[i] - ref[i]));
+    refMax = Math.max(refMax, Math.abs(ref[i]));
+  }
+  const rows = Math.max(1, Math.floor(ref.length / Math.max(1, lastDim)));
+  let agree = 0;
+  for (let r = 0; r < rows; r++) {
+    if (argmax(got, r * lastDim, lastDim) === argmax(ref, r * lastDim, lastDim)) agree++;
+  }
+  return { maxAbs, maxRel: refMax > 0 ? maxAbs / refMax : maxAbs, argmaxAgree: agree / rows, rows };
+}
+
+export function argmax(xs: ArrayLike<number>, off = 0, n = xs.length): number {
+  let best = 0;
+  for (let i = 1; i < n; i++) if (xs[off + i] > xs[off + best]) best = i;
+  return best;
+}
+
+/** Deterministic calibration input: xorshift32 uniform values in [0, 1) (ints: 0). */
+export function calibrationInputs(m: Manifest, seed = 0x9e3779b9): FloatInput[] {
+  let s = seed >>> 0 || 1;
+  const next = () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s / 2 ** 32;
+  };
+  return m.inputs.map((slot) => {
+    const a = m.activations[slot];
+    const n = a.shape.reduce((x, y) => x * y, 1);
+    const data = Array.from({ length: n }, () =>
+      a.dtype === "q16" ? Math.round(next() * 65536) / 65536 : 0,
+    );
+    return { name: a.name, shape: a.shape, dtype: a.dtype, data };
+  });
+}
