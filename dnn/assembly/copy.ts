@@ -1,5 +1,6 @@
 // Data movement: strided copies (Reshape, Transpose, Slice, Concat, Split, Expand, Tile, Pad, …)
 // and Gather with runtime indices. No arithmetic, so no rounding.
+import { copyWords } from "./fixed";
 import { inPtr, outPtr, prm } from "./params";
 
 export const ERR_GATHER_INDEX = 2;
@@ -35,7 +36,7 @@ export function copy(): i32 {
               let ps = src + (<usize>(i0 * s0 + i1 * s1 + i2 * s2 + i3 * s3 + i4 * s4) << 2);
               let pd = dst + (<usize>(i0 * t0 + i1 * t1 + i2 * t2 + i3 * t3 + i4 * t4) << 2);
               if (contiguous) {
-                memory.copy(pd, ps, <usize>d5 << 2);
+                copyWords(pd, ps, d5);
               } else {
                 const ss = <usize>s5 << 2;
                 const ts = <usize>t5 << 2;
@@ -62,7 +63,7 @@ export function gather(): i32 {
       let k = load<i32>(I + (<usize>t << 2));
       if (k < 0) k += axisDim;
       if (k < 0 || k >= axisDim) return ERR_GATHER_INDEX;
-      memory.copy(Y + <usize>(o * nIdx + t) * rowBytes, D + <usize>(o * axisDim + k) * rowBytes, rowBytes);
+      copyWords(Y + <usize>(o * nIdx + t) * rowBytes, D + <usize>(o * axisDim + k) * rowBytes, inner);
     }
   }
   return 0;

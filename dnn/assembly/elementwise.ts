@@ -1,5 +1,5 @@
 // Unary, binary (broadcast) and ternary elementwise kernels over rank-6 views.
-import { divq, mulq, ONE, sat } from "./fixed";
+import { copyWords, divq, mulq, ONE, sat } from "./fixed";
 import {
   erfq,
   expm1Scaled,
@@ -131,7 +131,7 @@ export function unary(): i32 {
       store<i32>(y, v > 0 ? v : 0);
     }
   } else if (fn == U_IDENTITY) {
-    memory.copy(y, x, <usize>n << 2);
+    copyWords(y, x, n);
   } else {
     for (; x < end; x += 4, y += 4) store<i32>(y, unaryOne(fn, load<i32>(x), a, b));
   }

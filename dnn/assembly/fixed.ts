@@ -79,3 +79,13 @@ export function isqrtRound(n: u64): u64 {
   const r = isqrt(n);
   return n - r * r > r ? r + 1 : r;
 }
+
+/** Copies n i32 words. A plain loop, not memory.copy: the VM accepts no bulk-memory instructions. */
+export function copyWords(dst: usize, src: usize, n: i32): void {
+  const end = src + (<usize>n << 2);
+  while (src < end) {
+    store<i32>(dst, load<i32>(src));
+    src += 4;
+    dst += 4;
+  }
+}
