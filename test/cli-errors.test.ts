@@ -148,3 +148,30 @@ describe("opml infer: bad input", () => {
     expectCleanFailure(["infer", PKG], /Missing required argument: input/);
   });
 });
+
+describe("opml infer --vm and opml prove", () => {
+  it("infer --vm --json adds the VM step count and keeps the native output root", () => {
+    const native = JSON.parse(cli(["infer", PKG, "--input", DIGIT, "--json"]).stdout);
+    const r = cli(["infer", PKG, "--input", DIGIT, "--vm", "--json"]);
+    expect(r.code).toBe(0);
+    const vm = JSON.parse(r.stdout);
+    expect(vm.outputRoot).toBe(native.outputRoot);
+    expect(vm.steps).toBeGreaterThan(1_000_000);
+  });
+  it("prove prints a proof that verifies, and names bad node/step indices", () => {
+    const r = cli(["prove", PKG, "--input", DIGIT, "--node", "1", "--step", "100"]);
+    expect(r.code).toBe(0);
+    const p = JSON.parse(r.stdout);
+    expect(p.verified).toBe(true);
+    expect(p.preRoot).toMatch(/^0x[0-9a-f]{64}$/);
+    expect(p.proof.length).toBeGreaterThan(2 + 2 * 384);
+    expectCleanFailure(
+      ["prove", PKG, "--input", DIGIT, "--node", "99", "--step", "0"],
+      /--node 99 is out of range: the model has 10 nodes/,
+    );
+    expectCleanFailure(
+      ["prove", PKG, "--input", DIGIT, "--node", "1", "--step", "999999999"],
+      /step 999999999 is past the end: node 1 halts after \d+ steps/,
+    );
+  });
+});

@@ -9,7 +9,9 @@ describe("dnn.wasm", () => {
     const wat = await print(readFileSync(dnnWasmPath()));
     const lines = wat.split("\n");
     const bad = lines.filter((l) =>
-      /\b(f32|f64|v128|i8x16|i16x8|i32x4|i64x2|f32x4|f64x2)\b|relaxed|memory\.(copy|fill|init)|data\.drop/.test(l),
+      /\b(f32|f64|v128|i8x16|i16x8|i32x4|i64x2|f32x4|f64x2)\b|relaxed|memory\.(copy|fill|init)|data\.drop/.test(
+        l,
+      ),
     );
     expect(lines.length).toBeGreaterThan(100); // really printed the module
     expect(bad).toEqual([]);

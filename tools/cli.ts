@@ -4,6 +4,7 @@ import { hideBin } from "yargs/helpers";
 import { convertCommand } from "./commands/convert.js";
 import { demoCommand } from "./commands/demo.js";
 import { inferCommand } from "./commands/infer.js";
+import { proveCommand } from "./commands/prove.js";
 
 const USER_ERRORS = new Set([
   "ConvertError",
@@ -76,8 +77,28 @@ async function main() {
           .option("compare-onnx", {
             type: "string",
             describe: "also run this ONNX model in onnxruntime and print the errors",
+          })
+          .option("vm", {
+            type: "boolean",
+            default: false,
+            describe: "also run every node in the Merkle-ized VM and check it is bit-identical",
           }),
       (a) => inferCommand({ ...a, dir: a.dir as string }),
+    )
+    .command(
+      "prove <dir>",
+      "print the one-step proof of VM step N of graph node K as JSON",
+      (y) =>
+        y
+          .positional("dir", { type: "string", demandOption: true, describe: "model package directory" })
+          .option("input", { alias: "i", type: "string", demandOption: true, describe: "input JSON" })
+          .option("node", { type: "number", demandOption: true, describe: "graph node index K" })
+          .option("step", {
+            type: "number",
+            demandOption: true,
+            describe: "VM step N within the node (0-based)",
+          }),
+      (a) => proveCommand({ dir: a.dir as string, input: a.input, node: a.node, step: a.step }),
     )
     .command("demo", "convert the MNIST CNN fixture and run real digits (interim demo)", {}, () =>
       demoCommand(),

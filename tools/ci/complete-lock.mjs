@@ -12,8 +12,16 @@ const pkgs = lock.packages;
 
 function platformOf(name) {
   const n = name.split("/").pop();
-  const os = ["android", "darwin", "linux", "win32", "freebsd", "openbsd", "sunos", "aix"].find((o) => n.includes(o));
-  const cpu = n.includes("arm64") ? "arm64" : n.includes("x64") || n.includes("amd64") ? "x64" : n.includes("ia32") ? "ia32" : undefined;
+  const os = ["android", "darwin", "linux", "win32", "freebsd", "openbsd", "sunos", "aix"].find((o) =>
+    n.includes(o),
+  );
+  const cpu = n.includes("arm64")
+    ? "arm64"
+    : n.includes("x64") || n.includes("amd64")
+      ? "x64"
+      : n.includes("ia32")
+        ? "ia32"
+        : undefined;
   const libc = n.includes("musl") ? "musl" : os === "linux" ? "glibc" : undefined;
   return { os, cpu, libc };
 }
@@ -37,6 +45,8 @@ for (const [path, meta] of Object.entries(pkgs)) {
     added++;
   }
 }
-lock.packages = Object.fromEntries(Object.entries(pkgs).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a.localeCompare(b))));
+lock.packages = Object.fromEntries(
+  Object.entries(pkgs).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a.localeCompare(b))),
+);
 writeFileSync(file, `${JSON.stringify(lock, null, 2)}\n`);
 console.log(`complete-lock: added ${added} platform entries`);

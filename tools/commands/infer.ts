@@ -2,6 +2,8 @@ import { readFileSync } from "node:fs";
 import { tensorRoot, toHex } from "../../dnn/src/commit.js";
 import { defaultBackend } from "../../dnn/src/engine.js";
 import { decodeOutput, loadPackage } from "../../dnn/src/package.js";
+import { nodeInputs, runNodeInVm } from "../../vm/phase.js";
+import { Status } from "../../vm/state.js";
 import { argmax, compare, runOnnxRuntime } from "../convert/reference.js";
 import { readInputFile } from "./io.js";
 
@@ -10,6 +12,32 @@ export interface InferArgs {
   input: string;
   json?: boolean;
   compareOnnx?: string;
+  vm?: boolean;
+}
+
+export class VmMismatchError extends Error {}
+
+/** Runs every node in the Merkle-ized VM and checks it against the native result, node by node. */
+function runInVm(pkg: ReturnType<typeof loadPackage>, acts: Int32Array[]): number {
+  let steps = 0;
+  pkg.manifest.nodes.forEach((node, k) => {
+    const run = runNodeInVm(pkg, k, nodeInputs(pkg, k, acts));
+    if (run.machine.status !== Status.FINISHED) {
+      throw new VmMismatchError(
+        `node ${k} '${node.name}' (${node.onnxOp}): the VM trapped at step ${run.steps}: ${run.machine.trapMessage}`,
+      );
+    }
+    node.outputs.forEach((slot, i) => {
+      const a = Buffer.from(run.outputs[i].buffer);
+      if (!a.equals(Buffer.from(acts[slot].buffer, acts[slot].byteOffset, acts[slot].byteLength))) {
+        throw new VmMismatchError(
+          `node ${k} '${node.name}' (${node.onnxOp}): VM output ${i} differs from the native result`,
+        );
+      }
+    });
+    steps += run.steps;
+  });
+  return steps;
 }
 
 export async function inferCommand(a: InferArgs): Promise<void> {
@@ -17,8 +45,15 @@ export async function inferCommand(a: InferArgs): Promise<void> {
   const m = pkg.manifest;
   const inputs = readInputFile(m, a.input);
   const t0 = performance.now();
-  const acts = defaultBackend().prepare(pkg).run(inputs);
+  const acts = defaultBackend().prepare(pkg).run(inputs, { keepAll: a.vm });
   const ms = performance.now() - t0;
+  let steps: number | undefined;
+  let vmMs = 0;
+  if (a.vm) {
+    const t1 = performance.now();
+    steps = runInVm(pkg, acts);
+    vmMs = performance.now() - t1;
+  }
   const outs = m.outputs.map((slot) => {
     const info = m.activations[slot];
     return {
@@ -54,6 +89,7 @@ export async function inferCommand(a: InferArgs): Promise<void> {
       data: first.data,
       outputRoot: first.outputRoot,
     };
+    if (steps !== undefined) obj.steps = steps;
     if (outs.length > 1) obj.outputs = outs;
     if (errors.length) obj.compare = errors;
     console.log(JSON.stringify(obj));
@@ -68,4 +104,9 @@ export async function inferCommand(a: InferArgs): Promise<void> {
   }
   for (const e of errors) console.log(e);
   console.log(`native (wasm-cpu) inference: ${ms.toFixed(2)} ms`);
+  if (steps !== undefined) {
+    console.log(
+      `VM: ${pkg.manifest.nodes.length} nodes, ${steps} steps, every output bit-identical to native (${(vmMs / 1000).toFixed(1)} s)`,
+    );
+  }
 }

@@ -1,0 +1,62 @@
+// A node's execution with checkpoints: snapshots every K steps, so the state (and its root) at any
+// step N is reached by replaying at most K steps. This is what the bisection asks for repeatedly.
+import type { Hash } from "../dnn/src/commit.js";
+import type { ModelPackage } from "../dnn/src/package.js";
+import { type LoadedProgram, Machine, type Snapshot } from "./machine.js";
+import { dnnVmProgram, nodeMachine } from "./phase.js";
+import { proveStep, type StepProof } from "./prove.js";
+import { Status } from "./state.js";
+
+export class StepRangeError extends RangeError {}
+
+export class NodeTrace {
+  readonly checkpoints: Snapshot[] = [];
+  /** Steps until the node's machine halted (or trapped). */
+  readonly totalSteps: number;
+  readonly finalStatus: number;
+  private readonly prog: LoadedProgram;
+
+  constructor(
+    pkg: ModelPackage,
+    readonly node: number,
+    inputs: Int32Array[],
+    readonly interval = 1 << 16,
+  ) {
+    this.prog = dnnVmProgram();
+    const m = nodeMachine(this.prog, pkg.manifest, node, inputs);
+    this.checkpoints.push(m.snapshot());
+    while (m.status === Status.RUNNING) {
+      m.run(interval);
+      if (m.status === Status.RUNNING) this.checkpoints.push(m.snapshot());
+    }
+    this.totalSteps = m.steps;
+    this.finalStatus = m.status;
+  }
+
+  /** The machine after exactly `step` steps (0 = initial state; totalSteps = halted). */
+  machineAt(step: number): Machine {
+    if (!Number.isInteger(step) || step < 0 || step > this.totalSteps) {
+      throw new StepRangeError(
+        `step ${step} is out of range: node ${this.node} runs ${this.totalSteps} steps (0..${this.totalSteps})`,
+      );
+    }
+    const cp = this.checkpoints[Math.min(Math.floor(step / this.interval), this.checkpoints.length - 1)];
+    const m = Machine.restore(this.prog, cp);
+    m.run(step - m.steps);
+    return m;
+  }
+
+  stateRootAt(step: number): Hash {
+    return this.machineAt(step).stateRoot();
+  }
+
+  /** Proof of step `step` → `step + 1` (step < totalSteps). */
+  proveStep(step: number): StepProof {
+    if (step >= this.totalSteps) {
+      throw new StepRangeError(
+        `step ${step} is past the end: node ${this.node} halts after ${this.totalSteps} steps`,
+      );
+    }
+    return proveStep(this.machineAt(step));
+  }
+}
