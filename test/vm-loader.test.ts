@@ -1195,7 +1195,7 @@ describe("loader: flattening matches V8", () => {
       I(Wasm.I64_CONST, 0x7fffffff00000000n),
       I(Wasm.I64_STORE, 12n),
       I(Wasm.I32_CONST, 3n),
-      I(Wasm.MEMORY_GROW),
+      I(Wasm.MEMORY_GROW, 5n), // arg = the declared maximum (5 pages)
       I(Wasm.DROP),
       I(Wasm.NOP),
       I(Wasm.RETURN, 0n),
