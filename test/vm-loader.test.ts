@@ -1207,3 +1207,14 @@ describe("loader: flattening matches V8", () => {
     ]);
   });
 });
+
+describe("loader: limits the step proof format imposes", () => {
+  it("rejects a branch that moves more than 254 stack values (one-byte count in the proof)", async () => {
+    const body = (n: number) =>
+      `(func (export "f") (result i32) (block (result i32) ${"i32.const 7 ".repeat(n)} br 0))`;
+    const ok = await wat(`(module ${body(254)})`);
+    expect(loadProgram(ok, "ok.wasm").code.length).toBeGreaterThan(254);
+    const bad = await wat(`(module ${body(300)})`);
+    expect(() => loadProgram(bad, "bad.wasm")).toThrow(/branch moves 300 stack values \(at most 254/);
+  });
+});

@@ -48,7 +48,8 @@ const MAX_LOCALS = 2 ** LIMITS.LOCALS_DEPTH;
 const MAX_GLOBALS = 2 ** LIMITS.GLOBALS_DEPTH;
 /** packCall gives the parameter and result counts 8 bits, packBr gives `drop` 16 bits. */
 const MAX_PARAMS = 0xff;
-const MAX_DROP = 0xffff;
+/** A step proof counts its popped values in one byte: BR_IF pops 1 + drop + keep ≤ 255. */
+const MAX_DROP_KEEP = 254;
 
 function isInt(t: number): boolean {
   return t === I32 || t === I64;
@@ -211,7 +212,9 @@ function compileFunction(ctx: ModuleContext, index: number, body: Instruction[],
     const keep = labelTypes(target).length;
     const drop = height - target.height - keep;
     if (drop < 0) throw new Error(`loader bug: negative drop in ${where}`);
-    if (drop > MAX_DROP) fail(`branch drops ${drop} values (at most ${MAX_DROP})`);
+    if (drop + keep > MAX_DROP_KEEP) {
+      fail(`branch moves ${drop + keep} stack values (at most ${MAX_DROP_KEEP}: a step proof counts them in one byte)`);
+    }
     if (target.kind === "loop") emit(op, packBr(target.startPc, drop, keep));
     else {
       target.patches.push(code.length);

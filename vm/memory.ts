@@ -22,6 +22,9 @@ export class MerkleMemory {
     public pages: number,
     bytes?: Uint8Array,
   ) {
+    if (bytes && bytes.length > pages * PAGE) {
+      throw new RangeError(`MerkleMemory: ${bytes.length} bytes do not fit ${pages} pages`);
+    }
     this.bytes = bytes ?? new Uint8Array(pages * PAGE);
     if (this.bytes.length < pages * PAGE) {
       const b = new Uint8Array(pages * PAGE);
