@@ -10,6 +10,7 @@ import { loadPackage, numel, prepareInputs } from "../dnn/src/package.js";
 import { instrLeaf } from "../vm/isa.js";
 import { dnnVmProgram, nodeInputs, nodeLayout, nodeMachine, runNodeInVm } from "../vm/phase.js";
 import { Status } from "../vm/state.js";
+import { runDemo } from "./commands/demo.js";
 import { onnxSession } from "./convert/reference.js";
 import { FIXTURES } from "./paths.js";
 
@@ -148,6 +149,38 @@ function merkleRow(): Row {
   return { what, ours, ref, unit: "ms", goal: "" };
 }
 
+/** A full dispute (a lie at one VM step of the heaviest node) on an embedded anvil. */
+async function disputeRows(): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const [model, input] of [
+    ["mnist_cnn", "mnist_0.json"],
+    ["transformer_block", "transformer.json"],
+  ]) {
+    const r = await runDemo({
+      quiet: true,
+      model: join(FIXTURES, "packages", model),
+      input: join(FIXTURES, "inputs", input),
+      lies: ["step"],
+    });
+    const d = r.disputes[0];
+    rows.push({
+      what: `${model}: full dispute, lie at one VM step (${d.winner} won)`,
+      ours: d.seconds,
+      ref: Number.NaN,
+      unit: "s wall",
+      goal: "≤ 30 s",
+    });
+    rows.push({
+      what: `${model}: challenger gas for that dispute (${d.rounds.graph}+${d.rounds.vm} rounds)`,
+      ours: Number(d.gas.challenger) / 1e6,
+      ref: Number.NaN,
+      unit: "M gas",
+      goal: "≤ 3 M",
+    });
+  }
+  return rows;
+}
+
 async function main() {
   const rows = [
     await inference("mnist_cnn", "mnist_0.json"),
@@ -155,6 +188,7 @@ async function main() {
     ...(await vmRows()),
     fullRootRow(),
     merkleRow(),
+    ...(await disputeRows()),
   ];
   console.log("opml bench (median of ≥30 runs after warm-up; one thread each)\n");
   console.log(

@@ -1,6 +1,12 @@
 // `opml` command line. Every error a user can cause ends in one line naming the culprit and exit 1.
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
+import {
+  deployCommand,
+  serveSubmitterCommand,
+  submitCommand,
+  watchCommand,
+} from "./commands/chain-commands.js";
 import { convertCommand } from "./commands/convert.js";
 import { demoCommand } from "./commands/demo.js";
 import { inferCommand } from "./commands/infer.js";
@@ -14,6 +20,15 @@ const USER_ERRORS = new Set([
   "NonFiniteError",
   "UsageError",
 ]);
+
+const chainOptions = {
+  "rpc-url": { type: "string", describe: "JSON-RPC URL (default: an embedded anvil; env OPML_RPC_URL)" },
+  "private-key": {
+    type: "string",
+    describe: "account key (env OPML_PRIVATE_KEY; default on the embedded chain: anvil's)",
+  },
+  deployment: { type: "string", describe: "deployment JSON written by `opml deploy`" },
+} as const;
 
 async function main() {
   await yargs(hideBin(process.argv))
@@ -100,8 +115,138 @@ async function main() {
           }),
       (a) => proveCommand({ dir: a.dir as string, input: a.input, node: a.node, step: a.step }),
     )
-    .command("demo", "convert the MNIST CNN fixture and run real digits (interim demo)", {}, () =>
-      demoCommand(),
+    .command(
+      "deploy",
+      "deploy the verifier, registry and dispute game to an RPC and write the deployment JSON",
+      (y) =>
+        y
+          .options(chainOptions)
+          .option("out", {
+            alias: "o",
+            type: "string",
+            demandOption: true,
+            describe: "deployment JSON to write",
+          })
+          .option("model", { type: "string", array: true, describe: "model package(s) to register" }),
+      (a) =>
+        deployCommand({
+          rpcUrl: a.rpcUrl,
+          privateKey: a.privateKey,
+          out: a.out,
+          model: a.model as string[] | undefined,
+        }),
+    )
+    .command(
+      "submit",
+      "post one inference claim with a bond and defend it until it resolves",
+      (y) =>
+        y
+          .options(chainOptions)
+          .option("model", { type: "string", demandOption: true, describe: "model package directory" })
+          .option("input", { alias: "i", type: "string", demandOption: true, describe: "input JSON" })
+          .option("lie", {
+            type: "string",
+            describe: "simulate a dishonest submitter: output, node:K, step:N[@K], silent",
+          }),
+      (a) =>
+        submitCommand({
+          rpcUrl: a.rpcUrl,
+          privateKey: a.privateKey,
+          deployment: a.deployment,
+          model: a.model,
+          input: a.input,
+          lie: a.lie,
+        }),
+    )
+    .command(
+      "serve-submitter",
+      "answer onchain inference requests with claims, defend them, collect rewards",
+      (y) =>
+        y
+          .options(chainOptions)
+          .option("model", {
+            type: "string",
+            array: true,
+            demandOption: true,
+            describe: "model package(s) to serve",
+          })
+          .option("state", { type: "string", describe: "progress file" })
+          .option("interval", { type: "number", default: 1000, describe: "poll interval in ms" })
+          .option("lie", { type: "string", describe: "simulate a dishonest submitter" })
+          .option("once", { type: "boolean", default: false, describe: "one pass, then exit" }),
+      (a) =>
+        serveSubmitterCommand({
+          rpcUrl: a.rpcUrl,
+          privateKey: a.privateKey,
+          deployment: a.deployment,
+          model: a.model as string[],
+          state: a.state,
+          interval: a.interval,
+          lie: a.lie,
+          once: a.once,
+        }),
+    )
+    .command(
+      "watch",
+      "watchtower: re-execute every claim, challenge wrong ones, play the dispute game, collect bonds",
+      (y) =>
+        y
+          .options(chainOptions)
+          .option("model", {
+            type: "string",
+            array: true,
+            demandOption: true,
+            describe: "model package(s) it can re-execute",
+          })
+          .option("state", { type: "string", describe: "progress file (crash-safe resume)" })
+          .option("metrics-port", {
+            type: "number",
+            describe: "serve Prometheus metrics on 127.0.0.1:PORT/metrics",
+          })
+          .option("interval", { type: "number", default: 500, describe: "poll interval in ms" })
+          .option("once", { type: "boolean", default: false, describe: "one pass, then exit" }),
+      (a) =>
+        watchCommand({
+          rpcUrl: a.rpcUrl,
+          privateKey: a.privateKey,
+          deployment: a.deployment,
+          model: a.model as string[],
+          state: a.state,
+          metricsPort: a.metricsPort,
+          interval: a.interval,
+          once: a.once,
+        }),
+    )
+    .command(
+      "demo",
+      "simulate an honest claim and lies of every kind on an embedded chain",
+      (y) =>
+        y
+          .option("model", {
+            type: "string",
+            describe: "model package directory (default: the MNIST CNN fixture)",
+          })
+          .option("input", { type: "string", describe: "input JSON (default: a fixture digit)" })
+          .option("json", { type: "boolean", default: false, describe: "print the summary as JSON" })
+          .option("report", { type: "string", describe: "write an HTML report with the bisection pictures" })
+          .option("rpc-url", {
+            type: "string",
+            describe: "use this chain instead of an embedded anvil (needs anvil's dev accounts)",
+          })
+          .option("lie", {
+            type: "string",
+            array: true,
+            describe: "lies to simulate (default: output node:K step:N silent)",
+          }),
+      (a) =>
+        demoCommand({
+          model: a.model,
+          input: a.input,
+          json: a.json,
+          report: a.report,
+          rpcUrl: a.rpcUrl,
+          lies: a.lie as string[] | undefined,
+        }),
     )
     .fail((msg, err) => {
       if (err) throw err;

@@ -213,7 +213,9 @@ function compileFunction(ctx: ModuleContext, index: number, body: Instruction[],
     const drop = height - target.height - keep;
     if (drop < 0) throw new Error(`loader bug: negative drop in ${where}`);
     if (drop + keep > MAX_DROP_KEEP) {
-      fail(`branch moves ${drop + keep} stack values (at most ${MAX_DROP_KEEP}: a step proof counts them in one byte)`);
+      fail(
+        `branch moves ${drop + keep} stack values (at most ${MAX_DROP_KEEP}: a step proof counts them in one byte)`,
+      );
     }
     if (target.kind === "loop") emit(op, packBr(target.startPc, drop, keep));
     else {

@@ -1,6 +1,6 @@
 // Step proof encoding (docs/PROTOCOL.md §4.5), shared by the prover and the verifier. Big-endian,
 // fixed-width fields so the Solidity verifier can read them with calldataload at known offsets.
-import { Ctl, numericPops, Wasm } from "./isa.js";
+import { Ctl, isFloatNumeric, numericPops, Wasm } from "./isa.js";
 
 export class ProofWriter {
   private parts: Uint8Array[] = [];
@@ -98,9 +98,11 @@ export function stackValuesNeeded(
     case Wasm.RETURN:
       return retKeep;
     default:
+      // f32/f64 loads and stores sit inside the load/store ranges but are not in the instruction set.
+      if (op === 0x2a || op === 0x2b || op === 0x38 || op === 0x39) break;
       if (op >= Wasm.I32_LOAD && op <= Wasm.I64_LOAD32_U) return 1;
       if (op >= Wasm.I32_STORE && op <= Wasm.I64_STORE32) return 2;
-      if (op >= 0x45 && op <= 0xc4) return numericPops(op);
-      throw new ProofError(`opcode 0x${op.toString(16)} is not in the VM instruction set`);
+      if (op >= 0x45 && op <= 0xc4 && !isFloatNumeric(op)) return numericPops(op);
   }
+  throw new ProofError(`opcode 0x${op.toString(16)} is not in the VM instruction set`);
 }

@@ -1,49 +1,277 @@
+// `opml demo`: the whole life of an honest and of dishonest claims on a local chain. Starts anvil,
+// deploys, registers the model, posts an honest claim that finalizes after the (time-warped)
+// window, then one lie of each kind that the watchtower must defeat. Exits non-zero if any honest
+// party loses or anything fails.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { tensorRoot, toHex } from "../../dnn/src/commit.js";
-import { defaultBackend } from "../../dnn/src/engine.js";
-import { dequantize } from "../../dnn/src/fixed.js";
-import { loadPackage, prepareInputs } from "../../dnn/src/package.js";
-import { argmax, compare, runOnnxRuntime } from "../convert/reference.js";
+import type { Hex } from "viem";
+import { jsonLogger, type Logger, Watchtower } from "../../challenger/watchtower.js";
+import { loadPackage, type ModelPackage, prepareInputs } from "../../dnn/src/package.js";
+import { heaviestNode, type Lie, parseLie } from "../../submitter/lies.js";
+import { defendOnce, gamesOf, postClaim } from "../../submitter/submitter.js";
+import { ClaimTrace } from "../../vm/claim-trace.js";
+import { ANVIL_KEYS, startAnvil } from "../chain/anvil.js";
+import { type Clients, makeClients, send } from "../chain/clients.js";
+import { DEFAULT_PARAMS, type Deployment, deployAll, registerModel } from "../chain/deploy.js";
+import { GameStatus, type Move, readGame } from "../chain/player.js";
 import { FIXTURES } from "../paths.js";
-import { convertCommand } from "./convert.js";
+import { writeReport } from "./report.js";
 
-/**
- * What exists today end to end: convert the MNIST CNN fixture from ONNX, run real digits natively in
- * fixed point, commit to the outputs, and check against onnxruntime float. The onchain dispute
- * simulation (submitter, watchtower, anvil) is not built yet and is not pretended here.
- */
-export async function demoCommand(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), "opml-demo-"));
+export interface DemoArgs {
+  model?: string;
+  input?: string;
+  json?: boolean;
+  report?: string;
+  rpcUrl?: string;
+  lies?: string[];
+  /** Print nothing (tests). */
+  quiet?: boolean;
+}
+
+export interface DisputeSummary {
+  lie: string;
+  claimId: string;
+  gameId: string;
+  winner: "challenger" | "claimant" | "none";
+  honestWon: boolean;
+  rounds: { graph: number; vm: number };
+  disputedNode?: number;
+  vmSteps?: number;
+  gas: { claimant: string; challenger: string };
+  seconds: number;
+  moves: { level: number; kind: string; lo: string; hi: string; gas: string; by: string }[];
+}
+
+async function warp(c: Clients, seconds: bigint) {
+  await c.publicClient.request({ method: "evm_increaseTime" as never, params: [Number(seconds)] as never });
+  await c.publicClient.request({ method: "evm_mine" as never, params: [] as never });
+}
+
+/** Honest claim: nobody challenges; after the window it finalizes and the bond comes back. */
+async function honestClaim(
+  sub: Clients,
+  d: Deployment,
+  modelId: bigint,
+  pkg: ModelPackage,
+  inputs: Int32Array[],
+  wt: Watchtower,
+  log: Logger,
+) {
+  const claim = await postClaim(sub, d, modelId, pkg, inputs);
+  await wt.tick();
+  const verdict = wt.state.claims[claim.claimId.toString()];
+  if (verdict !== "valid") throw new Error(`watchtower judged the honest claim ${verdict}`);
+  await warp(sub, d.params.challengeWindow + 1n);
+  await send(sub, d.game, d.abis.game, "finalize", [claim.claimId]);
+  const valid = (await sub.publicClient.readContract({
+    address: d.game,
+    abi: d.abis.game,
+    functionName: "isValid",
+    args: [claim.claimId],
+  })) as boolean;
+  if (!valid) throw new Error("honest claim did not finalize");
+  log("info", "honest claim finalized after the challenge window", { claimId: claim.claimId });
+  return claim;
+}
+
+async function dispute(
+  sub: Clients,
+  wt: Watchtower,
+  d: Deployment,
+  modelId: bigint,
+  pkg: ModelPackage,
+  inputs: Int32Array[],
+  truth: ClaimTrace,
+  lieText: string,
+  log: Logger,
+): Promise<DisputeSummary> {
+  const lie: Lie = parseLie(lieText);
+  const t0 = performance.now();
+  const claim = await postClaim(sub, d, modelId, pkg, inputs, lie, truth);
+  log("info", `lying claim posted (${lieText})`, { claimId: claim.claimId });
+  let claimantGas = claim.tx.gasUsed;
+  const moves: DisputeSummary["moves"] = [];
+  const record = (m: Move, by: string) =>
+    moves.push({
+      level: m.level,
+      kind: m.kind,
+      lo: m.lo.toString(),
+      hi: m.hi.toString(),
+      gas: m.tx.gasUsed.toString(),
+      by,
+    });
+  let gameId: bigint | undefined;
+  for (let round = 0; round < 400; round++) {
+    const before = wt.metrics.moves;
+    await wt.tick();
+    if (gameId === undefined) gameId = (await gamesOf(sub, d, claim.claimId))[0];
+    if (gameId === undefined) throw new Error(`watchtower did not challenge the ${lieText} lie`);
+    const g = await readGame(sub, d, gameId);
+    if (g.status !== GameStatus.Open) break;
+    const cm = await defendOnce(sub, d, claim, lie);
+    for (const m of cm) {
+      claimantGas += m.tx.gasUsed;
+      record(m, "claimant");
+    }
+    if (cm.length === 0 && wt.metrics.moves === before) await warp(sub, d.params.clockBudget + 1n); // a silent party
+  }
+  if (gameId === undefined) throw new Error("no game");
+  const g = await readGame(sub, d, gameId);
+  const events = await sub.publicClient.getContractEvents({
+    address: d.game,
+    abi: d.abis.game,
+    fromBlock: d.block,
+    args: { gameId } as never,
+  });
+  let node: number | undefined;
+  let vmSteps: number | undefined;
+  let graph = 0;
+  let vm = 0;
+  for (const e of events as unknown as { eventName: string; args: Record<string, bigint> }[]) {
+    if (e.eventName === "Responded") {
+      if (Number(e.args.level) === 0) graph++;
+      else vm++;
+    }
+    if (e.eventName === "PhaseEntered") {
+      node = Number(e.args.parentIndex);
+      vmSteps = Number(e.args.steps);
+    }
+  }
+  // The watchtower's own moves, with gas, from its log of moves is folded into its gas total.
+  const winner =
+    g.status === GameStatus.ChallengerWon
+      ? "challenger"
+      : g.status === GameStatus.ClaimantWon
+        ? "claimant"
+        : "none";
+  return {
+    lie: lieText,
+    claimId: claim.claimId.toString(),
+    gameId: gameId.toString(),
+    winner,
+    honestWon: winner === "challenger",
+    rounds: { graph, vm },
+    disputedNode: node,
+    vmSteps,
+    gas: {
+      claimant: claimantGas.toString(),
+      challenger: (wt.gasByGame.get(gameId.toString()) ?? 0n).toString(),
+    },
+    seconds: (performance.now() - t0) / 1000,
+    moves,
+  };
+}
+
+export interface DemoResult {
+  model: string;
+  honestClaim: "finalized";
+  disputes: DisputeSummary[];
+}
+
+export async function demoCommand(a: DemoArgs): Promise<void> {
+  const r = await runDemo(a);
+  const lost = r.disputes.filter((d) => !d.honestWon);
+  if (lost.length)
+    throw new DemoFailure(
+      `the honest watchtower lost ${lost.length} dispute(s): ${lost.map((d) => d.lie).join(", ")}`,
+    );
+}
+
+export class DemoFailure extends Error {}
+
+export async function runDemo(a: DemoArgs): Promise<DemoResult> {
+  const log: Logger = a.json || a.quiet ? () => {} : (lvl, msg, f) => jsonLogger(lvl, msg, f);
+  const say = (s: string) => {
+    if (!a.json && !a.quiet) console.log(s);
+  };
+  const dir = a.model ?? join(FIXTURES, "packages", "mnist_cnn");
+  const pkg = loadPackage(dir);
+  const inputFile = a.input ?? join(FIXTURES, "inputs", "mnist_0.json");
+  const inputs = prepareInputs(pkg.manifest, JSON.parse(readFileSync(inputFile, "utf8")), inputFile);
+  const chain = a.rpcUrl ? undefined : await startAnvil();
+  const rpc = a.rpcUrl ?? chain!.rpcUrl;
+  const stateDir = mkdtempSync(join(tmpdir(), "opml-demo-"));
   try {
-    const onnxFile = join(FIXTURES, "mnist_cnn.onnx");
-    const out = join(dir, "mnist_cnn");
-    console.log("== 1. convert: ONNX → fixed-point package");
-    await convertCommand({ model: onnxFile, out, calib: join(FIXTURES, "inputs/mnist_0.json") });
-    const pkg = loadPackage(out);
-    const m = pkg.manifest;
-    const prepared = defaultBackend().prepare(pkg);
-    console.log("\n== 2. infer: real MNIST digits, native fixed-point engine vs onnxruntime float");
-    let failures = 0;
-    for (const f of ["mnist_0.json", "mnist_1.json", "mnist_2.json"]) {
-      const json = JSON.parse(readFileSync(join(FIXTURES, "inputs", f), "utf8"));
-      const acts = prepared.run(prepareInputs(m, json, f), { keepAll: true });
-      const out = acts[m.outputs[0]];
-      const [ref] = await runOnnxRuntime(onnxFile, [
-        { name: "input", shape: json.shape, dtype: "q16", data: json.data },
-      ]);
-      const got = dequantize(out);
-      const r = compare(got, ref, 10);
-      const pred = argmax(got);
-      if (pred !== json.label || r.argmaxAgree !== 1) failures++;
-      console.log(
-        `  ${f}: label ${json.label}, predicted ${pred} (float ${argmax(ref)}), max abs err ${r.maxAbs.toExponential(2)}, output root ${toHex(tensorRoot(out)).slice(0, 18)}…, ${m.nodes.length} nodes committed`,
+    say(`== chain: ${chain ? `anvil on ${rpc} (embedded)` : rpc}`);
+    const sub = await makeClients(rpc, ANVIL_KEYS[0] as Hex);
+    const wtc = await makeClients(rpc, ANVIL_KEYS[1] as Hex);
+    const d = await deployAll(sub, DEFAULT_PARAMS);
+    say(`== deployed: verifier ${d.verifier}, registry ${d.registry}, game ${d.game}`);
+    const modelId = await registerModel(sub, d, pkg, `file://${dir}`);
+    say(
+      `== registered model ${pkg.manifest.name} (id ${modelId}, ${pkg.manifest.nodes.length} nodes, root ${pkg.manifest.modelRoot.slice(0, 18)}…)`,
+    );
+    const wt = new Watchtower(
+      wtc,
+      d,
+      new Map([[pkg.manifest.modelRoot, pkg]]),
+      join(stateDir, "watch.json"),
+      log,
+    );
+    say("== 1. honest claim");
+    const t0 = performance.now();
+    const truth = new ClaimTrace(pkg, inputs);
+    await honestClaim(sub, d, modelId, pkg, inputs, wt, log);
+    say(
+      `   finalized after the challenge window, unchallenged (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
+    );
+    const mid = Math.floor(truth.nNodes / 2);
+    const heavy = heaviestNode(truth);
+    const lies = a.lies ?? [
+      "output",
+      `node:${mid}`,
+      `step:${Math.floor(truth.vmSteps(heavy) * 0.6)}@${heavy}`,
+      "silent",
+    ];
+    const results: DisputeSummary[] = [];
+    for (const [i, lie] of lies.entries()) {
+      say(`== ${i + 2}. lying claim: --lie ${lie}`);
+      const r = await dispute(sub, wt, d, modelId, pkg, inputs, truth, lie, log);
+      results.push(r);
+      say(
+        `   ${r.winner === "challenger" ? "watchtower won" : `WATCHTOWER LOST (${r.winner})`}: ${r.rounds.graph} graph rounds, ${r.rounds.vm} VM rounds` +
+          (r.disputedNode !== undefined ? `, node ${r.disputedNode} (${r.vmSteps} VM steps)` : "") +
+          `, ${r.seconds.toFixed(1)} s`,
       );
     }
-    console.log("\n(the onchain dispute simulation — submitter, watchtower, anvil — is not implemented yet)");
-    if (failures > 0) throw new Error(`demo: ${failures} digit(s) misclassified or disagreeing with float`);
+    const table = [
+      [
+        "dispute",
+        "winner",
+        "graph rounds",
+        "VM rounds",
+        "node",
+        "VM steps",
+        "claimant gas",
+        "challenger gas",
+        "wall s",
+      ],
+      ...results.map((r) => [
+        r.lie,
+        r.winner,
+        String(r.rounds.graph),
+        String(r.rounds.vm),
+        r.disputedNode === undefined ? "-" : String(r.disputedNode),
+        r.vmSteps === undefined ? "-" : String(r.vmSteps),
+        r.gas.claimant,
+        r.gas.challenger,
+        r.seconds.toFixed(1),
+      ]),
+    ];
+    const widths = table[0].map((_, j) => Math.max(...table.map((row) => row[j].length)));
+    if (a.json)
+      console.log(
+        JSON.stringify({ model: pkg.manifest.name, honestClaim: "finalized", disputes: results }, null, 1),
+      );
+    else if (!a.quiet) {
+      console.log("");
+      for (const row of table) console.log(row.map((c, j) => c.padEnd(widths[j])).join("  "));
+    }
+    if (a.report) writeReport(a.report, pkg.manifest.name, results);
+    return { model: pkg.manifest.name, honestClaim: "finalized", disputes: results };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    await chain?.stop();
+    rmSync(stateDir, { recursive: true, force: true });
   }
 }

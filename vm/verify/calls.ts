@@ -28,6 +28,7 @@ export function ret(c: StepContext): void {
     p.stackHash = stackHashOf(c.vals);
     return;
   }
+  if (c.pre.frameDepth === 0) c.fail("return to a caller with no suspended frame");
   const callerStack = c.rd.hash();
   const callerLocals = c.rd.hash();
   const callerReturn = c.rd.num(4);

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {Test} from "forge-std/Test.sol";
+import {Registry} from "../src/game/Registry.sol";
+import {NodeVmLink} from "../src/game/NodeVmLink.sol";
+import {INodeVmLink} from "../src/interfaces/INodeVmLink.sol";
+
+/// @notice Reads contracts/test/vectors/phase-link.json (tools/vectors/phase-link-vectors.ts: the
+/// mnist_cnn package on fixtures/inputs/mnist_0.json, every node run in the VM) and registers its
+/// program and model. Shared by PhaseLink.t.sol and GameIntegration.t.sol.
+abstract contract PhaseLinkBase is Test {
+    /// @dev One node's transition, as the game sees it.
+    struct NodeCase {
+        INodeVmLink.LinkData d;
+        bytes32 pre;
+        bytes32 post;
+        bytes32 initialRoot;
+        bytes32 finalRoot;
+        uint256[] regionAddrs;
+        uint256 memoryPages;
+        bytes32[] initialState;
+    }
+
+    string internal json;
+    Registry internal registry;
+    NodeVmLink internal nodeLink;
+    uint256 internal programId;
+    uint256 internal modelId;
+    uint256 internal nNodes;
+
+    function _loadVectors() internal {
+        json = vm.readFile(string.concat(vm.projectRoot(), "/contracts/test/vectors/phase-link.json"));
+        registry = new Registry();
+        nodeLink = new NodeVmLink(registry);
+        programId = registry.registerProgram(
+            vm.parseJsonBytes32(json, ".program.codeRoot"),
+            vm.parseJsonUint(json, ".program.codeDepth"),
+            vm.parseJsonUint(json, ".program.entryPc"),
+            vm.parseJsonBytes32(json, ".program.globalsRoot")
+        );
+        nNodes = vm.parseJsonUint(json, ".model.nNodes");
+        modelId = registry.registerModel(
+            programId,
+            vm.parseJsonBytes32(json, ".model.modelRoot"),
+            vm.parseJsonBytes32(json, ".model.nodesRoot"),
+            nNodes,
+            vm.parseJsonUint(json, ".model.tableDepth"),
+            vm.parseJsonUint(json, ".model.weightsDepth"),
+            vm.parseJsonUint(json, ".model.nInputs"),
+            vm.parseJsonUint(json, ".model.outputSlot"),
+            vm.parseJsonBytes32(json, ".model.manifestHash"),
+            "ipfs://mnist_cnn/weights.bin"
+        );
+    }
+
+    function _key(uint256 k, string memory field) internal pure returns (string memory) {
+        return string.concat(".nodes[", vm.toString(k), "].", field);
+    }
+
+    function _words12(string memory key) internal view returns (bytes32[12] memory w) {
+        bytes32[] memory a = vm.parseJsonBytes32Array(json, key);
+        require(a.length == 12, "12 words");
+        for (uint256 i; i < 12; ++i) {
+            w[i] = a[i];
+        }
+    }
+
+    function _paths(uint256 k, string memory field, uint256 n) internal view returns (bytes32[][] memory p) {
+        p = new bytes32[][](n);
+        for (uint256 i; i < n; ++i) {
+            p[i] = vm.parseJsonBytes32Array(json, string.concat(_key(k, field), "[", vm.toString(i), "]"));
+        }
+    }
+
+    function _nodeDesc(uint256 k) internal view returns (INodeVmLink.NodeDesc memory n) {
+        n.op = vm.parseJsonUint(json, _key(k, "op"));
+        n.inKinds = vm.parseJsonUintArray(json, _key(k, "inKinds"));
+        n.inIndex = vm.parseJsonUintArray(json, _key(k, "inIndex"));
+        n.inHeights = vm.parseJsonUintArray(json, _key(k, "inHeights"));
+        n.outSlots = vm.parseJsonUintArray(json, _key(k, "outSlots"));
+        n.outHeights = vm.parseJsonUintArray(json, _key(k, "outHeights"));
+        n.params = vm.parseJsonIntArray(json, _key(k, "params"));
+    }
+
+    function _node(uint256 k) internal view returns (NodeCase memory c) {
+        INodeVmLink.LinkData memory d;
+        d.node = _nodeDesc(k);
+        d.nodePath = vm.parseJsonBytes32Array(json, _key(k, "nodePath"));
+        d.preTableRoot = vm.parseJsonBytes32(json, _key(k, "preTableRoot"));
+        d.inputRoots = vm.parseJsonBytes32Array(json, _key(k, "inputRoots"));
+        d.inputPaths = _paths(k, "inputPaths", d.inputRoots.length);
+        d.finalState = _words12(_key(k, "finalState"));
+        d.steps = vm.parseJsonUint(json, _key(k, "steps"));
+        d.outputRoots = vm.parseJsonBytes32Array(json, _key(k, "outputRoots"));
+        d.outputPaths = _paths(k, "outputPaths", d.outputRoots.length);
+        d.tablePaths = _paths(k, "tablePaths", d.outputRoots.length);
+        c.d = d;
+        c.pre = vm.parseJsonBytes32(json, _key(k, "preState"));
+        c.post = vm.parseJsonBytes32(json, _key(k, "postState"));
+        c.initialRoot = vm.parseJsonBytes32(json, _key(k, "initialRoot"));
+        c.finalRoot = vm.parseJsonBytes32(json, _key(k, "finalRoot"));
+        c.regionAddrs = vm.parseJsonUintArray(json, _key(k, "regionAddrs"));
+        c.memoryPages = vm.parseJsonUint(json, _key(k, "memoryPages"));
+        c.initialState = vm.parseJsonBytes32Array(json, _key(k, "initialState"));
+    }
+}

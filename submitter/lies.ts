@@ -1,0 +1,175 @@
+// Deliberate faults for simulations (`--lie output|node:K|step:N|silent`). Each lie is a ClaimView
+// that agrees with the truth up to one point and is self-consistent after it, as a careful cheat
+// would be: the graph states after the faulty node are recomputed from the corrupted tensor, and the
+// VM trace of the faulty node is real execution up to the fault.
+import { depthFor, graphState, type Hash, leavesProof, leavesRoot, tensorRoot } from "../dnn/src/commit.js";
+import { defaultBackend, type PreparedModel } from "../dnn/src/engine.js";
+import { numel } from "../dnn/src/package.js";
+import type { ClaimTrace, ClaimView, LinkInfo } from "../vm/claim-trace.js";
+import { Machine, type Snapshot } from "../vm/machine.js";
+import { activationTable, dnnVmProgram, nodeLayout } from "../vm/phase.js";
+import { proveStep } from "../vm/prove.js";
+import { Status } from "../vm/state.js";
+
+export type Lie =
+  | { kind: "none" }
+  | { kind: "output" }
+  | { kind: "node"; node: number }
+  | { kind: "step"; step: number; node?: number }
+  | { kind: "silent" };
+
+export class LieError extends Error {}
+
+export function parseLie(s: string | undefined): Lie {
+  if (!s || s === "none") return { kind: "none" };
+  if (s === "output") return { kind: "output" };
+  if (s === "silent") return { kind: "silent" };
+  let m = /^node:(\d+)$/.exec(s);
+  if (m) return { kind: "node", node: Number(m[1]) };
+  if (s === "step") return { kind: "step", step: -1 };
+  m = /^step:(\d+)(?:@(\d+))?$/.exec(s);
+  if (m) return { kind: "step", step: Number(m[1]), node: m[2] === undefined ? undefined : Number(m[2]) };
+  throw new LieError(`--lie '${s}': expected output, node:K, step:N[@K] or silent`);
+}
+
+/** A ClaimView that lies at one point. `silent` lies about the output and then never moves. */
+export class LyingView implements ClaimView {
+  readonly node: number;
+  private readonly acts: Int32Array[];
+  private readonly prepared: PreparedModel;
+  private tables = new Map<number, Hash[]>();
+  /** Fault inside the VM: the step after which the trace is corrupted, and the corrupted machine there. */
+  private faultStep: number;
+  private faulty: Snapshot;
+  private finalFake: Machine;
+
+  constructor(
+    readonly truth: ClaimTrace,
+    readonly lie: Exclude<Lie, { kind: "none" }>,
+  ) {
+    const m = truth.pkg.manifest;
+    const n = truth.nNodes;
+    if (lie.kind === "node" && (lie.node < 0 || lie.node >= n)) {
+      throw new LieError(`--lie node:${lie.node}: the model has ${n} nodes (0..${n - 1})`);
+    }
+    this.node =
+      lie.kind === "node" ? lie.node : lie.kind === "step" ? (lie.node ?? heaviestNode(truth)) : n - 1;
+    if (this.node < 0 || this.node >= n) throw new LieError(`node ${this.node} out of range (0..${n - 1})`);
+    this.prepared = defaultBackend().prepare(truth.pkg);
+    const trace = truth.nodeTrace(this.node);
+    const T = trace.totalSteps;
+    const layout = nodeLayout(m, this.node);
+    const out0 = layout.outputs[0].addr;
+    const slot = m.nodes[this.node].outputs[0];
+    const trueOut = truth.acts[slot];
+    if (lie.kind === "step") {
+      // Corrupt output element 0 once it holds its final value, at or after the asked step, so the
+      // fault survives to the end of the node; the trace is honest up to that step.
+      let s = Math.min(lie.step < 0 ? Math.floor(T * 0.6) : lie.step, T - 1);
+      let mach = trace.machineAt(s);
+      while (s < T - 1 && new Int32Array(mach.mem.bytes.buffer, out0, 1)[0] !== trueOut[0]) {
+        mach.step();
+        s++;
+      }
+      if (s >= T - 1)
+        throw new LieError(
+          `--lie step:${lie.step}: node ${this.node} has no step after which its output can be corrupted (${T} steps)`,
+        );
+      this.faultStep = s;
+      mach = trace.machineAt(s + 1);
+      corruptWord(mach, out0);
+      this.faulty = mach.snapshot();
+      while (mach.status === Status.RUNNING) mach.run(1 << 20);
+      this.finalFake = mach;
+    } else {
+      // The node runs honestly; only the claimed final state has a corrupted output.
+      this.faultStep = T - 1;
+      const mach = trace.machineAt(T);
+      corruptWord(mach, out0);
+      this.faulty = mach.snapshot();
+      this.finalFake = mach;
+    }
+    // Activations as the liar sees them: the faulty node's output read from its fake final memory,
+    // everything after it recomputed natively from the corrupted tensor.
+    this.acts = truth.acts.slice();
+    const fakeOut = new Int32Array(
+      this.finalFake.mem.bytes.buffer.slice(out0, out0 + 4 * numel(m.activations[slot].shape)),
+    );
+    this.acts[slot] = fakeOut;
+    for (let k = this.node + 1; k < n; k++) {
+      const ins = m.nodes[k].inputs.map((r) => (r[0] === "w" ? truth.pkg.weights[r[1]] : this.acts[r[1]]));
+      const outs = this.prepared.runNode(k, ins);
+      m.nodes[k].outputs.forEach((s2, i) => {
+        this.acts[s2] = outs[i];
+      });
+    }
+  }
+
+  get nNodes(): number {
+    return this.truth.nNodes;
+  }
+  inputRoots(): Hash[] {
+    return this.truth.inputRoots();
+  }
+  outputRoot(): Hash {
+    return tensorRoot(this.acts[this.truth.outputSlot]);
+  }
+  private table(i: number): Hash[] {
+    if (i <= this.node) return this.truth.table(i);
+    let t = this.tables.get(i);
+    if (!t) {
+      t = activationTable(this.truth.pkg.manifest, this.acts, i);
+      this.tables.set(i, t);
+    }
+    return t;
+  }
+  graphState(i: number): Hash {
+    return graphState(this.truth.model, this.table(i));
+  }
+  tableRoot(i: number): Hash {
+    return leavesRoot(this.table(i));
+  }
+  outputPath(): Hash[] {
+    const t = this.table(this.nNodes);
+    return leavesProof(t, this.truth.outputSlot, depthFor(t.length));
+  }
+  vmSteps(k: number): number {
+    return this.truth.vmSteps(k);
+  }
+  private machineAt(step: number): Machine {
+    if (step <= this.faultStep) return this.truth.nodeTrace(this.node).machineAt(step);
+    const m = Machine.restore(dnnVmProgram(), this.faulty);
+    m.run(step - this.faultStep - 1);
+    return m;
+  }
+  vmRoot(k: number, step: number): Hash {
+    if (k !== this.node) return this.truth.vmRoot(k, step);
+    const T = this.truth.vmSteps(k);
+    return step >= T ? this.finalFake.stateRoot() : this.machineAt(step).stateRoot();
+  }
+  link(k: number): LinkInfo {
+    if (k !== this.node) return this.truth.link(k);
+    return this.truth.link(k, this.finalFake, this.acts);
+  }
+  stepProof(k: number, step: number): Uint8Array {
+    if (k !== this.node) return this.truth.stepProof(k, step);
+    return proveStep(this.machineAt(step)).proof;
+  }
+}
+
+/** Adds one ulp to the i32 word at `addr` (marking its leaf dirty). */
+function corruptWord(m: Machine, addr: number): void {
+  const v = m.mem.view.getInt32(addr, true);
+  m.mem.view.setInt32(addr, (v + 1) | 0, true);
+  m.mem.touch(addr, 4);
+}
+
+export function heaviestNode(t: ClaimTrace): number {
+  let best = 0;
+  let most = -1;
+  for (let k = 0; k < t.nNodes; k++) {
+    const s = t.vmSteps(k);
+    if (s > most) [best, most] = [k, s];
+  }
+  return best;
+}

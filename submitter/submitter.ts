@@ -1,0 +1,92 @@
+// The submitter: posts an inference claim with its bond and defends every game on it until each
+// resolves. With a lie it asserts the lie consistently (see lies.ts); `silent` never moves.
+import { decodeEventLog, type Hex } from "viem";
+import { type Hash, tensorBytes, toHex } from "../dnn/src/commit.js";
+import type { ModelPackage } from "../dnn/src/package.js";
+import { type Clients, send, type TxResult, withRetry } from "../tools/chain/clients.js";
+import type { Deployment } from "../tools/chain/deploy.js";
+import { disputedNode, GameStatus, type Move, playMove, readGame } from "../tools/chain/player.js";
+import { ClaimTrace, type ClaimView } from "../vm/claim-trace.js";
+import { type Lie, LyingView } from "./lies.js";
+
+export interface PostedClaim {
+  claimId: bigint;
+  view: ClaimView;
+  truth: ClaimTrace;
+  tx: TxResult;
+  outputRoot: Hash;
+}
+
+export function viewFor(truth: ClaimTrace, lie: Lie): ClaimView {
+  return lie.kind === "none" ? truth : new LyingView(truth, lie.kind === "silent" ? { kind: "output" } : lie);
+}
+
+/** Posts a claim (inputs in calldata, roots computed onchain) with the minimum bond. */
+export async function postClaim(
+  c: Clients,
+  d: Deployment,
+  modelId: bigint,
+  pkg: ModelPackage,
+  inputs: Int32Array[],
+  lie: Lie = { kind: "none" },
+  truth = new ClaimTrace(pkg, inputs),
+): Promise<PostedClaim> {
+  const view = viewFor(truth, lie);
+  const n = view.nNodes;
+  const args = [
+    modelId,
+    inputs.map((t) => toHex(tensorBytes(t))),
+    toHex(view.outputRoot()),
+    toHex(view.graphState(n)),
+    toHex(view.tableRoot(n)),
+    view.outputPath().map(toHex),
+  ];
+  const tx = await send(c, d.game, d.abis.game, "postClaimWithInputs", args, d.params.minBond);
+  const receipt = await withRetry(
+    () => c.publicClient.getTransactionReceipt({ hash: tx.hash }),
+    "claim receipt",
+  );
+  let claimId: bigint | undefined;
+  for (const l of receipt.logs) {
+    try {
+      const ev = decodeEventLog({ abi: d.abis.game, data: l.data, topics: l.topics as [Hex, ...Hex[]] });
+      if (ev.eventName === "ClaimPosted") claimId = (ev.args as unknown as { claimId: bigint }).claimId;
+    } catch {
+      // not ours
+    }
+  }
+  if (claimId === undefined) throw new Error("postClaimWithInputs: no ClaimPosted event");
+  return { claimId, view, truth, tx, outputRoot: view.outputRoot() };
+}
+
+/** Games opened against a claim. */
+export async function gamesOf(c: Clients, d: Deployment, claimId: bigint): Promise<bigint[]> {
+  const logs = await withRetry(
+    () =>
+      c.publicClient.getContractEvents({
+        address: d.game,
+        abi: d.abis.game,
+        eventName: "GameStarted",
+        args: { claimId },
+        fromBlock: d.block,
+      }),
+    "GameStarted logs",
+  );
+  return logs.map((l) => (l as unknown as { args: { gameId: bigint } }).args.gameId);
+}
+
+/** Makes every move that is the claimant's to make right now; returns the moves made. */
+export async function defendOnce(c: Clients, d: Deployment, claim: PostedClaim, lie: Lie): Promise<Move[]> {
+  if (lie.kind === "silent") return [];
+  const moves: Move[] = [];
+  for (const gameId of await gamesOf(c, d, claim.claimId)) {
+    for (;;) {
+      const g = await readGame(c, d, gameId);
+      if (g.status !== GameStatus.Open) break;
+      const m = await playMove(c, d, gameId, g, "claimant", claim.view, () => disputedNode(c, d, gameId));
+      if (!m) break;
+      moves.push(m);
+    }
+  }
+  return moves;
+}

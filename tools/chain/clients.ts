@@ -1,0 +1,98 @@
+// viem clients for any RPC, with retries (exponential backoff) for transient RPC failures.
+import {
+  type Abi,
+  type Account,
+  type Address,
+  type Chain,
+  createPublicClient,
+  createWalletClient,
+  defineChain,
+  type Hex,
+  http,
+  type PublicClient,
+  type WalletClient,
+} from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+
+export interface Clients {
+  publicClient: PublicClient;
+  wallet: WalletClient;
+  account: Account;
+  chain: Chain;
+}
+
+export async function makeClients(rpcUrl: string, privateKey: Hex): Promise<Clients> {
+  const probe = createPublicClient({ transport: http(rpcUrl, { retryCount: 5, retryDelay: 200 }) });
+  const id = await withRetry(() => probe.getChainId(), `${rpcUrl}: eth_chainId`);
+  const chain = defineChain({
+    id,
+    name: `chain-${id}`,
+    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+    rpcUrls: { default: { http: [rpcUrl] } },
+  });
+  const transport = http(rpcUrl, { retryCount: 5, retryDelay: 200 });
+  const account = privateKeyToAccount(privateKey);
+  return {
+    publicClient: createPublicClient({ chain, transport, pollingInterval: 100 }) as PublicClient,
+    wallet: createWalletClient({ chain, transport, account }),
+    account,
+    chain,
+  };
+}
+
+/** Retries `f` with exponential backoff (0.2 s … 6.4 s) on errors that look transient. */
+export async function withRetry<T>(f: () => Promise<T>, what: string, attempts = 6): Promise<T> {
+  let delay = 200;
+  for (let i = 1; ; i++) {
+    try {
+      return await f();
+    } catch (e) {
+      const msg = (e as Error).message ?? String(e);
+      const transient =
+        /fetch failed|ECONNREFUSED|ECONNRESET|socket|timeout|timed out|429|503|HTTP request failed/i.test(
+          msg,
+        );
+      if (!transient) throw e;
+      if (i >= attempts)
+        throw new Error(`${what}: still failing after ${attempts} attempts: ${msg.split("\n")[0]}`);
+      await new Promise((r) => setTimeout(r, delay));
+      delay *= 2;
+    }
+  }
+}
+
+export interface TxResult {
+  hash: Hex;
+  gasUsed: bigint;
+}
+
+/** Sends a contract call, waits for the receipt, throws with the revert reason if it failed. */
+export async function send(
+  c: Clients,
+  address: Address,
+  abi: Abi,
+  functionName: string,
+  args: readonly unknown[],
+  value?: bigint,
+): Promise<TxResult> {
+  const { request } = await withRetry(
+    () =>
+      c.publicClient.simulateContract({
+        address,
+        abi,
+        functionName,
+        args,
+        account: c.account,
+        value,
+        chain: c.chain,
+      }),
+    functionName,
+  );
+  const hash = await withRetry(() => c.wallet.writeContract(request), functionName);
+  const receipt = await withRetry(
+    () => c.publicClient.waitForTransactionReceipt({ hash }),
+    `${functionName} receipt`,
+  );
+  if (receipt.status !== "success") throw new Error(`${functionName}: transaction ${hash} reverted`);
+  return { hash, gasUsed: receipt.gasUsed };
+}

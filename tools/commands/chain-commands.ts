@@ -1,0 +1,190 @@
+// CLI commands that talk to a chain: deploy, submit, watch.
+import { readFileSync } from "node:fs";
+import { jsonLogger, Watchtower } from "../../challenger/watchtower.js";
+import { toHex } from "../../dnn/src/commit.js";
+import { loadPackage, type ModelPackage, prepareInputs } from "../../dnn/src/package.js";
+import { parseLie } from "../../submitter/lies.js";
+import { SubmitterService } from "../../submitter/serve.js";
+import { defendOnce, gamesOf, postClaim } from "../../submitter/submitter.js";
+import { makeClients, send } from "../chain/clients.js";
+import { DEFAULT_PARAMS, deployAll, registerModel } from "../chain/deploy.js";
+import { GameStatus, readGame } from "../chain/player.js";
+import { openSession, privateKeyFrom, saveDeployment, UsageError } from "../chain/session.js";
+
+interface ChainArgs {
+  rpcUrl?: string;
+  privateKey?: string;
+  deployment?: string;
+}
+
+export async function deployCommand(a: ChainArgs & { out: string; model?: string[] }): Promise<void> {
+  const rpcUrl = a.rpcUrl ?? process.env.OPML_RPC_URL;
+  if (!rpcUrl)
+    throw new UsageError("deploy needs --rpc-url (or OPML_RPC_URL): an embedded chain would vanish on exit");
+  const c = await makeClients(rpcUrl, privateKeyFrom(a.privateKey, "0x" as never));
+  const d = await deployAll(c, DEFAULT_PARAMS);
+  saveDeployment(a.out, d);
+  console.log(
+    `deployed to ${rpcUrl}: game ${d.game}, registry ${d.registry}, verifier ${d.verifier} → ${a.out}`,
+  );
+  for (const dir of a.model ?? []) {
+    const id = await registerModel(c, d, loadPackage(dir), `file://${dir}`);
+    console.log(`registered ${dir} as model ${id}`);
+  }
+}
+
+async function modelIdFor(
+  c: Awaited<ReturnType<typeof openSession>>,
+  pkg: ModelPackage,
+  dir: string,
+): Promise<bigint> {
+  // Find an existing registration of this model root, else register it.
+  const d = c.deployment;
+  const logs = await c.clients.publicClient.getContractEvents({
+    address: d.registry,
+    abi: d.abis.registry,
+    eventName: "ModelRegistered",
+    fromBlock: d.block,
+  });
+  for (const l of logs as unknown as { args: { modelId: bigint; modelRoot: string } }[]) {
+    if (l.args.modelRoot === pkg.manifest.modelRoot) return l.args.modelId;
+  }
+  return registerModel(c.clients, d, pkg, `file://${dir}`);
+}
+
+/** Posts one claim and defends it until every game on it resolves (and finalizes it if it can). */
+export async function submitCommand(
+  a: ChainArgs & { model: string; input: string; lie?: string },
+): Promise<void> {
+  const lie = parseLie(a.lie);
+  const pkg = loadPackage(a.model);
+  const inputs = prepareInputs(pkg.manifest, JSON.parse(readFileSync(a.input, "utf8")), a.input);
+  const s = await openSession(a);
+  try {
+    const modelId = await modelIdFor(s, pkg, a.model);
+    const claim = await postClaim(s.clients, s.deployment, modelId, pkg, inputs, lie);
+    jsonLogger("info", "claim posted", {
+      claimId: claim.claimId,
+      outputRoot: toHex(claim.outputRoot),
+      lie: a.lie ?? "none",
+    });
+    const d = s.deployment;
+    for (;;) {
+      const moves = await defendOnce(s.clients, d, claim, lie);
+      for (const m of moves)
+        jsonLogger("info", m.kind, {
+          claimId: claim.claimId,
+          gameLevel: m.level,
+          lo: m.lo,
+          hi: m.hi,
+          gas: m.tx.gasUsed,
+        });
+      const claimState = (await s.clients.publicClient.readContract({
+        address: d.game,
+        abi: d.abis.game,
+        functionName: "claimOf",
+        args: [claim.claimId],
+      })) as { status: number; deadline: bigint };
+      const games = await gamesOf(s.clients, d, claim.claimId);
+      const open = [];
+      for (const g of games) if ((await readGame(s.clients, d, g)).status === GameStatus.Open) open.push(g);
+      if (Number(claimState.status) === 2) {
+        jsonLogger("warn", "claim rejected", { claimId: claim.claimId });
+        break;
+      }
+      const now = (await s.clients.publicClient.getBlock()).timestamp;
+      if (open.length === 0 && now >= claimState.deadline) {
+        await send(s.clients, d.game, d.abis.game, "finalize", [claim.claimId]);
+        jsonLogger("info", "claim finalized", { claimId: claim.claimId });
+        break;
+      }
+      if (s.anvil && open.length === 0) {
+        // Embedded chain: nobody else is watching, so warp past the window.
+        await s.clients.publicClient.request({
+          method: "evm_increaseTime" as never,
+          params: [Number(d.params.challengeWindow) + 1] as never,
+        });
+        await s.clients.publicClient.request({ method: "evm_mine" as never, params: [] as never });
+        continue;
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    const credit = (await s.clients.publicClient.readContract({
+      address: d.game,
+      abi: d.abis.game,
+      functionName: "credit",
+      args: [s.clients.account.address],
+    })) as bigint;
+    if (credit > 0n) await send(s.clients, d.game, d.abis.game, "withdraw", []);
+  } finally {
+    await s.close();
+  }
+}
+
+/** The watchtower daemon. */
+export async function watchCommand(
+  a: ChainArgs & { model: string[]; state?: string; metricsPort?: number; interval?: number; once?: boolean },
+): Promise<void> {
+  if (!a.rpcUrl && !process.env.OPML_RPC_URL)
+    throw new UsageError("watch needs --rpc-url (or OPML_RPC_URL) and --deployment");
+  if (!a.deployment) throw new UsageError("watch needs --deployment <file.json> (from `opml deploy`)");
+  const s = await openSession({ ...a, keyIndex: 1 });
+  const models = new Map(
+    a.model.map((dir) => {
+      const p = loadPackage(dir);
+      return [p.manifest.modelRoot, p] as const;
+    }),
+  );
+  const wt = new Watchtower(s.clients, s.deployment, models, a.state, jsonLogger);
+  if (a.metricsPort !== undefined) {
+    const port = await wt.serveMetrics(a.metricsPort);
+    jsonLogger("info", "metrics", { url: `http://127.0.0.1:${port}/metrics` });
+  }
+  let stopping = false;
+  process.once("SIGINT", () => {
+    stopping = true;
+  });
+  process.once("SIGTERM", () => {
+    stopping = true;
+  });
+  jsonLogger("info", "watching", { game: s.deployment.game, models: [...models.keys()], state: a.state });
+  if (a.once) await wt.tick();
+  else await wt.run(() => stopping, a.interval ?? 500);
+  wt.close();
+  await s.close();
+}
+
+/** serve-submitter: answers InferenceRequested events for the served models until stopped. */
+export async function serveSubmitterCommand(
+  a: ChainArgs & { model: string[]; state?: string; interval?: number; lie?: string; once?: boolean },
+): Promise<void> {
+  if (!a.rpcUrl && !process.env.OPML_RPC_URL)
+    throw new UsageError("serve-submitter needs --rpc-url (or OPML_RPC_URL) and --deployment");
+  if (!a.deployment)
+    throw new UsageError("serve-submitter needs --deployment <file.json> (from `opml deploy`)");
+  const lie = parseLie(a.lie);
+  const s = await openSession(a);
+  const models = new Map<bigint, ModelPackage>();
+  for (const dir of a.model) {
+    const pkg = loadPackage(dir);
+    models.set(await modelIdFor(s, pkg, dir), pkg);
+  }
+  const service = new SubmitterService(s.clients, s.deployment, models, jsonLogger, a.state, lie);
+  let stopping = false;
+  process.once("SIGINT", () => {
+    stopping = true;
+  });
+  process.once("SIGTERM", () => {
+    stopping = true;
+  });
+  jsonLogger("info", "serving requests", { requests: s.deployment.requests, models: [...models.keys()] });
+  do {
+    try {
+      await service.tick();
+    } catch (e) {
+      jsonLogger("error", "tick failed; will retry", { error: (e as Error).message.split("\n")[0] });
+    }
+    if (!a.once) await new Promise((r) => setTimeout(r, a.interval ?? 1000));
+  } while (!a.once && !stopping);
+  await s.close();
+}
