@@ -7,7 +7,7 @@ import { createServer, type Server } from "node:http";
 import { decodeFunctionData, type Hex } from "viem";
 import { toHex } from "../dnn/src/commit.js";
 import type { ModelPackage } from "../dnn/src/package.js";
-import { type Clients, send, withRetry } from "../tools/chain/clients.js";
+import { type Clients, events, send, withRetry } from "../tools/chain/clients.js";
 import type { Deployment } from "../tools/chain/deploy.js";
 import {
   disputedNode,
@@ -132,18 +132,7 @@ export class Watchtower {
     const key = claimId.toString();
     const cached = this.traces.get(key);
     if (cached) return cached;
-    const logs = await withRetry(
-      () =>
-        this.c.publicClient.getContractEvents({
-          address: this.d.game,
-          abi: this.d.abis.game,
-          eventName: "ClaimPosted",
-          args: { claimId },
-          fromBlock: this.d.block,
-        }),
-      "ClaimPosted",
-    );
-    const ev = logs[0] as unknown as { transactionHash: Hex; args: { modelId: bigint } } | undefined;
+    const [ev] = await this.gameEvents<{ modelId: bigint }>("ClaimPosted", { claimId });
     if (!ev) return undefined;
     const model = (await withRetry(
       () =>
@@ -185,19 +174,14 @@ export class Watchtower {
     const from = BigInt(this.state.lastBlock) + 1n;
     const to = await withRetry(() => this.c.publicClient.getBlockNumber(), "blockNumber");
     if (to < from) return;
-    const logs = await withRetry(
-      () =>
-        this.c.publicClient.getContractEvents({
-          address: this.d.game,
-          abi: this.d.abis.game,
-          eventName: "ClaimPosted",
-          fromBlock: from,
-          toBlock: to,
-        }),
-      "ClaimPosted logs",
+    const logs = await this.gameEvents<{ claimId: bigint; outputRoot: Hex; finalGraphState: Hex }>(
+      "ClaimPosted",
+      undefined,
+      from,
+      to,
     );
     for (const l of logs) {
-      const a = (l as unknown as { args: { claimId: bigint; outputRoot: Hex; finalGraphState: Hex } }).args;
+      const a = l.args;
       const key = a.claimId.toString();
       if (this.state.claims[key]) continue;
       const t = await this.trace(a.claimId);
@@ -227,19 +211,11 @@ export class Watchtower {
 
   private async challenge(claimId: bigint): Promise<void> {
     // A game opened before a crash (tx mined, state not saved) is found again by its event.
-    const mine = await withRetry(
-      () =>
-        this.c.publicClient.getContractEvents({
-          address: this.d.game,
-          abi: this.d.abis.game,
-          eventName: "GameStarted",
-          args: { claimId, challenger: this.c.account.address },
-          fromBlock: this.d.block,
-        }),
-      "GameStarted logs",
-    );
+    const started = () =>
+      this.gameEvents<{ gameId: bigint }>("GameStarted", { claimId, challenger: this.c.account.address });
+    const mine = await started();
     let gameId: bigint;
-    if (mine.length > 0) gameId = (mine[0] as unknown as { args: { gameId: bigint } }).args.gameId;
+    if (mine.length > 0) gameId = mine[0].args.gameId;
     else {
       const tx = await send(
         this.c,
@@ -249,14 +225,8 @@ export class Watchtower {
         [claimId],
         this.d.params.challengerBond,
       );
-      const after = await this.c.publicClient.getContractEvents({
-        address: this.d.game,
-        abi: this.d.abis.game,
-        eventName: "GameStarted",
-        args: { claimId, challenger: this.c.account.address },
-        fromBlock: this.d.block,
-      });
-      gameId = (after[after.length - 1] as unknown as { args: { gameId: bigint } }).args.gameId;
+      const after = await started();
+      gameId = after[after.length - 1].args.gameId;
       this.addGas(gameId, tx.gasUsed);
       this.log("info", "challenged", { claimId, gameId });
     }
@@ -265,6 +235,15 @@ export class Watchtower {
       this.metrics.gamesTracked++;
     }
     this.save();
+  }
+
+  private gameEvents<A>(
+    eventName: string,
+    args?: Record<string, unknown>,
+    fromBlock = this.d.block,
+    toBlock?: bigint,
+  ) {
+    return events<A>(this.c, this.d.game, this.d.abis.game, eventName, args, fromBlock, toBlock);
   }
 
   private addGas(gameId: bigint, gas: bigint) {
@@ -340,13 +319,18 @@ export class Watchtower {
     this.log("info", "withdrew", { wei: credit });
   }
 
+  /** The last error a tick swallowed (it retries on the next tick). */
+  lastError?: string;
+
   async tick(): Promise<void> {
     try {
       await this.scanClaims();
       await this.playGames();
+      this.lastError = undefined;
     } catch (e) {
       this.metrics.rpcErrors++;
-      this.log("error", "tick failed; will retry", { error: (e as Error).message.split("\n")[0] });
+      this.lastError = (e as Error).message.split("\n")[0];
+      this.log("error", "tick failed; will retry", { error: this.lastError });
     }
   }
 

@@ -5,7 +5,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import type { Hex } from "viem";
 import type { Logger } from "../challenger/watchtower.js";
 import type { ModelPackage } from "../dnn/src/package.js";
-import { type Clients, send, withRetry } from "../tools/chain/clients.js";
+import { type Clients, events, send, withRetry } from "../tools/chain/clients.js";
 import type { Deployment } from "../tools/chain/deploy.js";
 import { GameStatus, readGame } from "../tools/chain/player.js";
 import type { Lie } from "./lies.js";
@@ -50,18 +50,16 @@ export class SubmitterService {
   async tick(): Promise<void> {
     const to = await withRetry(() => this.c.publicClient.getBlockNumber(), "blockNumber");
     if (to > this.lastBlock) {
-      const logs = await withRetry(
-        () =>
-          this.c.publicClient.getContractEvents({
-            address: this.d.requests,
-            abi: this.d.abis.requests,
-            eventName: "InferenceRequested",
-            fromBlock: this.lastBlock + 1n,
-            toBlock: to,
-          }),
-        "InferenceRequested logs",
+      const logs = await events<{ requestId: bigint; modelId: bigint; inputs: Hex[] }>(
+        this.c,
+        this.d.requests,
+        this.d.abis.requests,
+        "InferenceRequested",
+        undefined,
+        this.lastBlock + 1n,
+        to,
       );
-      for (const l of logs as unknown as { args: { requestId: bigint; modelId: bigint; inputs: Hex[] } }[]) {
+      for (const l of logs) {
         const key = l.args.requestId.toString();
         const pkg = this.models.get(l.args.modelId);
         if (this.served[key] || !pkg) continue;

@@ -3,7 +3,7 @@
 import { decodeEventLog, type Hex } from "viem";
 import { type Hash, tensorBytes, toHex } from "../dnn/src/commit.js";
 import type { ModelPackage } from "../dnn/src/package.js";
-import { type Clients, send, type TxResult, withRetry } from "../tools/chain/clients.js";
+import { type Clients, events, send, type TxResult, withRetry } from "../tools/chain/clients.js";
 import type { Deployment } from "../tools/chain/deploy.js";
 import { disputedNode, GameStatus, type Move, playMove, readGame } from "../tools/chain/player.js";
 import { ClaimTrace, type ClaimView } from "../vm/claim-trace.js";
@@ -61,18 +61,8 @@ export async function postClaim(
 
 /** Games opened against a claim. */
 export async function gamesOf(c: Clients, d: Deployment, claimId: bigint): Promise<bigint[]> {
-  const logs = await withRetry(
-    () =>
-      c.publicClient.getContractEvents({
-        address: d.game,
-        abi: d.abis.game,
-        eventName: "GameStarted",
-        args: { claimId },
-        fromBlock: d.block,
-      }),
-    "GameStarted logs",
-  );
-  return logs.map((l) => (l as unknown as { args: { gameId: bigint } }).args.gameId);
+  const logs = await events<{ gameId: bigint }>(c, d.game, d.abis.game, "GameStarted", { claimId }, d.block);
+  return logs.map((l) => l.args.gameId);
 }
 
 /** Makes every move that is the claimant's to make right now; returns the moves made. */

@@ -88,11 +88,30 @@ export async function send(
       }),
     functionName,
   );
-  const hash = await withRetry(() => c.wallet.writeContract(request), functionName);
+  // Not retried here: a second writeContract would sign a second transaction (new nonce) and
+  // double the move. The transport already retries the raw request, which is idempotent.
+  const hash = await c.wallet.writeContract(request);
   const receipt = await withRetry(
     () => c.publicClient.waitForTransactionReceipt({ hash }),
     `${functionName} receipt`,
   );
   if (receipt.status !== "success") throw new Error(`${functionName}: transaction ${hash} reverted`);
   return { hash, gasUsed: receipt.gasUsed };
+}
+
+/** Decoded logs of one event of a game-family contract, with retries. */
+export async function events<A>(
+  c: Clients,
+  address: Address,
+  abi: Abi,
+  eventName: string,
+  args: Record<string, unknown> | undefined,
+  fromBlock: bigint,
+  toBlock?: bigint,
+): Promise<{ args: A; transactionHash: Hex }[]> {
+  const logs = await withRetry(
+    () => c.publicClient.getContractEvents({ address, abi, eventName, args, fromBlock, toBlock } as never),
+    `${eventName} logs`,
+  );
+  return logs as unknown as { args: A; transactionHash: Hex }[];
 }

@@ -4,7 +4,7 @@ import type { Address, Hex } from "viem";
 import { type Hash, toHex } from "../../dnn/src/commit.js";
 import type { ClaimView, LinkInfo } from "../../vm/claim-trace.js";
 import { encodeFields } from "../../vm/state.js";
-import { type Clients, send, type TxResult, withRetry } from "./clients.js";
+import { type Clients, events, send, type TxResult, withRetry } from "./clients.js";
 import type { Deployment } from "./deploy.js";
 
 export const Phase = { Bisect: 0, Respond: 1, Descend: 2, Step: 3 } as const;
@@ -43,18 +43,15 @@ export async function readGame(c: Clients, d: Deployment, gameId: bigint): Promi
 
 /** The graph node whose VM run a level-1 game disputes: the `parentIndex` of its PhaseEntered. */
 export async function disputedNode(c: Clients, d: Deployment, gameId: bigint): Promise<number> {
-  const logs = await withRetry(
-    () =>
-      c.publicClient.getContractEvents({
-        address: d.game,
-        abi: d.abis.game,
-        eventName: "PhaseEntered",
-        args: { gameId },
-        fromBlock: d.block,
-      }),
-    "PhaseEntered logs",
+  const logs = await events<{ parentIndex: bigint }>(
+    c,
+    d.game,
+    d.abis.game,
+    "PhaseEntered",
+    { gameId },
+    d.block,
   );
-  const last = logs[logs.length - 1] as unknown as { args: { parentIndex: bigint } } | undefined;
+  const last = logs[logs.length - 1];
   if (!last) throw new Error(`game ${gameId}: no PhaseEntered event`);
   return Number(last.args.parentIndex);
 }

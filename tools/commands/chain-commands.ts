@@ -11,6 +11,17 @@ import { DEFAULT_PARAMS, deployAll, registerModel } from "../chain/deploy.js";
 import { GameStatus, readGame } from "../chain/player.js";
 import { openSession, privateKeyFrom, saveDeployment, UsageError } from "../chain/session.js";
 
+/** A flag that turns true on SIGINT/SIGTERM, so a daemon finishes its tick and exits cleanly. */
+function stopSignal(): () => boolean {
+  let stop = false;
+  const set = () => {
+    stop = true;
+  };
+  process.once("SIGINT", set);
+  process.once("SIGTERM", set);
+  return () => stop;
+}
+
 interface ChainArgs {
   rpcUrl?: string;
   privateKey?: string;
@@ -140,16 +151,10 @@ export async function watchCommand(
     const port = await wt.serveMetrics(a.metricsPort);
     jsonLogger("info", "metrics", { url: `http://127.0.0.1:${port}/metrics` });
   }
-  let stopping = false;
-  process.once("SIGINT", () => {
-    stopping = true;
-  });
-  process.once("SIGTERM", () => {
-    stopping = true;
-  });
+  const stopping = stopSignal();
   jsonLogger("info", "watching", { game: s.deployment.game, models: [...models.keys()], state: a.state });
   if (a.once) await wt.tick();
-  else await wt.run(() => stopping, a.interval ?? 500);
+  else await wt.run(stopping, a.interval ?? 500);
   wt.close();
   await s.close();
 }
@@ -170,13 +175,7 @@ export async function serveSubmitterCommand(
     models.set(await modelIdFor(s, pkg, dir), pkg);
   }
   const service = new SubmitterService(s.clients, s.deployment, models, jsonLogger, a.state, lie);
-  let stopping = false;
-  process.once("SIGINT", () => {
-    stopping = true;
-  });
-  process.once("SIGTERM", () => {
-    stopping = true;
-  });
+  const stopping = stopSignal();
   jsonLogger("info", "serving requests", { requests: s.deployment.requests, models: [...models.keys()] });
   do {
     try {
@@ -185,6 +184,6 @@ export async function serveSubmitterCommand(
       jsonLogger("error", "tick failed; will retry", { error: (e as Error).message.split("\n")[0] });
     }
     if (!a.once) await new Promise((r) => setTimeout(r, a.interval ?? 1000));
-  } while (!a.once && !stopping);
+  } while (!a.once && !stopping());
   await s.close();
 }

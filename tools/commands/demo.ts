@@ -106,7 +106,13 @@ async function dispute(
     const before = wt.metrics.moves;
     await wt.tick();
     if (gameId === undefined) gameId = (await gamesOf(sub, d, claim.claimId))[0];
-    if (gameId === undefined) throw new Error(`watchtower did not challenge the ${lieText} lie`);
+    if (gameId === undefined) {
+      // A tick can fail on a transient RPC error and retry on the next; give it a few.
+      if (round < 10) continue;
+      throw new Error(
+        `watchtower did not challenge the ${lieText} lie${wt.lastError ? ` (last error: ${wt.lastError})` : ""}`,
+      );
+    }
     const g = await readGame(sub, d, gameId);
     if (g.status !== GameStatus.Open) break;
     const cm = await defendOnce(sub, d, claim, lie);
