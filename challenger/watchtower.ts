@@ -172,7 +172,7 @@ export class Watchtower {
   /** Scans new claims, challenges wrong ones. */
   async scanClaims(): Promise<void> {
     const from = BigInt(this.state.lastBlock) + 1n;
-    const to = await withRetry(() => this.c.publicClient.getBlockNumber(), "blockNumber");
+    const to = await withRetry(() => this.c.publicClient.getBlockNumber({ cacheTime: 0 }), "blockNumber");
     if (to < from) return;
     const logs = await this.gameEvents<{ claimId: bigint; outputRoot: Hex; finalGraphState: Hex }>(
       "ClaimPosted",

@@ -48,7 +48,7 @@ export class SubmitterService {
   }
 
   async tick(): Promise<void> {
-    const to = await withRetry(() => this.c.publicClient.getBlockNumber(), "blockNumber");
+    const to = await withRetry(() => this.c.publicClient.getBlockNumber({ cacheTime: 0 }), "blockNumber");
     if (to > this.lastBlock) {
       const logs = await events<{ requestId: bigint; modelId: bigint; inputs: Hex[] }>(
         this.c,

@@ -10,7 +10,7 @@ import { tensorBytes, toHex } from "../dnn/src/commit.js";
 import { loadPackage, prepareInputs } from "../dnn/src/package.js";
 import { SubmitterService } from "../submitter/serve.js";
 import { ANVIL_KEYS, startAnvil } from "../tools/chain/anvil.js";
-import { makeClients, send } from "../tools/chain/clients.js";
+import { makeClients, send, warp } from "../tools/chain/clients.js";
 import { DEFAULT_PARAMS, deployAll, registerModel } from "../tools/chain/deploy.js";
 import { FIXTURES } from "../tools/fixtures.js";
 
@@ -42,11 +42,7 @@ describe("serve-submitter", () => {
       await wt.tick();
       expect(wt.state.claims["1"]).toBe("valid");
       const before = await sub.publicClient.getBalance({ address: sub.account.address });
-      await sub.publicClient.request({
-        method: "evm_increaseTime" as never,
-        params: [Number(d.params.challengeWindow) + 1] as never,
-      });
-      await sub.publicClient.request({ method: "evm_mine" as never, params: [] as never });
+      await warp(sub, d.params.challengeWindow + 1n);
       await service.tick();
       expect(service.served["1"].done).toBe(true);
       const after = await sub.publicClient.getBalance({ address: sub.account.address });

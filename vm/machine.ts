@@ -3,7 +3,7 @@
 // by vm/state.ts; vm/prove.ts reads this machine's state to build a step proof.
 import type { Hash, StaticMerkle } from "../dnn/src/commit.js";
 import * as I64 from "./i64.js";
-import { Ctl, HALT_PC, LIMITS, type Program, unpackBr, unpackCall, Wasm } from "./isa.js";
+import { Ctl, HALT_PC, LIMITS, numericPops, type Program, unpackBr, unpackCall, Wasm } from "./isa.js";
 import { MerkleMemory, PAGE } from "./memory.js";
 import {
   codeTree,
@@ -557,7 +557,7 @@ export class Machine {
               sp--;
               break;
             default: {
-              const pops = numericArity(op);
+              const pops = numericPops(op);
               let lo: number;
               try {
                 lo = pops === 2 ? I64.exec64(op, aHi, aLo, bHi, bLo) : I64.exec64(op, bHi, bLo);
@@ -731,14 +731,6 @@ export const ACCESS_SIZE = [4, 8, 4, 8, 1, 1, 2, 2, 1, 1, 2, 2, 4, 4, 4, 8, 4, 8
 
 export function toU64(lo: number, hi: number): bigint {
   return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
-}
-
-function numericArity(op: number): 1 | 2 {
-  if (op === 0x45 || op === 0x50) return 1;
-  if ((op >= 0x67 && op <= 0x69) || (op >= 0x79 && op <= 0x7b)) return 1;
-  if (op === 0xa7 || op === 0xac || op === 0xad) return 1;
-  if (op >= 0xc0 && op <= 0xc4) return 1;
-  return 2;
 }
 
 export { PAGE, U32 };

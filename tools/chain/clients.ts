@@ -95,7 +95,24 @@ export async function send(
     () => c.publicClient.waitForTransactionReceipt({ hash }),
     `${functionName} receipt`,
   );
-  if (receipt.status !== "success") throw new Error(`${functionName}: transaction ${hash} reverted`);
+  if (receipt.status !== "success") {
+    // The state changed between simulation and inclusion; replaying the call names the reason.
+    let reason = "";
+    try {
+      await c.publicClient.simulateContract({
+        address,
+        abi,
+        functionName,
+        args,
+        account: c.account,
+        value,
+        chain: c.chain,
+      });
+    } catch (e) {
+      reason = `: ${((e as { shortMessage?: string }).shortMessage ?? (e as Error).message).split("\n")[0]}`;
+    }
+    throw new Error(`${functionName}: transaction ${hash} reverted in block ${receipt.blockNumber}${reason}`);
+  }
   return { hash, gasUsed: receipt.gasUsed };
 }
 
@@ -114,4 +131,10 @@ export async function events<A>(
     `${eventName} logs`,
   );
   return logs as unknown as { args: A; transactionHash: Hex }[];
+}
+
+/** Local dev chains only (anvil): advances block time by `seconds` and mines a block. */
+export async function warp(c: Clients, seconds: bigint): Promise<void> {
+  await c.publicClient.request({ method: "evm_increaseTime" as never, params: [Number(seconds)] as never });
+  await c.publicClient.request({ method: "evm_mine" as never, params: [] as never });
 }

@@ -67,7 +67,7 @@ export async function deployAll(c: Clients, params: GameParams = DEFAULT_PARAMS)
     params.clockBudget,
   ]);
   const requests = await deployOne(c, "InferenceRequests.sol", "InferenceRequests", [game]);
-  const block = await c.publicClient.getBlockNumber();
+  const block = await c.publicClient.getBlockNumber({ cacheTime: 0 });
   return {
     verifier,
     registry,

@@ -6,7 +6,7 @@ import { loadPackage, type ModelPackage, prepareInputs } from "../../dnn/src/pac
 import { parseLie } from "../../submitter/lies.js";
 import { SubmitterService } from "../../submitter/serve.js";
 import { defendOnce, gamesOf, postClaim } from "../../submitter/submitter.js";
-import { makeClients, send } from "../chain/clients.js";
+import { makeClients, send, warp } from "../chain/clients.js";
 import { DEFAULT_PARAMS, deployAll, registerModel } from "../chain/deploy.js";
 import { GameStatus, readGame } from "../chain/player.js";
 import { openSession, privateKeyFrom, saveDeployment, UsageError } from "../chain/session.js";
@@ -111,11 +111,7 @@ export async function submitCommand(
       }
       if (s.anvil && open.length === 0) {
         // Embedded chain: nobody else is watching, so warp past the window.
-        await s.clients.publicClient.request({
-          method: "evm_increaseTime" as never,
-          params: [Number(d.params.challengeWindow) + 1] as never,
-        });
-        await s.clients.publicClient.request({ method: "evm_mine" as never, params: [] as never });
+        await warp(s.clients, d.params.challengeWindow + 1n);
         continue;
       }
       await new Promise((r) => setTimeout(r, 1000));

@@ -12,7 +12,7 @@ import { heaviestNode, type Lie, parseLie } from "../../submitter/lies.js";
 import { defendOnce, gamesOf, postClaim } from "../../submitter/submitter.js";
 import { ClaimTrace } from "../../vm/claim-trace.js";
 import { ANVIL_KEYS, startAnvil } from "../chain/anvil.js";
-import { type Clients, makeClients, send } from "../chain/clients.js";
+import { type Clients, makeClients, send, warp } from "../chain/clients.js";
 import { DEFAULT_PARAMS, type Deployment, deployAll, registerModel } from "../chain/deploy.js";
 import { GameStatus, type Move, readGame } from "../chain/player.js";
 import { FIXTURES } from "../paths.js";
@@ -41,11 +41,6 @@ export interface DisputeSummary {
   gas: { claimant: string; challenger: string };
   seconds: number;
   moves: { level: number; kind: string; lo: string; hi: string; gas: string; by: string }[];
-}
-
-async function warp(c: Clients, seconds: bigint) {
-  await c.publicClient.request({ method: "evm_increaseTime" as never, params: [Number(seconds)] as never });
-  await c.publicClient.request({ method: "evm_mine" as never, params: [] as never });
 }
 
 /** Honest claim: nobody challenges; after the window it finalizes and the bond comes back. */
@@ -108,7 +103,10 @@ async function dispute(
     if (gameId === undefined) gameId = (await gamesOf(sub, d, claim.claimId))[0];
     if (gameId === undefined) {
       // A tick can fail on a transient RPC error and retry on the next; give it a few.
-      if (round < 10) continue;
+      if (performance.now() - t0 < 60_000) {
+        await new Promise((r) => setTimeout(r, 200));
+        continue;
+      }
       throw new Error(
         `watchtower did not challenge the ${lieText} lie${wt.lastError ? ` (last error: ${wt.lastError})` : ""}`,
       );
