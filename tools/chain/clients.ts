@@ -90,7 +90,13 @@ export async function send(
   );
   // Not retried here: a second writeContract would sign a second transaction (new nonce) and
   // double the move. The transport already retries the raw request, which is idempotent.
-  const hash = await c.wallet.writeContract(request);
+  // Gas is estimated in the latest block but paid in the next, whose timestamp can move a chess
+  // clock and change which storage slots are written: leave a margin.
+  const gas = await withRetry(
+    () => c.publicClient.estimateContractGas({ address, abi, functionName, args, account: c.account, value }),
+    `${functionName} gas`,
+  );
+  const hash = await c.wallet.writeContract({ ...request, gas: (gas * 13n) / 10n + 20_000n });
   const receipt = await withRetry(
     () => c.publicClient.waitForTransactionReceipt({ hash }),
     `${functionName} receipt`,
