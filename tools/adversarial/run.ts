@@ -17,6 +17,8 @@ export interface RunOptions {
   outageRate?: number;
   /** Real seconds a game may take before it counts as stuck. */
   gameTimeoutS?: number;
+  /** false: play without the watchtower (the harness must then report violations). */
+  watchtower?: boolean;
   log?: (line: string) => void;
 }
 
@@ -65,7 +67,7 @@ export async function runAdversarial(o: RunOptions): Promise<RunResult> {
       })
     : STRATEGIES;
   const rand = rng(o.seed);
-  const w = new World({ model: o.model, seed: o.seed, log });
+  const w = new World({ model: o.model, seed: o.seed, log, watchtower: o.watchtower });
   const result: RunResult = {
     games: 0,
     honestWins: 0,
