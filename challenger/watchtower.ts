@@ -242,7 +242,8 @@ export class Watchtower {
 
   /** Candidate input lists for a claim: published for its graphState0 (finding 4). */
   private async inputCandidates(ev: ClaimEvent, txHash?: Hex): Promise<Hex[][]> {
-    if (hasEvent(this.d.abis.game, "InputsPublished")) return publishedInputs(this.c, this.d, ev.graphState0);
+    if (hasEvent(this.d.abis.game, "InputsPublished"))
+      return publishedInputs(this.c, this.d, ev.graphState0, ev.modelId);
     // A game without InputsPublished (older deployment): the inputs are public only in the calldata
     // of a postClaimWithInputs sent to the game itself.
     if (!txHash) return [];

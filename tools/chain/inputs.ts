@@ -15,14 +15,19 @@ export function tensorFromBytes(h: Hex): Int32Array {
   return new Int32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
 }
 
-/** Every distinct input list published for `graphState0` (normally one), oldest first. */
-export async function publishedInputs(c: Clients, d: Deployment, graphState0: Hex): Promise<Hex[][]> {
+/** Every distinct input list published for `graphState0` (and the model, if given), oldest first. */
+export async function publishedInputs(
+  c: Clients,
+  d: Deployment,
+  graphState0: Hex,
+  modelId?: bigint,
+): Promise<Hex[][]> {
   const logs = await events<{ graphState0: Hex; modelId: bigint; inputs: Hex[] }>(
     c,
     d.game,
     d.abis.game,
     "InputsPublished",
-    { graphState0 },
+    modelId === undefined ? { graphState0 } : { graphState0, modelId },
     d.block,
   );
   const seen = new Set<string>();
