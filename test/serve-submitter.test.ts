@@ -176,3 +176,38 @@ describe("serve-submitter never loses a bond to a request someone else answers (
     }
   }, 180_000);
 });
+
+describe("one bad request never blocks the rest (finding 3)", () => {
+  it("a request with a 3-byte input is marked malformed; a good request in the same tick is answered", async () => {
+    const anvil = await startAnvil();
+    try {
+      const [sub, user] = await Promise.all(
+        [ANVIL_KEYS[0], ANVIL_KEYS[2]].map((k) => makeClients(anvil.rpcUrl, k as Hex)),
+      );
+      const d = await deployAll(sub, DEFAULT_PARAMS);
+      const pkg = loadPackage(join(FIXTURES, "packages", "mnist_mlp"));
+      const modelId = await registerModel(sub, d, pkg);
+      const json = JSON.parse(readFileSync(join(FIXTURES, "inputs", "mnist_1.json"), "utf8"));
+      const good = prepareInputs(pkg.manifest, json, "mnist_1.json").map((t) => toHex(tensorBytes(t)));
+      let badPosted = true;
+      await send(user, d.requests, d.abis.requests, "request", [modelId, ["0x010203"]], 1n).catch(() => {
+        badPosted = false; // the contract checks input sizes itself: such a request cannot exist
+      });
+      await send(user, d.requests, d.abis.requests, "request", [modelId, good], parseEther("0.5"));
+      const lines: string[] = [];
+      const service = new SubmitterService(sub, d, new Map([[modelId, pkg]]), (level, msg) => {
+        if (level !== "info") lines.push(msg);
+      });
+      await service.tick().catch(() => {});
+      await service.tick().catch(() => {});
+      const goodId = badPosted ? "2" : "1";
+      expect(service.served[goodId].status).toBe("answered");
+      if (badPosted) {
+        expect(service.served["1"]).toMatchObject({ status: "malformed", done: true });
+        expect(lines).toHaveLength(1); // logged once
+      }
+    } finally {
+      await anvil.stop();
+    }
+  }, 120_000);
+});
