@@ -337,6 +337,11 @@ export class SubmitterService {
 
   /** posted → answered, or outranked (the claim is still defended for its bond). */
   private async sendAnswer(requestId: bigint, s: Served): Promise<void> {
+    if ((await this.request(requestId)).claimId.toString() === s.claimId) {
+      s.status = "answered"; // answered before a crash
+      this.save();
+      return;
+    }
     const args = this.commitReveal
       ? [requestId, BigInt(s.claimId!), s.salt]
       : [requestId, BigInt(s.claimId!)];

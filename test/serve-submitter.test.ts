@@ -1,7 +1,8 @@
 // serve-submitter on anvil: a user requests an inference with a reward; the service answers with a
 // claim, the watchtower finds it correct, and after the window the claim finalizes and the reward
 // reaches the submitter.
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Hex, parseEther } from "viem";
 import { describe, expect, it } from "vitest";
@@ -206,6 +207,44 @@ describe("one bad request never blocks the rest (finding 3)", () => {
         expect(service.served["1"]).toMatchObject({ status: "malformed", done: true });
         expect(lines).toHaveLength(1); // logged once
       }
+    } finally {
+      await anvil.stop();
+    }
+  }, 120_000);
+});
+
+describe("serve-submitter restarted after a crash between postClaim and saving it", () => {
+  it("finds its posted claim by its event and never posts a second one", async () => {
+    const anvil = await startAnvil();
+    try {
+      const [sub, user] = await Promise.all(
+        [ANVIL_KEYS[0], ANVIL_KEYS[2]].map((k) => makeClients(anvil.rpcUrl, k as Hex)),
+      );
+      const d = await deployAll(sub, DEFAULT_PARAMS);
+      const pkg = loadPackage(join(FIXTURES, "packages", "mnist_mlp"));
+      const modelId = await registerModel(sub, d, pkg);
+      const json = JSON.parse(readFileSync(join(FIXTURES, "inputs", "mnist_1.json"), "utf8"));
+      const good = prepareInputs(pkg.manifest, json, "mnist_1.json").map((t) => toHex(tensorBytes(t)));
+      await send(user, d.requests, d.abis.requests, "request", [modelId, good], parseEther("0.5"));
+      const file = join(mkdtempSync(join(tmpdir(), "opml-serve-")), "serve.json");
+      const quiet = () => {};
+      const models = new Map([[modelId, pkg]]);
+      await new SubmitterService(sub, d, models, quiet, file).tick();
+      // What the file held had the process died right after postClaim: the intent, no claim id.
+      const j = JSON.parse(readFileSync(file, "utf8"));
+      j.served["1"] = { ...j.served["1"], status: "intent", claimId: undefined, done: false };
+      writeFileSync(file, JSON.stringify(j));
+      const again = new SubmitterService(sub, d, models, quiet, file);
+      await again.tick();
+      await again.tick();
+      expect(again.served["1"]).toMatchObject({ status: "answered", claimId: "1" });
+      const posted = await sub.publicClient.getContractEvents({
+        address: d.game,
+        abi: d.abis.game,
+        eventName: "ClaimPosted",
+        fromBlock: d.block,
+      });
+      expect(posted).toHaveLength(1);
     } finally {
       await anvil.stop();
     }
