@@ -1,7 +1,7 @@
 // Issue 8, findings 3, 5 and 9 on anvil: one bad claim never blocks the others; a game whose claim
 // another game rejected is voided and the watchtower goes on; a submitter ends a game whose
 // challenger went silent.
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { tensorBytes, toHex } from "../dnn/src/commit.js";
 import type { Lie } from "../submitter/lies.js";
 import { defendOnce, gamesOf, type PostedClaim, postClaim } from "../submitter/submitter.js";
@@ -66,14 +66,23 @@ describe("one bad item never blocks the rest (finding 3)", () => {
       // The game checks input sizes itself: that claim cannot exist. The test still needs one bad item.
     }
     void badTrace;
+    // A claim whose checking throws (whatever the cause: here the re-execution is made to fail).
+    const poison = await postClaim(ch.sub, ch.d, ch.modelId, pkg, digit(0));
     const lie = { kind: "output" } as const;
     const claim = await postClaim(ch.sub, ch.d, ch.modelId, pkg, good, lie);
+    const spy = vi.spyOn(ClaimTrace.prototype, "outputRoot").mockImplementationOnce(() => {
+      throw new Error("poisoned claim");
+    });
     await wt.tick();
-    await wt.tick(); // the bad claim is logged once, not once per tick
+    spy.mockRestore();
+    await wt.tick(); // the bad claims are logged once, not once per tick
+    const warnings = (id: bigint) => lines.filter((l) => l.fields.claimId === id && l.level !== "info");
     if (malformedPosted) {
       expect(wt.state.claims["1"]).toBe("malformed");
-      expect(lines.filter((l) => l.fields.claimId === 1n && l.level !== "info")).toHaveLength(1);
+      expect(warnings(1n)).toHaveLength(1);
     }
+    expect(wt.state.claims[poison.claimId.toString()]).toBe("malformed");
+    expect(warnings(poison.claimId)).toHaveLength(1);
     expect(wt.state.claims[claim.claimId.toString()]).toBe("invalid");
     await play(
       () => wt.tick(),
