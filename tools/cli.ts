@@ -20,6 +20,8 @@ const USER_ERRORS = new Set([
   "ExecError",
   "NonFiniteError",
   "UsageError",
+  // A transaction the chain refused (one line naming the function and the custom error).
+  "TxError",
 ]);
 
 function parseModelId(s: string | undefined): bigint | undefined {
