@@ -2,27 +2,55 @@
 // both levels of the bisection, proves the final step, ends games whose opponent ran out of time,
 // and withdraws what it won. Its progress is a small JSON file written atomically after every
 // change; the game itself lives onchain, so a restarted watchtower reads each game and continues.
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
-import { decodeFunctionData, type Hex } from "viem";
+import { type Abi, decodeFunctionData, type Hex } from "viem";
 import { toHex } from "../dnn/src/commit.js";
 import type { ModelPackage } from "../dnn/src/package.js";
-import { type Clients, events, send, withRetry } from "../tools/chain/clients.js";
+import { type Clients, events, isTransient, oneLine, send, withRetry } from "../tools/chain/clients.js";
 import type { Deployment } from "../tools/chain/deploy.js";
+import { publishedInputs, tensorFromBytes } from "../tools/chain/inputs.js";
+import { checkModelRecord, registryRecord } from "../tools/chain/model-check.js";
 import {
+  ClaimStatus,
+  chainNow,
+  claimStatus,
   disputedNode,
+  type GameState,
   GameStatus,
   moverRole,
   moverTimeLeft,
-  playMove,
+  playTurn,
   readGame,
 } from "../tools/chain/player.js";
+import { type ChainBinding, chainBinding, loadBound, saveBound } from "../tools/chain/state-file.js";
 import { ClaimTrace } from "../vm/claim-trace.js";
+
+/** What the watchtower concluded about a claim (final; a claim is looked at once). */
+export type Verdict =
+  /** Re-executed: the claim is right. */
+  | "valid"
+  /** Re-executed: the claim is wrong (challenged). */
+  | "invalid"
+  /** No published inputs that reproduce its graphState0: nothing to re-execute. */
+  | "unverifiable"
+  /** Its model id's registry record matches none of our packages. */
+  | "unknown-model"
+  /** Its data makes re-execution fail (e.g. an input of the wrong element count). */
+  | "malformed";
+
+export interface GameInfo {
+  claimId: string;
+  done: boolean;
+  /** How it ended: "ChallengerWon", "ClaimantWon", "Void". */
+  result?: string;
+  /** The last non-transient error a move hit (logged once). */
+  lastError?: string;
+}
 
 export interface WatchState {
   lastBlock: string;
-  claims: Record<string, "valid" | "invalid" | "unverifiable">;
-  games: Record<string, { claimId: string; done: boolean }>;
+  claims: Record<string, Verdict>;
+  games: Record<string, GameInfo>;
 }
 
 export interface Metrics {
@@ -32,9 +60,18 @@ export interface Metrics {
   stepsProven: number;
   gamesWon: number;
   gamesLost: number;
+  gamesVoided: number;
   bondsWonWei: bigint;
   vmSeconds: number;
   rpcErrors: number;
+  itemErrors: number;
+}
+
+export interface WatchOptions {
+  /** Start over from the deployment block, ignoring the state file. */
+  rescan?: boolean;
+  /** Most time one tick spends playing games before it scans for new claims again (ms). */
+  playBudgetMs?: number;
 }
 
 export type Logger = (
@@ -48,6 +85,19 @@ export const jsonLogger: Logger = (level, msg, fields = {}) => {
   console.log(JSON.stringify(line, (_, v) => (typeof v === "bigint" ? v.toString() : v)));
 };
 
+const STATUS_NAME = ["None", "Open", "ClaimantWon", "ChallengerWon", "Void"];
+const hasEvent = (abi: Abi, name: string) => abi.some((x) => x.type === "event" && x.name === name);
+
+interface ClaimEvent {
+  claimId: bigint;
+  modelId: bigint;
+  graphState0: Hex;
+  outputRoot: Hex;
+  finalGraphState: Hex;
+}
+
+type Resolved = { trace: ClaimTrace } | { verdict: Exclude<Verdict, "valid" | "invalid">; reason: string };
+
 export class Watchtower {
   state: WatchState;
   metrics: Metrics = {
@@ -57,40 +107,69 @@ export class Watchtower {
     stepsProven: 0,
     gamesWon: 0,
     gamesLost: 0,
+    gamesVoided: 0,
     bondsWonWei: 0n,
     vmSeconds: 0,
     rpcErrors: 0,
+    itemErrors: 0,
   };
-  private traces = new Map<string, ClaimTrace>();
+  /** Per claim: its trace, or why there is none (computed once). */
+  private traces = new Map<string, Resolved>();
+  /** Per model id: the package whose whole record it matches, or why none does. */
+  private modelPkgs = new Map<string, { pkg: ModelPackage } | { reason: string }>();
   private server?: Server;
+  private ready = false;
+  private chain?: ChainBinding;
   /** Gas this watchtower spent, per game. */
   readonly gasByGame = new Map<string, bigint>();
 
   constructor(
     readonly c: Clients,
     readonly d: Deployment,
-    /** Model packages this watchtower can re-execute, by model root. */
+    /** Model packages this watchtower can re-execute, by model root (checked against each id's record). */
     readonly models: Map<string, ModelPackage>,
     readonly stateFile: string | undefined,
     readonly log: Logger = jsonLogger,
+    readonly opts: WatchOptions = {},
   ) {
-    this.state =
-      stateFile && existsSync(stateFile)
-        ? JSON.parse(readFileSync(stateFile, "utf8"))
-        : { lastBlock: (d.block - 1n).toString(), claims: {}, games: {} };
-    if (stateFile && existsSync(stateFile))
+    this.state = this.fresh();
+  }
+
+  private fresh(): WatchState {
+    return { lastBlock: (this.d.block - 1n).toString(), claims: {}, games: {} };
+  }
+
+  /**
+   * Binds to the chain and loads the state file. Throws a UsageError (one line naming the file and
+   * what differs) if the file was written for another chain, genesis, game, or is ahead of the head.
+   */
+  async init(): Promise<void> {
+    if (this.ready) return;
+    this.chain = await chainBinding(this.c, this.d);
+    const head = await withRetry(() => this.c.publicClient.getBlockNumber({ cacheTime: 0 }), "blockNumber");
+    const { state, resumed } = loadBound(
+      this.stateFile,
+      this.chain,
+      head,
+      () => this.fresh(),
+      this.opts.rescan,
+    );
+    this.state = state;
+    this.ready = true;
+    if (resumed)
       this.log("info", "resumed", {
-        stateFile,
+        stateFile: this.stateFile,
         lastBlock: this.state.lastBlock,
         games: Object.keys(this.state.games).length,
       });
+    else if (this.opts.rescan)
+      this.log("info", "rescanning from the deployment block", { block: this.d.block });
+    this.save();
   }
 
   private save(): void {
-    if (!this.stateFile) return;
-    const tmp = `${this.stateFile}.tmp`;
-    writeFileSync(tmp, JSON.stringify(this.state, null, 1));
-    renameSync(tmp, this.stateFile);
+    if (!this.ready) return;
+    saveBound(this.stateFile, { ...this.state, chain: this.chain });
   }
 
   /** Serves Prometheus text metrics on 127.0.0.1:port. */
@@ -109,9 +188,11 @@ export class Watchtower {
         ["opml_steps_proven_total", m.stepsProven],
         ["opml_games_won_total", m.gamesWon],
         ["opml_games_lost_total", m.gamesLost],
+        ["opml_games_voided_total", m.gamesVoided],
         ["opml_bonds_won_wei", m.bondsWonWei],
         ["opml_vm_seconds_total", m.vmSeconds.toFixed(3)],
         ["opml_rpc_errors_total", m.rpcErrors],
+        ["opml_item_errors_total", m.itemErrors],
       ];
       res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
       res.end(`${lines.map(([k, v]) => `${k} ${v}`).join("\n")}\n`);
@@ -128,84 +209,151 @@ export class Watchtower {
     this.server?.close();
   }
 
-  private async trace(claimId: bigint): Promise<ClaimTrace | undefined> {
-    const key = claimId.toString();
-    const cached = this.traces.get(key);
+  /** The package whose whole registry record model `modelId` matches (finding 6), or why none. */
+  private async packageFor(modelId: bigint): Promise<{ pkg: ModelPackage } | { reason: string }> {
+    const key = modelId.toString();
+    const cached = this.modelPkgs.get(key);
     if (cached) return cached;
-    const [ev] = await this.gameEvents<{ modelId: bigint }>("ClaimPosted", { claimId });
-    if (!ev) return undefined;
-    const model = (await withRetry(
-      () =>
-        this.c.publicClient.readContract({
-          address: this.d.registry,
-          abi: this.d.abis.registry,
-          functionName: "model",
-          args: [ev.args.modelId],
-        }),
-      "registry.model",
-    )) as unknown as { modelRoot: Hex };
-    const pkg = this.models.get(model.modelRoot);
-    if (!pkg) return undefined;
-    const tx = await withRetry(
-      () => this.c.publicClient.getTransaction({ hash: ev.transactionHash }),
-      "getTransaction",
-    );
-    let inputs: Int32Array[];
+    let out: { pkg: ModelPackage } | { reason: string } = {
+      reason: `model ${modelId}: no package for it here`,
+    };
+    let root: string | undefined;
     try {
-      const call = decodeFunctionData({ abi: this.d.abis.game, data: tx.input });
-      if (call.functionName !== "postClaimWithInputs") return undefined;
-      const raw = (call.args as unknown as [bigint, Hex[]])[1];
-      inputs = raw.map((h) => {
-        const b = Buffer.from(h.slice(2), "hex");
-        return new Int32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-      });
-    } catch {
-      return undefined; // posted through a contract or with roots only: inputs are not public here
+      const rec = await registryRecord(this.c, this.d, modelId);
+      root = String(rec.model.modelRoot).toLowerCase();
+    } catch (e) {
+      if (isTransient(e)) throw e;
+      out = { reason: `model ${modelId}: not in the registry (${oneLine(e)})` };
     }
-    const t0 = performance.now();
-    const t = new ClaimTrace(pkg, inputs);
-    this.metrics.vmSeconds += (performance.now() - t0) / 1000;
-    this.traces.set(key, t);
-    return t;
+    for (const [r, pkg] of this.models) {
+      if (root === undefined || r.toLowerCase() !== root) continue;
+      const chk = await checkModelRecord(this.c, this.d, modelId, pkg);
+      out = chk.ok ? { pkg } : { reason: chk.reason };
+      if (chk.ok) break;
+    }
+    if ("reason" in out)
+      this.log("warn", "model record does not match our package; ignoring its claims", {
+        modelId,
+        reason: out.reason,
+      });
+    this.modelPkgs.set(key, out);
+    return out;
   }
 
-  /** Scans new claims, challenges wrong ones. */
+  /** Candidate input lists for a claim: published for its graphState0 (finding 4). */
+  private async inputCandidates(ev: ClaimEvent, txHash?: Hex): Promise<Hex[][]> {
+    if (hasEvent(this.d.abis.game, "InputsPublished"))
+      return publishedInputs(this.c, this.d, ev.graphState0, ev.modelId);
+    // A game without InputsPublished (older deployment): the inputs are public only in the calldata
+    // of a postClaimWithInputs sent to the game itself.
+    if (!txHash) return [];
+    const tx = await withRetry(() => this.c.publicClient.getTransaction({ hash: txHash }), "getTransaction");
+    if (tx.to?.toLowerCase() !== this.d.game.toLowerCase()) return [];
+    try {
+      const call = decodeFunctionData({ abi: this.d.abis.game, data: tx.input });
+      return call.functionName === "postClaimWithInputs"
+        ? [(call.args as unknown as [bigint, Hex[]])[1]]
+        : [];
+    } catch {
+      return [];
+    }
+  }
+
+  /** The claim's re-execution, or why there is none. Deterministic failures are final. */
+  private async resolve(ev: ClaimEvent, txHash?: Hex): Promise<Resolved> {
+    const key = ev.claimId.toString();
+    const cached = this.traces.get(key);
+    if (cached) return cached;
+    const p = await this.packageFor(ev.modelId);
+    let out: Resolved;
+    if ("reason" in p) out = { verdict: "unknown-model", reason: p.reason };
+    else {
+      const lists = await this.inputCandidates(ev, txHash);
+      out = { verdict: "unverifiable", reason: "no published inputs reproduce its graphState0" };
+      for (const raw of lists) {
+        try {
+          const t0 = performance.now();
+          const t = new ClaimTrace(p.pkg, raw.map(tensorFromBytes));
+          this.metrics.vmSeconds += (performance.now() - t0) / 1000;
+          if (toHex(t.graphState(0)) === ev.graphState0.toLowerCase()) {
+            out = { trace: t };
+            break;
+          }
+        } catch (e) {
+          out = { verdict: "malformed", reason: `its inputs do not run on the model: ${oneLine(e)}` };
+        }
+      }
+    }
+    this.traces.set(key, out);
+    return out;
+  }
+
+  private async traceOf(claimId: bigint): Promise<ClaimTrace | undefined> {
+    const key = claimId.toString();
+    let r = this.traces.get(key);
+    if (!r) {
+      const [ev] = await this.gameEvents<ClaimEvent>("ClaimPosted", { claimId });
+      if (!ev) return undefined;
+      r = await this.resolve(ev.args, ev.transactionHash);
+    }
+    return "trace" in r ? r.trace : undefined;
+  }
+
+  /** Scans new claims, challenges wrong ones. Each claim is handled on its own (finding 3). */
   async scanClaims(): Promise<void> {
+    await this.init();
     const from = BigInt(this.state.lastBlock) + 1n;
     const to = await withRetry(() => this.c.publicClient.getBlockNumber({ cacheTime: 0 }), "blockNumber");
     if (to < from) return;
-    const logs = await this.gameEvents<{ claimId: bigint; outputRoot: Hex; finalGraphState: Hex }>(
-      "ClaimPosted",
-      undefined,
-      from,
-      to,
-    );
+    const logs = await this.gameEvents<ClaimEvent>("ClaimPosted", undefined, from, to);
     for (const l of logs) {
       const a = l.args;
       const key = a.claimId.toString();
       if (this.state.claims[key]) continue;
-      const t = await this.trace(a.claimId);
-      this.metrics.claimsChecked++;
-      if (!t) {
-        this.state.claims[key] = "unverifiable";
-        this.log("warn", "claim not verifiable here (unknown model or inputs not in calldata)", {
-          claimId: a.claimId,
-        });
+      try {
+        await this.checkClaim(a, l.transactionHash);
+      } catch (e) {
+        // A transient RPC failure: stop here, lastBlock stays, the next tick retries this claim.
+        if (isTransient(e)) throw e;
+        this.metrics.itemErrors++;
+        this.state.claims[key] = "malformed";
+        this.log("error", "claim skipped", { claimId: a.claimId, error: oneLine(e) });
         this.save();
-        continue;
       }
-      const ok =
-        toHex(t.outputRoot()) === a.outputRoot && toHex(t.graphState(t.nNodes)) === a.finalGraphState;
-      this.state.claims[key] = ok ? "valid" : "invalid";
-      this.log("info", ok ? "claim checks out" : "claim is WRONG", {
-        claimId: a.claimId,
-        claimed: a.outputRoot,
-        actual: toHex(t.outputRoot()),
-      });
-      if (!ok) await this.challenge(a.claimId);
-      this.save();
     }
     this.state.lastBlock = to.toString();
+    this.save();
+  }
+
+  private async checkClaim(a: ClaimEvent, txHash: Hex): Promise<void> {
+    const key = a.claimId.toString();
+    const r = await this.resolve(a, txHash);
+    this.metrics.claimsChecked++;
+    if (!("trace" in r)) {
+      this.state.claims[key] = r.verdict;
+      this.log("warn", `claim not checked: ${r.verdict}`, { claimId: a.claimId, reason: r.reason });
+      this.save();
+      return;
+    }
+    const t = r.trace;
+    const ok =
+      toHex(t.outputRoot()) === a.outputRoot.toLowerCase() &&
+      toHex(t.graphState(t.nNodes)) === a.finalGraphState.toLowerCase();
+    this.log("info", ok ? "claim checks out" : "claim is WRONG", {
+      claimId: a.claimId,
+      claimed: a.outputRoot,
+      actual: toHex(t.outputRoot()),
+    });
+    if (!ok) {
+      try {
+        await this.challenge(a.claimId);
+      } catch (e) {
+        if (isTransient(e)) throw e;
+        // e.g. WindowClosed or ClaimNotPending: nothing to win any more.
+        this.log("warn", "could not challenge", { claimId: a.claimId, error: oneLine(e) });
+      }
+    }
+    this.state.claims[key] = ok ? "valid" : "invalid";
     this.save();
   }
 
@@ -251,52 +399,108 @@ export class Watchtower {
     this.gasByGame.set(k, (this.gasByGame.get(k) ?? 0n) + gas);
   }
 
-  /** Plays every open game of ours as far as it can right now. */
+  private finish(key: string, info: GameInfo, g: GameState): void {
+    const won = g.status === GameStatus.ChallengerWon || g.status === GameStatus.Void;
+    if (g.status === GameStatus.ChallengerWon) this.metrics.gamesWon++;
+    if (g.status === GameStatus.ClaimantWon) this.metrics.gamesLost++;
+    if (g.status === GameStatus.Void) this.metrics.gamesVoided++;
+    info.done = true;
+    info.result = STATUS_NAME[g.status] ?? String(g.status);
+    this.log(won ? "info" : "warn", "game over", { gameId: key, status: g.status, result: info.result });
+    this.save();
+  }
+
+  /** A failed move: transient ones are retried next pass; others are logged once per message. */
+  private gameError(key: string, info: GameInfo, e: unknown): void {
+    if (isTransient(e)) {
+      this.metrics.rpcErrors++;
+      this.log("warn", "rpc error in game; will retry", { gameId: key, error: oneLine(e) });
+      return;
+    }
+    const msg = oneLine(e);
+    if (info.lastError === msg) return;
+    this.metrics.itemErrors++;
+    info.lastError = msg;
+    this.log("error", "move failed; will retry", { gameId: key, error: msg });
+    this.save();
+  }
+
+  /**
+   * Plays every open game of ours, interleaved (finding 10): each pass makes at most one move per
+   * game, most urgent clock first, so one game's long VM trace does not starve the others. Passes
+   * repeat while some game moved, within the tick's play budget.
+   */
   async playGames(): Promise<void> {
-    for (const [key, info] of Object.entries(this.state.games)) {
-      if (info.done) continue;
-      const gameId = BigInt(key);
-      const t = await this.trace(BigInt(info.claimId));
-      for (;;) {
-        const g = await readGame(this.c, this.d, gameId);
-        if (g.status !== GameStatus.Open) {
-          const won = g.status === GameStatus.ChallengerWon || g.status === GameStatus.Void;
-          if (g.status === GameStatus.ChallengerWon) this.metrics.gamesWon++;
-          if (g.status === GameStatus.ClaimantWon) this.metrics.gamesLost++;
-          this.log(won ? "info" : "warn", "game over", { gameId, status: g.status });
-          info.done = true;
-          this.save();
-          break;
-        }
-        if (!t) break;
-        if (moverRole(g.phase) !== "challenger") {
-          const block = await this.c.publicClient.getBlock();
-          if (moverTimeLeft(g, block.timestamp) < 0n) {
-            const tx = await send(this.c, this.d.game, this.d.abis.game, "timeout", [gameId]);
-            this.addGas(gameId, tx.gasUsed);
-            this.log("info", "opponent's clock ran out: timeout", { gameId });
+    await this.init();
+    const budget = this.opts.playBudgetMs ?? 20_000;
+    const t0 = Date.now();
+    for (;;) {
+      const open = Object.entries(this.state.games).filter(([, i]) => !i.done);
+      if (open.length === 0) break;
+      const now = await chainNow(this.c);
+      const ready: { key: string; info: GameInfo; g: GameState; urgency: bigint }[] = [];
+      for (const [key, info] of open) {
+        try {
+          const g = await readGame(this.c, this.d, BigInt(key));
+          if (g.status !== GameStatus.Open) {
+            this.finish(key, info, g);
             continue;
           }
-          break;
+          const left = moverTimeLeft(g, now);
+          // Our move: the less time on our clock, the sooner. The opponent's: only if expired.
+          const urgency = moverRole(g.phase) === "challenger" ? left : left < 0n ? -(1n << 62n) : 1n << 62n;
+          ready.push({ key, info, g, urgency });
+        } catch (e) {
+          this.gameError(key, info, e);
         }
-        const t0 = performance.now();
-        const m = await playMove(this.c, this.d, gameId, g, "challenger", t, () =>
-          disputedNode(this.c, this.d, gameId),
-        );
-        this.metrics.vmSeconds += (performance.now() - t0) / 1000;
-        if (!m) break;
-        this.metrics.moves++;
-        if (m.kind === "proveStep") this.metrics.stepsProven++;
-        this.addGas(gameId, m.tx.gasUsed);
-        this.log("info", m.kind, {
-          gameId,
-          level: m.level,
-          lo: m.lo,
-          hi: m.hi,
-          detail: m.detail,
-          gas: m.tx.gasUsed,
-        });
       }
+      ready.sort((x, y) => (x.urgency < y.urgency ? -1 : x.urgency > y.urgency ? 1 : 0));
+      const rejected = new Map<string, boolean>();
+      let moved = false;
+      for (const { key, info, g } of ready) {
+        try {
+          const gameId = BigInt(key);
+          let rj = rejected.get(info.claimId);
+          if (rj === undefined) {
+            rj = (await claimStatus(this.c, this.d, BigInt(info.claimId))) === ClaimStatus.Rejected;
+            rejected.set(info.claimId, rj);
+          }
+          const mine = moverRole(g.phase) === "challenger";
+          const t = mine && !rj ? await this.traceOf(BigInt(info.claimId)) : undefined;
+          const v0 = performance.now();
+          const m = await playTurn(
+            this.c,
+            this.d,
+            gameId,
+            g,
+            "challenger",
+            t,
+            () => disputedNode(this.c, this.d, gameId),
+            {
+              now,
+              claimRejected: rj,
+            },
+          );
+          this.metrics.vmSeconds += (performance.now() - v0) / 1000;
+          if (!m) continue;
+          moved = true;
+          this.metrics.moves++;
+          if (m.kind === "proveStep") this.metrics.stepsProven++;
+          this.addGas(gameId, m.tx.gasUsed);
+          info.lastError = undefined;
+          this.log("info", m.kind, {
+            gameId,
+            level: m.level,
+            lo: m.lo,
+            hi: m.hi,
+            detail: m.detail,
+            gas: m.tx.gasUsed,
+          });
+        } catch (e) {
+          this.gameError(key, info, e);
+        }
+      }
+      if (!moved || Date.now() - t0 > budget) break;
     }
     await this.collect();
   }
@@ -322,20 +526,27 @@ export class Watchtower {
   /** The last error a tick swallowed (it retries on the next tick). */
   lastError?: string;
 
+  /** One scan and one round of play; a failure of one does not skip the other. */
   async tick(): Promise<void> {
-    try {
-      await this.scanClaims();
-      await this.playGames();
-      this.lastError = undefined;
-    } catch (e) {
-      this.metrics.rpcErrors++;
-      this.lastError = (e as Error).message.split("\n")[0];
-      this.log("error", "tick failed; will retry", { error: this.lastError });
+    await this.init();
+    this.lastError = undefined;
+    for (const [what, f] of [
+      ["scan", () => this.scanClaims()],
+      ["play", () => this.playGames()],
+    ] as const) {
+      try {
+        await f();
+      } catch (e) {
+        this.metrics.rpcErrors++;
+        this.lastError = oneLine(e);
+        this.log("error", `${what} failed; will retry`, { error: this.lastError });
+      }
     }
   }
 
   /** Runs until `stop()` returns true, polling every `intervalMs`. */
   async run(stop: () => boolean, intervalMs = 500): Promise<void> {
+    await this.init();
     while (!stop()) {
       await this.tick();
       await new Promise((r) => setTimeout(r, intervalMs));

@@ -16,6 +16,8 @@ export type Lie =
   | { kind: "output" }
   | { kind: "node"; node: number }
   | { kind: "step"; step: number; node?: number }
+  /** Claims one step more than the node runs and a corrupted output after the halt (finding 1). */
+  | { kind: "afterHalt"; node?: number }
   | { kind: "silent" };
 
 export class LieError extends Error {}
@@ -27,9 +29,11 @@ export function parseLie(s: string | undefined): Lie {
   let m = /^node:(\d+)$/.exec(s);
   if (m) return { kind: "node", node: Number(m[1]) };
   if (s === "step") return { kind: "step", step: -1 };
+  m = /^after-halt(?:@(\d+))?$/.exec(s);
+  if (m) return { kind: "afterHalt", node: m[1] === undefined ? undefined : Number(m[1]) };
   m = /^step:(\d+)(?:@(\d+))?$/.exec(s);
   if (m) return { kind: "step", step: Number(m[1]), node: m[2] === undefined ? undefined : Number(m[2]) };
-  throw new LieError(`--lie '${s}': expected output, node:K, step:N[@K] or silent`);
+  throw new LieError(`--lie '${s}': expected output, node:K, step:N[@K], after-halt[@K] or silent`);
 }
 
 /** A ClaimView that lies at one point. `silent` lies about the output and then never moves. */
@@ -42,6 +46,8 @@ export class LyingView implements ClaimView {
   private faultStep: number;
   private faulty: Snapshot;
   private finalFake: Machine;
+  /** Steps the liar claims for its node (one more than the truth for afterHalt). */
+  private steps: number;
 
   constructor(
     readonly truth: ClaimTrace,
@@ -53,7 +59,13 @@ export class LyingView implements ClaimView {
       throw new LieError(`--lie node:${lie.node}: the model has ${n} nodes (0..${n - 1})`);
     }
     this.node =
-      lie.kind === "node" ? lie.node : lie.kind === "step" ? (lie.node ?? heaviestNode(truth)) : n - 1;
+      lie.kind === "node"
+        ? lie.node
+        : lie.kind === "step"
+          ? (lie.node ?? heaviestNode(truth))
+          : lie.kind === "afterHalt"
+            ? (lie.node ?? n - 1)
+            : n - 1;
     if (this.node < 0 || this.node >= n) throw new LieError(`node ${this.node} out of range (0..${n - 1})`);
     this.prepared = defaultBackend().prepare(truth.pkg);
     const trace = truth.nodeTrace(this.node);
@@ -62,7 +74,16 @@ export class LyingView implements ClaimView {
     const out0 = layout.outputs[0].addr;
     const slot = m.nodes[this.node].outputs[0];
     const trueOut = truth.acts[slot];
-    if (lie.kind === "step") {
+    this.steps = T;
+    if (lie.kind === "afterHalt") {
+      // Honest through the halt at T; the claimed machine after T + 1 steps has a corrupted output.
+      this.faultStep = T;
+      this.steps = T + 1;
+      const mach = trace.machineAt(T);
+      corruptWord(mach, out0);
+      this.faulty = mach.snapshot();
+      this.finalFake = mach;
+    } else if (lie.kind === "step") {
       // Corrupt output element 0 once it holds its final value, at or after the asked step, so the
       // fault survives to the end of the node; the trace is honest up to that step.
       let s = Math.min(lie.step < 0 ? Math.floor(T * 0.6) : lie.step, T - 1);
@@ -134,7 +155,7 @@ export class LyingView implements ClaimView {
     return leavesProof(t, this.truth.outputSlot, depthFor(t.length));
   }
   vmSteps(k: number): number {
-    return this.truth.vmSteps(k);
+    return k === this.node ? this.steps : this.truth.vmSteps(k);
   }
   private machineAt(step: number): Machine {
     if (step <= this.faultStep) return this.truth.nodeTrace(this.node).machineAt(step);
@@ -144,12 +165,11 @@ export class LyingView implements ClaimView {
   }
   vmRoot(k: number, step: number): Hash {
     if (k !== this.node) return this.truth.vmRoot(k, step);
-    const T = this.truth.vmSteps(k);
-    return step >= T ? this.finalFake.stateRoot() : this.machineAt(step).stateRoot();
+    return step >= this.steps ? this.finalFake.stateRoot() : this.machineAt(step).stateRoot();
   }
   link(k: number): LinkInfo {
     if (k !== this.node) return this.truth.link(k);
-    return this.truth.link(k, this.finalFake, this.acts);
+    return { ...this.truth.link(k, this.finalFake, this.acts), steps: this.steps };
   }
   stepProof(k: number, step: number): Uint8Array {
     if (k !== this.node) return this.truth.stepProof(k, step);

@@ -5,7 +5,7 @@ import { type Hash, tensorBytes, toHex } from "../dnn/src/commit.js";
 import type { ModelPackage } from "../dnn/src/package.js";
 import { type Clients, events, send, type TxResult, withRetry } from "../tools/chain/clients.js";
 import type { Deployment } from "../tools/chain/deploy.js";
-import { disputedNode, GameStatus, type Move, playMove, readGame } from "../tools/chain/player.js";
+import { disputedNode, GameStatus, type Move, playTurn, readGame } from "../tools/chain/player.js";
 import { ClaimTrace, type ClaimView } from "../vm/claim-trace.js";
 import { type Lie, LyingView } from "./lies.js";
 
@@ -65,18 +65,29 @@ export async function gamesOf(c: Clients, d: Deployment, claimId: bigint): Promi
   return logs.map((l) => l.args.gameId);
 }
 
-/** Makes every move that is the claimant's to make right now; returns the moves made. */
+/**
+ * Makes every move that is the claimant's to make right now, ends games whose challenger's clock
+ * ran out (`timeout`, finding 9) and voids games on a claim rejected elsewhere (finding 5); returns
+ * the moves made. Each game is handled on its own: one failing game does not stop the others; the
+ * first error is rethrown after all games were tried.
+ */
 export async function defendOnce(c: Clients, d: Deployment, claim: PostedClaim, lie: Lie): Promise<Move[]> {
   if (lie.kind === "silent") return [];
   const moves: Move[] = [];
+  let failure: unknown;
   for (const gameId of await gamesOf(c, d, claim.claimId)) {
-    for (;;) {
-      const g = await readGame(c, d, gameId);
-      if (g.status !== GameStatus.Open) break;
-      const m = await playMove(c, d, gameId, g, "claimant", claim.view, () => disputedNode(c, d, gameId));
-      if (!m) break;
-      moves.push(m);
+    try {
+      for (;;) {
+        const g = await readGame(c, d, gameId);
+        if (g.status !== GameStatus.Open) break;
+        const m = await playTurn(c, d, gameId, g, "claimant", claim.view, () => disputedNode(c, d, gameId));
+        if (!m) break;
+        moves.push(m);
+      }
+    } catch (e) {
+      failure ??= e;
     }
   }
+  if (failure !== undefined) throw failure;
   return moves;
 }

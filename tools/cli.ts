@@ -1,6 +1,7 @@
 // `opml` command line. Every error a user can cause ends in one line naming the culprit and exit 1.
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
+import { UsageError } from "./chain/session.js";
 import {
   deployCommand,
   serveSubmitterCommand,
@@ -19,7 +20,15 @@ const USER_ERRORS = new Set([
   "ExecError",
   "NonFiniteError",
   "UsageError",
+  // A transaction the chain refused (one line naming the function and the custom error).
+  "TxError",
 ]);
+
+function parseModelId(s: string | undefined): bigint | undefined {
+  if (s === undefined) return undefined;
+  if (!/^[1-9][0-9]*$/.test(s)) throw new UsageError(`--model-id '${s}': expected a positive integer`);
+  return BigInt(s);
+}
 
 const chainOptions = {
   "rpc-url": { type: "string", describe: "JSON-RPC URL (default: an embedded anvil; env OPML_RPC_URL)" },
@@ -146,10 +155,15 @@ async function main() {
           .option("input", { alias: "i", type: "string", demandOption: true, describe: "input JSON" })
           .option("lie", {
             type: "string",
-            describe: "simulate a dishonest submitter: output, node:K, step:N[@K], silent",
+            describe: "simulate a dishonest submitter: output, node:K, step:N[@K], after-halt[@K], silent",
+          })
+          .option("model-id", {
+            type: "string",
+            describe: "registered model id to claim on (refused unless its whole record matches the package)",
           }),
       (a) =>
         submitCommand({
+          modelId: parseModelId(a.modelId),
           rpcUrl: a.rpcUrl,
           privateKey: a.privateKey,
           deployment: a.deployment,
@@ -170,7 +184,12 @@ async function main() {
             demandOption: true,
             describe: "model package(s) to serve",
           })
-          .option("state", { type: "string", describe: "progress file" })
+          .option("state", { type: "string", describe: "progress file (bound to its chain)" })
+          .option("rescan", {
+            type: "boolean",
+            default: false,
+            describe: "ignore the state file and start over from the deployment block",
+          })
           .option("interval", { type: "number", default: 1000, describe: "poll interval in ms" })
           .option("lie", { type: "string", describe: "simulate a dishonest submitter" })
           .option("once", { type: "boolean", default: false, describe: "one pass, then exit" }),
@@ -184,6 +203,7 @@ async function main() {
           interval: a.interval,
           lie: a.lie,
           once: a.once,
+          rescan: a.rescan,
         }),
     )
     .command(
@@ -198,7 +218,15 @@ async function main() {
             demandOption: true,
             describe: "model package(s) it can re-execute",
           })
-          .option("state", { type: "string", describe: "progress file (crash-safe resume)" })
+          .option("state", {
+            type: "string",
+            describe: "progress file (crash-safe resume, bound to its chain)",
+          })
+          .option("rescan", {
+            type: "boolean",
+            default: false,
+            describe: "ignore the state file and start over from the deployment block",
+          })
           .option("metrics-port", {
             type: "number",
             describe: "serve Prometheus metrics on 127.0.0.1:PORT/metrics",
@@ -215,6 +243,7 @@ async function main() {
           metricsPort: a.metricsPort,
           interval: a.interval,
           once: a.once,
+          rescan: a.rescan,
         }),
     )
     .command(

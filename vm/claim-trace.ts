@@ -97,13 +97,14 @@ export class ClaimTrace implements ClaimView {
   }
 
   vmRoot(k: number, step: number): Hash {
-    return this.nodeTrace(k).stateRootAt(Math.min(step, this.nodeTrace(k).totalSteps));
+    return this.nodeTrace(k).stateRootAt(step);
   }
 
   vmSteps(k: number): number {
     return this.nodeTrace(k).totalSteps;
   }
 
+  /** Proof of step → step + 1; at or past the halt the final machine maps to itself. */
   stepProof(k: number, step: number): Uint8Array {
     return this.nodeTrace(k).proveStep(step).proof;
   }

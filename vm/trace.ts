@@ -33,13 +33,15 @@ export class NodeTrace {
     this.finalStatus = m.status;
   }
 
-  /** The machine after exactly `step` steps (0 = initial state; totalSteps = halted). */
+  /**
+   * The machine after exactly `step` steps (0 = initial state). A halted or trapped machine maps to
+   * itself, so any step at or past totalSteps is the final machine.
+   */
   machineAt(step: number): Machine {
-    if (!Number.isInteger(step) || step < 0 || step > this.totalSteps) {
-      throw new StepRangeError(
-        `step ${step} is out of range: node ${this.node} runs ${this.totalSteps} steps (0..${this.totalSteps})`,
-      );
+    if (!Number.isInteger(step) || step < 0) {
+      throw new StepRangeError(`step ${step} is out of range: steps count from 0 (node ${this.node})`);
     }
+    step = Math.min(step, this.totalSteps);
     const cp = this.checkpoints[Math.min(Math.floor(step / this.interval), this.checkpoints.length - 1)];
     const m = Machine.restore(this.prog, cp);
     m.run(step - m.steps);
@@ -50,13 +52,12 @@ export class NodeTrace {
     return this.machineAt(step).stateRoot();
   }
 
-  /** Proof of step `step` → `step + 1` (step < totalSteps). */
+  /**
+   * Proof of step `step` → `step + 1`. At or past the halt (or a trap) the machine maps to itself
+   * and the proof is its 384 state bytes: a claimant that claims more steps than the node runs and
+   * lies only after the halt is refuted by exactly this proof (issue 8, finding 1).
+   */
   proveStep(step: number): StepProof {
-    if (step >= this.totalSteps) {
-      throw new StepRangeError(
-        `step ${step} is past the end: node ${this.node} halts after ${this.totalSteps} steps`,
-      );
-    }
     return proveStep(this.machineAt(step));
   }
 }

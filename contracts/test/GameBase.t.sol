@@ -6,6 +6,8 @@ import {Merkle} from "../src/lib/Merkle.sol";
 import {Registry} from "../src/game/Registry.sol";
 import {DisputeGame} from "../src/game/DisputeGame.sol";
 import {IDisputeGame} from "../src/interfaces/IDisputeGame.sol";
+import {IRegistry} from "../src/interfaces/IRegistry.sol";
+import {INodeVmLink} from "../src/interfaces/INodeVmLink.sol";
 import {IStepVerifier} from "../src/interfaces/IStepVerifier.sol";
 import {ILevelLink} from "../src/interfaces/ILevelLink.sol";
 
@@ -32,6 +34,99 @@ library MockWorld {
     {
         if (level == 0) return Merkle.hashPair(modelRoot, Merkle.hashPair(inputRoot, outOf(f)));
         return keccak256(abi.encode("end", level, f));
+    }
+}
+
+/// @notice Registers models that pass the registry's graph rules but exist only as mocks: `nNodes`
+/// nodes that each read input slot 0; all but the last write nothing, the last writes the `nOut`
+/// slots after the inputs (height 0). The output slot is the last slot.
+library MockModels {
+    uint256 internal constant ANY_STEPS = type(uint64).max;
+
+    function register(
+        Registry r,
+        uint256 programId,
+        bytes32 modelRoot,
+        uint256 nNodes,
+        uint256 nIn,
+        uint256 nOut
+    ) internal returns (uint256) {
+        uint32[] memory sizes = new uint32[](nIn);
+        for (uint256 i; i < nIn; ++i) {
+            sizes[i] = 32;
+        }
+        return registerSized(r, programId, modelRoot, nNodes, sizes, nOut, ANY_STEPS);
+    }
+
+    /// @dev Through a helper contract: encoding the nested registerModel arguments takes more
+    /// stack slots than a test contract (whose forge-std assembly disables via-IR's stack-to-memory
+    /// mover) can always spare.
+    function registerSized(
+        Registry r,
+        uint256 programId,
+        bytes32 modelRoot,
+        uint256 nNodes,
+        uint32[] memory inputBytes,
+        uint256 nOut,
+        uint256 maxSteps
+    ) internal returns (uint256) {
+        return new MockRegistrar().register(r, programId, modelRoot, nNodes, inputBytes, nOut, maxSteps);
+    }
+}
+
+contract MockRegistrar {
+    function register(
+        Registry r,
+        uint256 programId,
+        bytes32 modelRoot,
+        uint256 nNodes,
+        uint32[] memory inputBytes,
+        uint256 nOut,
+        uint256 maxSteps
+    ) external returns (uint256) {
+        return r.registerModel(
+            _spec(programId, modelRoot, inputBytes, nOut, maxSteps), _nodes(nNodes, inputBytes, nOut)
+        );
+    }
+
+    function _spec(
+        uint256 programId,
+        bytes32 modelRoot,
+        uint32[] memory inputBytes,
+        uint256 nOut,
+        uint256 maxSteps
+    ) internal pure returns (IRegistry.ModelSpec memory s) {
+        uint256 nSlots = inputBytes.length + nOut;
+        s.programId = programId;
+        s.modelRoot = modelRoot;
+        s.tableDepth = Merkle.depthFor(nSlots);
+        s.inputBytes = inputBytes;
+        s.outputSlot = nSlots - 1;
+        s.maxSteps = maxSteps;
+        s.manifestHash = keccak256("manifest");
+        s.weightsURI = "ipfs://w";
+    }
+
+    function _nodes(uint256 nNodes, uint32[] memory inputBytes, uint256 nOut)
+        internal
+        pure
+        returns (INodeVmLink.NodeDesc[] memory ns)
+    {
+        ns = new INodeVmLink.NodeDesc[](nNodes);
+        for (uint256 k; k < nNodes; ++k) {
+            INodeVmLink.NodeDesc memory n = ns[k];
+            n.op = 1;
+            n.inKinds = new uint256[](1);
+            n.inIndex = new uint256[](1);
+            n.inHeights = new uint256[](1);
+            n.inHeights[0] = Merkle.byteDepth(inputBytes[0]);
+            uint256 outs = k + 1 == nNodes ? nOut : 0;
+            n.outSlots = new uint256[](outs);
+            n.outHeights = new uint256[](outs);
+            for (uint256 j; j < outs; ++j) {
+                n.outSlots[j] = inputBytes.length + j;
+            }
+        }
     }
 }
 
@@ -67,6 +162,29 @@ contract MockLink is ILevelLink {
         if (postRoot != MockWorld.endOf(level, modelRoot, inputRoot, f)) revert LinkRejected();
         return (keccak256(abi.encode(context, index)), MockWorld.startOf(level, preRoot), f, steps);
     }
+}
+
+/// Every bond still locked in `game`: pending claims' bonds, open games' bonds, and for an open game
+/// on a rejected claim the rewardShare it will be paid.
+function lockedIn(DisputeGame game) view returns (uint256 sum) {
+    for (uint256 c = 1; c <= game.claimCount(); ++c) {
+        sum += _claimLocked(game, c);
+    }
+    for (uint256 i = 1; i <= game.gameCount(); ++i) {
+        sum += _gameLocked(game, i);
+    }
+}
+
+function _claimLocked(DisputeGame game, uint256 c) view returns (uint256) {
+    IDisputeGame.Claim memory cl = game.claimOf(c);
+    return cl.status == IDisputeGame.ClaimStatus.Pending ? cl.bond : 0;
+}
+
+function _gameLocked(DisputeGame game, uint256 i) view returns (uint256) {
+    IDisputeGame.Game memory g = game.gameOf(i);
+    if (g.status != IDisputeGame.GameStatus.Open) return 0;
+    IDisputeGame.Claim memory cl = game.claimOf(g.claimId);
+    return cl.status == IDisputeGame.ClaimStatus.Rejected ? g.bond + cl.rewardShare : g.bond;
 }
 
 abstract contract GameBase is Test {
@@ -135,14 +253,15 @@ abstract contract GameBase is Test {
         registry = new Registry();
         verifier = new MockStepVerifier();
         uint256 programId = registry.registerProgram(keccak256("code"), 3, 5, keccak256("globals"));
-        modelId = registry.registerModel(
-            programId, MODEL, keccak256("nodes"), nNodes_, 1, 0, 1, 1, keccak256("manifest"), "ipfs://w"
-        );
+        modelId = MockModels.register(registry, programId, MODEL, nNodes_, 1, 1);
         ILevelLink[] memory links = new ILevelLink[](levels_ - 1);
         for (uint256 l; l < links.length; ++l) {
             links[l] = new MockLink(l, MODEL, INPUT);
         }
         game = new DisputeGame(registry, verifier, links, MIN_BOND, CHALLENGER_BOND, WINDOW, CLOCK);
+        // INPUT is the root of its own 32 bytes (one leaf): publish them once, so that claims
+        // posted with the root alone are on available inputs.
+        game.publishInputs(modelId, _inputBytes());
         vm.deal(claimant, 100 ether);
     }
 
@@ -188,6 +307,11 @@ abstract contract GameBase is Test {
             s = _liarNext(level, s, i, n);
         }
         return s;
+    }
+
+    function _inputBytes() internal pure returns (bytes[] memory ins) {
+        ins = new bytes[](1);
+        ins[0] = abi.encodePacked(INPUT);
     }
 
     function _graphState0() internal pure returns (bytes32) {
@@ -263,7 +387,7 @@ abstract contract GameBase is Test {
             for (uint256 i; i < ids.length; ++i) {
                 IDisputeGame.Game memory g = game.gameOf(ids[i]);
                 if (g.status != IDisputeGame.GameStatus.Open) continue;
-                if (game.claimOf(g.claimId).status == IDisputeGame.ClaimStatus.Rejected) {
+                if (_rejected(g.claimId)) {
                     vm.prank(anyone);
                     game.voidGame(ids[i]);
                     continue;
@@ -284,6 +408,10 @@ abstract contract GameBase is Test {
             if (!moved) _wait(CLOCK);
         }
         revert("games did not end");
+    }
+
+    function _rejected(uint256 claimId) internal view returns (bool) {
+        return game.claimOf(claimId).status == IDisputeGame.ClaimStatus.Rejected;
     }
 
     function _play(uint256 gameId) internal returns (IDisputeGame.GameStatus) {
@@ -376,16 +504,10 @@ abstract contract GameBase is Test {
         return true;
     }
 
-    /// ETH held by the game == every bond still locked + everything credited and not withdrawn.
+    /// ETH held by the game == every bond still locked (an open game on a rejected claim also
+    /// holds its rewardShare) + everything credited and not withdrawn + everything burned.
     function _lockedPlusCredit(address[] memory accounts) internal view returns (uint256 sum) {
-        for (uint256 c = 1; c <= game.claimCount(); ++c) {
-            IDisputeGame.Claim memory cl = game.claimOf(c);
-            if (cl.status == IDisputeGame.ClaimStatus.Pending) sum += cl.bond;
-        }
-        for (uint256 i = 1; i <= game.gameCount(); ++i) {
-            IDisputeGame.Game memory g = game.gameOf(i);
-            if (g.status == IDisputeGame.GameStatus.Open) sum += g.bond;
-        }
+        sum = lockedIn(game) + game.totalBurned();
         for (uint256 i; i < accounts.length; ++i) {
             sum += game.credit(accounts[i]);
         }

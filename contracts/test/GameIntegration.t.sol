@@ -50,6 +50,7 @@ contract GameIntegrationTest is PhaseLinkBase {
         ILevelLink[] memory links = new ILevelLink[](1);
         links[0] = nodeLink;
         game = new DisputeGame(registry, verifier, links, BOND, BOND, 7 days, CLOCK);
+        game.publishInputs(modelId, _claimInputs());
         vm.deal(claimant, 10 ether);
         vm.deal(challenger, 10 ether);
     }
@@ -205,7 +206,7 @@ contract GameIntegrationTest is PhaseLinkBase {
         game.proveStep(id, _bytes(".vmGame.last.proof"));
         assertEq(uint8(game.gameOf(id).status), uint8(IDisputeGame.GameStatus.ChallengerWon));
         assertEq(uint8(game.claimOf(c).status), uint8(IDisputeGame.ClaimStatus.Rejected));
-        assertEq(game.credit(challenger), 2 * BOND);
+        assertEq(game.credit(challenger), BOND + BOND / 2);
     }
 
     /// The liar cannot enter the VM with the true final state (it does not produce its graph state).

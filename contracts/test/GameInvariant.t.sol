@@ -7,7 +7,7 @@ import {Registry} from "../src/game/Registry.sol";
 import {DisputeGame} from "../src/game/DisputeGame.sol";
 import {IDisputeGame} from "../src/interfaces/IDisputeGame.sol";
 import {ILevelLink} from "../src/interfaces/ILevelLink.sol";
-import {MockStepVerifier} from "./GameBase.t.sol";
+import {MockModels, MockStepVerifier, lockedIn} from "./GameBase.t.sol";
 
 /// @dev Accepts any transition: the child run goes from keccak(pre) to keccak(post) in
 /// abi.decode(data, (uint256)) steps. Lets random play reach every phase.
@@ -40,6 +40,10 @@ contract GameHandler is Test {
     uint256 public statusRegressions;
     uint256 public resolutions;
     uint256 public calls;
+    /// Games that ended for their challenger (won, or voided after another game's win) with the
+    /// challenger credited anything but bond + the claim's rewardShare.
+    uint256 public payoutErrors;
+    uint256 public rejectedPayouts;
 
     constructor(DisputeGame game_, uint256 modelId_) {
         game = game_;
@@ -70,10 +74,22 @@ contract GameHandler is Test {
     }
 
     /// After every action: the game and claim it touched, if they had left Open/Pending, did not
-    /// change again.
+    /// change again; a game that ended on a rejected claim paid its challenger bond + share.
     modifier tracked(uint256 gameId, uint256 claimId) {
         ++calls;
+        IDisputeGame.Game memory before = game.gameOf(gameId);
+        uint256 creditBefore = game.credit(before.challenger);
         _;
+        IDisputeGame.Game memory afterwards = game.gameOf(gameId);
+        if (
+            before.status == IDisputeGame.GameStatus.Open
+                && (afterwards.status == IDisputeGame.GameStatus.ChallengerWon
+                    || afterwards.status == IDisputeGame.GameStatus.Void)
+        ) {
+            ++rejectedPayouts;
+            uint256 paid = game.credit(before.challenger) - creditBefore;
+            if (paid != before.bond + game.claimOf(before.claimId).rewardShare) ++payoutErrors;
+        }
         if (gameId != 0) {
             IDisputeGame.GameStatus s = game.gameOf(gameId).status;
             IDisputeGame.GameStatus was = lastStatus[gameId];
@@ -183,33 +199,86 @@ contract GameInvariantTest is Test {
     function setUp() public {
         Registry registry = new Registry();
         uint256 p = registry.registerProgram(keccak256("code"), 3, 5, keccak256("globals"));
-        uint256 m = registry.registerModel(p, keccak256("model"), bytes32(0), 5, 1, 0, 1, 1, bytes32(0), "");
+        uint256 m = MockModels.register(registry, p, keccak256("model"), 5, 1, 1);
         ILevelLink[] memory links = new ILevelLink[](1);
         links[0] = new AnyLink();
         game = new DisputeGame(registry, new MockStepVerifier(), links, 1 ether, 0.5 ether, 3 days, 1 days);
+        bytes[] memory ins = new bytes[](1);
+        ins[0] = abi.encodePacked(keccak256("input"));
+        game.publishInputs(m, ins);
         handler = new GameHandler(game, m);
         targetContract(address(handler));
     }
 
-    function _locked() internal view returns (uint256 sum) {
-        for (uint256 c = 1; c <= game.claimCount(); ++c) {
-            IDisputeGame.Claim memory cl = game.claimOf(c);
-            if (cl.status == IDisputeGame.ClaimStatus.Pending) sum += cl.bond;
-        }
-        for (uint256 i = 1; i <= game.gameCount(); ++i) {
-            IDisputeGame.Game memory g = game.gameOf(i);
-            if (g.status == IDisputeGame.GameStatus.Open) sum += g.bond;
-        }
-    }
-
-    /// forge-config: default.invariant.runs = 48
-    /// forge-config: default.invariant.depth = 100
-    function invariant_ethConserved() public view {
-        uint256 credits;
+    function _credits() internal view returns (uint256 credits) {
         for (uint256 i; i < handler.actorCount(); ++i) {
             credits += game.credit(handler.actors(i));
         }
-        assertEq(address(game).balance, _locked() + credits);
+    }
+
+    /// ETH is conserved: the contract holds exactly the locked bonds (with the shares owed to open
+    /// games on rejected claims), the unwithdrawn credits and the burned wei.
+    /// forge-config: default.invariant.runs = 48
+    /// forge-config: default.invariant.depth = 100
+    function invariant_ethConserved() public view {
+        assertEq(address(game).balance, lockedIn(game) + _credits() + game.totalBurned());
+    }
+
+    /// A rejected claim's bond: at least half burned, the rest split equally over the games open at
+    /// the rejection (those that ended ChallengerWon, Void, or are still open to be voided), the
+    /// remainder of the division burned; and every such game's challenger was paid bond + share.
+    /// forge-config: default.invariant.runs = 48
+    /// forge-config: default.invariant.depth = 100
+    function invariant_rejectedBondReachesChallengers() public view {
+        assertEq(handler.payoutErrors(), 0);
+        uint256 burned;
+        for (uint256 c = 1; c <= game.claimCount(); ++c) {
+            IDisputeGame.Claim memory cl = game.claimOf(c);
+            if (cl.status != IDisputeGame.ClaimStatus.Rejected) continue;
+            uint256 n;
+            for (uint256 i = 1; i <= game.gameCount(); ++i) {
+                IDisputeGame.Game memory g = game.gameOf(i);
+                if (g.claimId == c && g.status != IDisputeGame.GameStatus.ClaimantWon) ++n;
+            }
+            assertGt(n, 0);
+            assertEq(cl.rewardShare, (cl.bond - cl.bond * game.BURN_BPS() / 10_000) / n);
+            burned += cl.bond - n * cl.rewardShare;
+        }
+        assertEq(game.totalBurned(), burned);
+    }
+
+    /// Nothing is stuck: from any state, every open game can be ended (timed out once its mover's
+    /// clock ran out, or voided once its claim is rejected), then every pending claim finalized,
+    /// and then everything but the burned wei withdrawn.
+    /// forge-config: default.invariant.runs = 48
+    /// forge-config: default.invariant.depth = 100
+    function invariant_nothingStuck() public {
+        uint256 snap = vm.snapshotState();
+        vm.warp(vm.getBlockTimestamp() + 3 days + 2 days + 1);
+        for (uint256 i = 1; i <= game.gameCount(); ++i) {
+            if (game.gameOf(i).status != IDisputeGame.GameStatus.Open) continue;
+            if (game.claimOf(game.gameOf(i).claimId).status == IDisputeGame.ClaimStatus.Rejected) {
+                game.voidGame(i);
+            } else {
+                game.timeout(i);
+            }
+        }
+        // A timeout above may have rejected a claim whose earlier games were already ended.
+        for (uint256 i = 1; i <= game.gameCount(); ++i) {
+            if (game.gameOf(i).status == IDisputeGame.GameStatus.Open) game.voidGame(i);
+        }
+        for (uint256 c = 1; c <= game.claimCount(); ++c) {
+            if (game.claimOf(c).status == IDisputeGame.ClaimStatus.Pending) game.finalize(c);
+        }
+        assertEq(address(game).balance, _credits() + game.totalBurned());
+        for (uint256 i; i < handler.actorCount(); ++i) {
+            address a = handler.actors(i);
+            if (game.credit(a) == 0) continue;
+            vm.prank(a);
+            game.withdraw();
+        }
+        assertEq(address(game).balance, game.totalBurned());
+        vm.revertToState(snap);
     }
 
     /// forge-config: default.invariant.runs = 48
@@ -239,8 +308,14 @@ contract GameInvariantTest is Test {
         handler.timeout(1, 0);
         assertEq(handler.resolutions(), 2);
         assertEq(uint8(game.claimOf(1).status), uint8(IDisputeGame.ClaimStatus.Rejected));
+        // Only game 2 was open at the rejection: it gets the whole unburned half.
+        IDisputeGame.Claim memory cl = game.claimOf(1);
+        assertEq(cl.rewardShare, cl.bond - cl.bond / 2);
+        assertEq(handler.rejectedPayouts(), 1);
         handler.withdraw(2);
         invariant_ethConserved();
         invariant_resolvedOnce();
+        invariant_rejectedBondReachesChallengers();
+        invariant_nothingStuck();
     }
 }

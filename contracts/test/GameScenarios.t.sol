@@ -24,6 +24,11 @@ contract GameScenariosTest is GameBase {
         }
     }
 
+    /// (A helper: decoding the whole Claim inside a long test runs out of stack slots.)
+    function _rewardShare(uint256 c) internal view returns (uint256) {
+        return game.claimOf(c).rewardShare;
+    }
+
     function _assertConserved(uint256 nChallengers) internal {
         assertEq(address(game).balance, _lockedPlusCredit(_accounts(nChallengers)), "ETH conserved");
     }
@@ -117,7 +122,8 @@ contract GameScenariosTest is GameBase {
         IDisputeGame.Claim memory cl = game.claimOf(c);
         assertEq(uint8(cl.status), uint8(IDisputeGame.ClaimStatus.Rejected));
         assertEq(cl.rejectedBy, id);
-        assertEq(game.credit(game.gameOf(id).challenger), CHALLENGER_BOND + MIN_BOND);
+        assertEq(game.credit(game.gameOf(id).challenger), CHALLENGER_BOND + MIN_BOND / 2);
+        assertEq(game.totalBurned(), MIN_BOND / 2);
         assertEq(game.credit(claimant), 0);
         _assertConserved(1);
         _wait(WINDOW);
@@ -169,8 +175,8 @@ contract GameScenariosTest is GameBase {
     // ---------------------------------------------------------------------------------------------
 
     /// A lying claimant challenges itself (to lose on purpose) and so do lying accomplices; one
-    /// honest challenger is enough: it wins, the claim is rejected, every other game is voided
-    /// with its bond refunded.
+    /// honest challenger is enough: it wins, the claim is rejected, every other game still open is
+    /// voided with its bond and an equal share of the unburned half of the claim bond.
     function test_selfChallengeCannotProtectALie() public {
         lie = [2, 7, 0, 0];
         uint256 c = _post(CKind.Liar);
@@ -190,9 +196,11 @@ contract GameScenariosTest is GameBase {
         assertEq(uint8(game.gameOf(ids[2]).status), uint8(IDisputeGame.GameStatus.ChallengerWon));
         assertEq(uint8(game.claimOf(c).status), uint8(IDisputeGame.ClaimStatus.Rejected));
         assertEq(game.claimOf(c).openGames, 0);
-        // The honest challenger: its bond and the claimant's. Others: their bonds back (if their
+        // The honest challenger: its bond and a share of the claimant's. Others: the same (if their
         // games were still open) or lost to the claimant (if they ended first).
-        assertEq(game.credit(makeAddr("x1")), CHALLENGER_BOND + MIN_BOND);
+        uint256 share = _rewardShare(c);
+        assertGt(share, 0);
+        assertEq(game.credit(makeAddr("x1")), CHALLENGER_BOND + share);
         _assertConserved(2);
         _wait(WINDOW);
         vm.expectRevert(IDisputeGame.AlreadyResolved.selector);
@@ -213,9 +221,11 @@ contract GameScenariosTest is GameBase {
         vm.expectRevert(IDisputeGame.ClaimAlreadyRejected.selector);
         game.timeout(other);
         vm.expectEmit(true, true, true, true, address(game));
-        emit IDisputeGame.GameVoided(other, c, makeAddr("x1"));
+        emit IDisputeGame.GameVoided(other, c, makeAddr("x1"), CHALLENGER_BOND + MIN_BOND / 4);
         game.voidGame(other);
-        assertEq(game.credit(makeAddr("x1")), CHALLENGER_BOND);
+        // Two games were open at the rejection: each gets a quarter of the claim bond.
+        assertEq(game.credit(makeAddr("x1")), CHALLENGER_BOND + MIN_BOND / 4);
+        assertEq(game.credit(makeAddr("x0")), CHALLENGER_BOND + MIN_BOND / 4);
         vm.expectRevert(IDisputeGame.AlreadyResolved.selector);
         game.voidGame(other);
         _assertConserved(2);
@@ -276,6 +286,15 @@ contract GameThreeLevelsTest is GameBase {
         assertEq(game.gameOf(id).level, 2);
     }
 
+    function _entered(bytes memory data)
+        internal
+        pure
+        returns (uint256 level, uint256 parentIndex, bytes32 ctx)
+    {
+        (level, parentIndex, ctx,,,) =
+            abi.decode(data, (uint256, uint256, bytes32, bytes32, bytes32, uint256));
+    }
+
     /// Level 0's context is the model id; each link derives the child's from (parent context, index).
     function test_contextsChainThroughLevels() public {
         lie = [1, 2, 3, 0];
@@ -288,8 +307,7 @@ contract GameThreeLevelsTest is GameBase {
         uint256 entered;
         for (uint256 i; i < logs.length; ++i) {
             if (logs[i].topics[0] != IDisputeGame.PhaseEntered.selector) continue;
-            (uint256 level, uint256 parentIndex, bytes32 context,,,) =
-                abi.decode(logs[i].data, (uint256, uint256, bytes32, bytes32, bytes32, uint256));
+            (uint256 level, uint256 parentIndex, bytes32 context) = _entered(logs[i].data);
             assertEq(level, ++entered);
             assertEq(context, keccak256(abi.encode(ctx, parentIndex)));
             ctx = context;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {GameBase, MockLink, MockStepVerifier, MockWorld} from "./GameBase.t.sol";
+import {GameBase, MockLink, MockModels, MockStepVerifier, MockWorld} from "./GameBase.t.sol";
 import {Merkle} from "../src/lib/Merkle.sol";
 import {DisputeGame} from "../src/game/DisputeGame.sol";
 import {IDisputeGame} from "../src/interfaces/IDisputeGame.sol";
@@ -139,7 +139,7 @@ contract GameUnitTest is GameBase {
 
     function test_postClaim_graphState0PadsTheTable() public {
         // 3 inputs in a table of depth 3: leaves [a, b, c, 0, 0, 0, 0, 0].
-        uint256 m = registry.registerModel(1, MODEL, bytes32(0), 4, 3, 0, 3, 7, bytes32(0), "");
+        uint256 m = MockModels.register(registry, 1, MODEL, 4, 3, 5);
         bytes32[] memory ins = new bytes32[](3);
         bytes32[] memory table = new bytes32[](8);
         for (uint256 i; i < 3; ++i) {
@@ -188,19 +188,84 @@ contract GameUnitTest is GameBase {
         bytes32 table = Merkle.hashPair(root, out);
         bytes32[] memory p = new bytes32[](1);
         p[0] = root;
+        uint256 m = _mnistSized();
+        bytes32 g0 = Merkle.hashPair(MODEL, Merkle.hashPair(root, bytes32(0)));
+        vm.expectEmit(true, true, false, true, address(game));
+        emit IDisputeGame.InputsPublished(g0, m, ins);
         vm.prank(claimant);
-        uint256 id = game.postClaimWithInputs{value: MIN_BOND}(
-            modelId, ins, out, Merkle.hashPair(MODEL, table), table, p
-        );
-        assertEq(game.claimOf(id).graphState0, Merkle.hashPair(MODEL, Merkle.hashPair(root, bytes32(0))));
-        ins[0] = new bytes(6);
-        vm.prank(claimant);
+        uint256 id =
+            game.postClaimWithInputs{value: MIN_BOND}(m, ins, out, Merkle.hashPair(MODEL, table), table, p);
+        assertEq(game.claimOf(id).graphState0, g0);
+        assertTrue(game.inputsPublished(m, g0));
+    }
+
+    /// A model whose one input is an MNIST image: 784 int32 words = 3136 bytes (height 7).
+    function _mnistSized() internal returns (uint256) {
+        uint32[] memory sizes = new uint32[](1);
+        sizes[0] = 3136;
+        return MockModels.registerSized(registry, 1, MODEL, 2, sizes, 1, MockModels.ANY_STEPS);
+    }
+
+    /// Findings 10 and 13: inputs must have exactly the registered byte length. Before the fix any
+    /// whole number of words was accepted, so a 256-word input (a depth-5 root) could be claimed on
+    /// a model whose node reads a height-7 region: an initial VM state without preimage.
+    function test_postClaimWithInputs_rejectsInputsOfTheWrongSize() public {
+        uint256 m = _mnistSized();
+        bytes32[] memory p = new bytes32[](1);
+        bytes[] memory ins = new bytes[](1);
+        uint256[5] memory bad = [uint256(1024), 3132, 3140, 6, 0];
+        for (uint256 i; i < bad.length; ++i) {
+            ins[0] = new bytes(bad[i]);
+            bytes32 root = bad[i] % 4 == 0 && bad[i] > 0 ? Merkle.bytesRoot(ins[0]) : bytes32(0);
+            bytes32 out = keccak256("y");
+            bytes32 table = Merkle.hashPair(root, out);
+            p[0] = root;
+            vm.prank(claimant);
+            vm.expectRevert(abi.encodeWithSelector(IDisputeGame.BadInputBytes.selector, 0));
+            game.postClaimWithInputs{value: MIN_BOND}(m, ins, out, Merkle.hashPair(MODEL, table), table, p);
+        }
+    }
+
+    /// Finding 10: publishInputs checks the count and each size, and publishes.
+    function test_publishInputs_checksSizes() public {
+        uint256 m = _mnistSized();
+        bytes[] memory ins = new bytes[](1);
+        ins[0] = new bytes(1024);
         vm.expectRevert(abi.encodeWithSelector(IDisputeGame.BadInputBytes.selector, 0));
-        game.postClaimWithInputs{value: MIN_BOND}(modelId, ins, out, Merkle.hashPair(MODEL, table), table, p);
-        ins[0] = "";
-        vm.prank(claimant);
-        vm.expectRevert(abi.encodeWithSelector(IDisputeGame.BadInputBytes.selector, 0));
-        game.postClaimWithInputs{value: MIN_BOND}(modelId, ins, out, Merkle.hashPair(MODEL, table), table, p);
+        game.publishInputs(m, ins);
+        vm.expectRevert(abi.encodeWithSelector(IDisputeGame.InputCountMismatch.selector, 1));
+        game.publishInputs(m, new bytes[](2));
+        ins[0] = new bytes(3136);
+        bytes32 g0 = game.publishInputs(m, ins);
+        assertEq(g0, Merkle.hashPair(MODEL, Merkle.hashPair(Merkle.bytesRoot(ins[0]), bytes32(0))));
+        assertTrue(game.inputsPublished(m, g0));
+        assertEq(game.publishInputs(m, ins), g0); // harmless to repeat
+    }
+
+    /// Finding 4 (data availability): a claim by roots alone needs its inputs published for that
+    /// very model; inputs published for another model with the same weights do not count.
+    function test_postClaim_needsPublishedInputs() public {
+        bytes32 in2 = keccak256("unpublished");
+        bytes32[] memory roots = new bytes32[](1);
+        roots[0] = in2;
+        bytes32 out = keccak256("y");
+        bytes32 table = Merkle.hashPair(in2, out);
+        bytes32 fin = Merkle.hashPair(MODEL, table);
+        bytes32[] memory p = new bytes32[](1);
+        p[0] = in2;
+        vm.startPrank(claimant);
+        vm.expectRevert(IDisputeGame.InputsNotPublished.selector);
+        game.postClaim{value: MIN_BOND}(modelId, roots, out, fin, table, p);
+        // Same modelRoot and table depth, another model: same graph state 0, other input rules.
+        uint256 twin = MockModels.register(registry, 1, MODEL, 3, 1, 1);
+        bytes[] memory ins = new bytes[](1);
+        ins[0] = abi.encodePacked(in2);
+        game.publishInputs(twin, ins);
+        vm.expectRevert(IDisputeGame.InputsNotPublished.selector);
+        game.postClaim{value: MIN_BOND}(modelId, roots, out, fin, table, p);
+        game.publishInputs(modelId, ins);
+        game.postClaim{value: MIN_BOND}(modelId, roots, out, fin, table, p);
+        vm.stopPrank();
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -473,7 +538,7 @@ contract GameUnitTest is GameBase {
         _wait(CLOCK + 1);
         game.timeout(id);
         assertEq(uint8(game.gameOf(id).status), uint8(IDisputeGame.GameStatus.ChallengerWon));
-        assertEq(game.credit(x), CHALLENGER_BOND + MIN_BOND);
+        assertEq(game.credit(x), CHALLENGER_BOND + MIN_BOND / 2);
         vm.expectRevert(IDisputeGame.AlreadyResolved.selector);
         game.timeout(id);
         vm.prank(claimant);
@@ -490,7 +555,7 @@ contract GameUnitTest is GameBase {
         vm.expectRevert(IDisputeGame.AlreadyResolved.selector);
         game.voidGame(id);
         assertEq(game.claimOf(c).openGames, 0);
-        assertEq(game.credit(x), CHALLENGER_BOND + MIN_BOND);
+        assertEq(game.credit(x), CHALLENGER_BOND + MIN_BOND / 2);
     }
 
     function test_voidGame_onlyAfterRejection() public {
@@ -514,12 +579,12 @@ contract GameUnitTest is GameBase {
         game.timeout(id);
         uint256 before = x.balance;
         vm.expectEmit(true, false, false, true, address(game));
-        emit IDisputeGame.Withdrawn(x, CHALLENGER_BOND + MIN_BOND);
+        emit IDisputeGame.Withdrawn(x, CHALLENGER_BOND + MIN_BOND / 2);
         vm.prank(x);
         game.withdraw();
-        assertEq(x.balance, before + CHALLENGER_BOND + MIN_BOND);
+        assertEq(x.balance, before + CHALLENGER_BOND + MIN_BOND / 2);
         assertEq(game.credit(x), 0);
-        assertEq(address(game).balance, 0);
+        assertEq(address(game).balance, MIN_BOND / 2, "the burned half stays");
     }
 
     function test_withdrawIsReentrancySafe() public {
@@ -545,7 +610,7 @@ contract GameUnitTest is GameBase {
         game.timeout(id);
         vm.expectRevert(IDisputeGame.TransferFailed.selector);
         r.withdraw(game);
-        assertEq(game.credit(address(r)), CHALLENGER_BOND + MIN_BOND);
+        assertEq(game.credit(address(r)), CHALLENGER_BOND + MIN_BOND / 2);
     }
 
     // ---------------------------------------------------------------------------------------------

@@ -159,11 +159,35 @@ contract PhaseLinkTest is PhaseLinkBase {
     function test_rejectsUnknownInputKind() public {
         NodeCase memory c = _node(3);
         c.d.node.inKinds[1] = 2;
-        // The descriptor no longer matches nodesRoot either; the kind is checked on the proven leaf,
-        // so prove the modified leaf in a one-node model.
-        (uint256 m1, NodeCase memory c1) = _oneNodeModel(c);
-        vm.expectRevert(abi.encodeWithSelector(INodeVmLink.BadInputProof.selector, 1));
-        nodeLink.linkNode(m1, 0, c1.pre, c1.post, c1.d);
+        // The descriptor no longer matches nodesRoot; and no model with such a node can be
+        // registered (the registry's graph rules), so the link's own kind check is unreachable.
+        _expectReject(c, 3, abi.encodeWithSelector(INodeVmLink.BadNodeProof.selector));
+    }
+
+    /// Finding 10: T is bounded per model. The same node on a model registered with a step bound
+    /// just below its real step count is refused; at exactly its step count it links.
+    function test_rejectsStepsAboveMaxSteps() public {
+        NodeCase memory c = _node(3);
+        uint256 tight = _registerModel(c.d.steps - 1);
+        vm.expectRevert(INodeVmLink.BadStepCount.selector);
+        nodeLink.linkNode(tight, 3, c.pre, c.post, c.d);
+        uint256 exact = _registerModel(c.d.steps);
+        (,, uint256 steps) = nodeLink.linkNode(exact, 3, c.pre, c.post, c.d);
+        assertEq(steps, c.d.steps);
+    }
+
+    /// Finding 13/14, defence in depth: an activation input root 0 (an empty slot) at a height
+    /// above 0 has no byte preimage, so the link refuses it even in a pre table that holds it.
+    function test_rejectsEmptyActivationInputAboveHeight0() public {
+        NodeCase memory c = _node(0);
+        assertEq(c.d.node.inKinds[0], 0);
+        assertGt(c.d.node.inHeights[0], 0);
+        bytes32 table = Merkle.rootFromProof(bytes32(0), c.d.node.inIndex[0], c.d.inputPaths[0]);
+        c.d.preTableRoot = table;
+        c.d.inputRoots[0] = bytes32(0);
+        bytes32 pre = Merkle.hashPair(registry.model(modelId).modelRoot, table);
+        vm.expectRevert(abi.encodeWithSelector(INodeVmLink.BadInputProof.selector, 0));
+        nodeLink.linkNode(modelId, 0, pre, c.post, c.d);
     }
 
     function test_rejectsInputPathOfWrongLength() public {
@@ -282,21 +306,5 @@ contract PhaseLinkTest is PhaseLinkBase {
         else c.d.inputRoots[which - 7] ^= mask;
         vm.expectRevert();
         nodeLink.linkNode(modelId, 7, c.pre, c.post, c.d);
-    }
-
-    // ---------------------------------------------------------------------------------------------
-
-    /// A one-node model whose nodesRoot is the (possibly modified) descriptor of `c`.
-    function _oneNodeModel(NodeCase memory c) internal returns (uint256 m1, NodeCase memory c1) {
-        INodeVmLink.NodeDesc memory n = c.d.node;
-        bytes32 leaf = keccak256(
-            abi.encode(n.op, n.inKinds, n.inIndex, n.inHeights, n.outSlots, n.outHeights, n.params)
-        );
-        IRegistry.Model memory m = registry.model(modelId);
-        m1 = registry.registerModel(
-            programId, m.modelRoot, leaf, 1, m.tableDepth, m.weightsDepth, m.nInputs, m.outputSlot, 0, ""
-        );
-        c1 = c;
-        c1.d.nodePath = new bytes32[](0);
     }
 }

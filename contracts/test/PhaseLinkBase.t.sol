@@ -5,6 +5,7 @@ import {Test} from "forge-std/Test.sol";
 import {Registry} from "../src/game/Registry.sol";
 import {NodeVmLink} from "../src/game/NodeVmLink.sol";
 import {INodeVmLink} from "../src/interfaces/INodeVmLink.sol";
+import {IRegistry} from "../src/interfaces/IRegistry.sol";
 
 /// @notice Reads contracts/test/vectors/phase-link.json (tools/vectors/phase-link-vectors.ts: the
 /// mnist_cnn package on fixtures/inputs/mnist_0.json, every node run in the VM) and registers its
@@ -40,18 +41,40 @@ abstract contract PhaseLinkBase is Test {
             vm.parseJsonBytes32(json, ".program.globalsRoot")
         );
         nNodes = vm.parseJsonUint(json, ".model.nNodes");
-        modelId = registry.registerModel(
-            programId,
-            vm.parseJsonBytes32(json, ".model.modelRoot"),
-            vm.parseJsonBytes32(json, ".model.nodesRoot"),
-            nNodes,
-            vm.parseJsonUint(json, ".model.tableDepth"),
-            vm.parseJsonUint(json, ".model.weightsDepth"),
-            vm.parseJsonUint(json, ".model.nInputs"),
-            vm.parseJsonUint(json, ".model.outputSlot"),
-            vm.parseJsonBytes32(json, ".model.manifestHash"),
-            "ipfs://mnist_cnn/weights.bin"
-        );
+        modelId = _registerModel(vm.parseJsonUint(json, ".model.maxSteps"));
+        // The registry computes nodesRoot from the descriptors exactly as vm/onchain.ts does.
+        assertEq(registry.model(modelId).nodesRoot, vm.parseJsonBytes32(json, ".model.nodesRoot"));
+    }
+
+    /// Registers the vectors' model (all of its node descriptors) with the given step bound.
+    function _registerModel(uint256 maxSteps) internal returns (uint256) {
+        IRegistry.ModelSpec memory s;
+        s.programId = programId;
+        s.modelRoot = vm.parseJsonBytes32(json, ".model.modelRoot");
+        s.tableDepth = vm.parseJsonUint(json, ".model.tableDepth");
+        s.weightsDepth = vm.parseJsonUint(json, ".model.weightsDepth");
+        uint256[] memory sizes = vm.parseJsonUintArray(json, ".model.inputBytes");
+        s.inputBytes = new uint32[](sizes.length);
+        for (uint256 i; i < sizes.length; ++i) {
+            s.inputBytes[i] = uint32(sizes[i]);
+        }
+        s.outputSlot = vm.parseJsonUint(json, ".model.outputSlot");
+        s.maxSteps = maxSteps;
+        s.manifestHash = vm.parseJsonBytes32(json, ".model.manifestHash");
+        s.weightsURI = "ipfs://mnist_cnn/weights.bin";
+        INodeVmLink.NodeDesc[] memory nodes = new INodeVmLink.NodeDesc[](nNodes);
+        for (uint256 k; k < nNodes; ++k) {
+            nodes[k] = _nodeDesc(k);
+        }
+        return registry.registerModel(s, nodes);
+    }
+
+    /// The claim's raw inputs (to publish them before posting by roots).
+    function _claimInputs() internal view returns (bytes[] memory ins) {
+        ins = new bytes[](vm.parseJsonUint(json, ".model.nInputs"));
+        for (uint256 i; i < ins.length; ++i) {
+            ins[i] = vm.parseJsonBytes(json, string.concat(".claim.inputBytes[", vm.toString(i), "]"));
+        }
     }
 
     function _key(uint256 k, string memory field) internal pure returns (string memory) {

@@ -4,12 +4,20 @@ import {
   type Account,
   type Address,
   type Chain,
+  ContractFunctionRevertedError,
   createPublicClient,
   createWalletClient,
   defineChain,
+  ExecutionRevertedError,
   type Hex,
+  HttpRequestError,
   http,
+  LimitExceededRpcError,
   type PublicClient,
+  ResourceUnavailableRpcError,
+  RpcRequestError,
+  SocketClosedError,
+  TimeoutError,
   type WalletClient,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
@@ -40,21 +48,97 @@ export async function makeClients(rpcUrl: string, privateKey: Hex): Promise<Clie
   };
 }
 
-/** Retries `f` with exponential backoff (0.2 s … 6.4 s) on errors that look transient. */
+/** The error and its causes, outermost first (viem wraps the transport's error several times). */
+function causes(e: unknown): unknown[] {
+  const out: unknown[] = [];
+  for (let x = e; x !== undefined && x !== null && out.length < 16; x = (x as { cause?: unknown }).cause) {
+    out.push(x);
+    if (typeof x !== "object") break;
+  }
+  return out;
+}
+
+/** JSON-RPC error codes that mean "try again later": limit exceeded, resource unavailable. */
+const TRANSIENT_RPC_CODES = new Set([-32005, -32002]);
+/** Socket-level failures Node reports by `code` (fetch's cause, net errors). */
+const TRANSIENT_SYSCALL_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EAI_AGAIN",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CONNECT_TIMEOUT",
+]);
+
+/**
+ * Whether an RPC failure is transient (worth retrying): classified by viem's error classes, the
+ * HTTP status and the JSON-RPC code, never by matching text in the message (which holds function
+ * names such as `timeout` and hex calldata). A revert anywhere in the chain is never transient.
+ */
+export function isTransient(e: unknown): boolean {
+  const chain = causes(e);
+  if (chain.some((x) => x instanceof ContractFunctionRevertedError || x instanceof ExecutionRevertedError))
+    return false;
+  for (const x of chain) {
+    if (x instanceof HttpRequestError) {
+      const st = x.status;
+      if (st === undefined || st === 429 || st >= 500) return true; // no status: the connection failed
+      return false;
+    }
+    if (x instanceof TimeoutError || x instanceof SocketClosedError) return true;
+    if (x instanceof LimitExceededRpcError || x instanceof ResourceUnavailableRpcError) return true;
+    if (x instanceof RpcRequestError) return TRANSIENT_RPC_CODES.has(x.code);
+    const code = (x as { code?: unknown } | null)?.code;
+    if (typeof code === "number" && TRANSIENT_RPC_CODES.has(code)) return true;
+    if (typeof code === "string" && TRANSIENT_SYSCALL_CODES.has(code)) return true;
+  }
+  return false;
+}
+
+/** The custom error a reverted call names (e.g. "ClaimAlreadyRejected"), if any. */
+export function revertName(e: unknown): string | undefined {
+  for (const x of causes(e)) {
+    if (x instanceof ContractFunctionRevertedError) return x.data?.errorName ?? x.reason ?? "revert";
+    const r = (x as { revert?: unknown } | null)?.revert;
+    if (typeof r === "string") return r;
+  }
+  return undefined;
+}
+
+/** One line: viem's short message (or the message's first line). */
+export function oneLine(e: unknown): string {
+  const x = e as { shortMessage?: string; message?: string };
+  return (x?.shortMessage ?? x?.message ?? String(e)).split("\n")[0];
+}
+
+/** A transaction (or its simulation) that reverted; `revert` names the custom error. */
+export class TxError extends Error {
+  constructor(
+    message: string,
+    readonly revert?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export const RETRY_DELAY_MS = { first: 200 };
+
+/**
+ * Retries `f` with exponential backoff (0.2 s … 6.4 s) on transient RPC failures only (see
+ * isTransient); anything else (a revert, an invalid argument) is thrown at once.
+ */
 export async function withRetry<T>(f: () => Promise<T>, what: string, attempts = 6): Promise<T> {
-  let delay = 200;
+  let delay = RETRY_DELAY_MS.first;
   for (let i = 1; ; i++) {
     try {
       return await f();
     } catch (e) {
-      const msg = (e as Error).message ?? String(e);
-      const transient =
-        /fetch failed|ECONNREFUSED|ECONNRESET|socket|timeout|timed out|429|503|HTTP request failed/i.test(
-          msg,
-        );
-      if (!transient) throw e;
+      if (!isTransient(e)) throw e;
       if (i >= attempts)
-        throw new Error(`${what}: still failing after ${attempts} attempts: ${msg.split("\n")[0]}`);
+        throw new Error(`${what}: still failing after ${attempts} attempts: ${oneLine(e)}`, { cause: e });
       await new Promise((r) => setTimeout(r, delay));
       delay *= 2;
     }
@@ -75,27 +159,36 @@ export async function send(
   args: readonly unknown[],
   value?: bigint,
 ): Promise<TxResult> {
-  const { request } = await withRetry(
-    () =>
-      c.publicClient.simulateContract({
-        address,
-        abi,
-        functionName,
-        args,
-        account: c.account,
-        value,
-        chain: c.chain,
-      }),
-    functionName,
-  );
+  let request: Awaited<ReturnType<PublicClient["simulateContract"]>>["request"];
+  let gas: bigint;
+  try {
+    ({ request } = await withRetry(
+      () =>
+        c.publicClient.simulateContract({
+          address,
+          abi,
+          functionName,
+          args,
+          account: c.account,
+          value,
+          chain: c.chain,
+        }),
+      functionName,
+    ));
+    // Gas is estimated in the latest block but paid in the next, whose timestamp can move a chess
+    // clock and change which storage slots are written: leave a margin.
+    gas = await withRetry(
+      () =>
+        c.publicClient.estimateContractGas({ address, abi, functionName, args, account: c.account, value }),
+      `${functionName} gas`,
+    );
+  } catch (e) {
+    const name = revertName(e);
+    if (name === undefined && isTransient(e)) throw e;
+    throw new TxError(`${functionName}: ${name ? `reverted ${name}` : oneLine(e)}`, name, { cause: e });
+  }
   // Not retried here: a second writeContract would sign a second transaction (new nonce) and
   // double the move. The transport already retries the raw request, which is idempotent.
-  // Gas is estimated in the latest block but paid in the next, whose timestamp can move a chess
-  // clock and change which storage slots are written: leave a margin.
-  const gas = await withRetry(
-    () => c.publicClient.estimateContractGas({ address, abi, functionName, args, account: c.account, value }),
-    `${functionName} gas`,
-  );
   const hash = await c.wallet.writeContract({ ...request, gas: (gas * 13n) / 10n + 20_000n });
   const receipt = await withRetry(
     () => c.publicClient.waitForTransactionReceipt({ hash }),
@@ -104,6 +197,7 @@ export async function send(
   if (receipt.status !== "success") {
     // The state changed between simulation and inclusion; replaying the call names the reason.
     let reason = "";
+    let name: string | undefined;
     try {
       await c.publicClient.simulateContract({
         address,
@@ -115,9 +209,13 @@ export async function send(
         chain: c.chain,
       });
     } catch (e) {
-      reason = `: ${((e as { shortMessage?: string }).shortMessage ?? (e as Error).message).split("\n")[0]}`;
+      name = revertName(e);
+      reason = `: ${name ?? oneLine(e)}`;
     }
-    throw new Error(`${functionName}: transaction ${hash} reverted in block ${receipt.blockNumber}${reason}`);
+    throw new TxError(
+      `${functionName}: transaction ${hash} reverted in block ${receipt.blockNumber}${reason}`,
+      name,
+    );
   }
   return { hash, gasUsed: receipt.gasUsed };
 }

@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Abi, type Address, decodeEventLog, type Hex, keccak256, parseEther } from "viem";
 import type { ModelPackage } from "../../dnn/src/package.js";
-import { modelInfo, programInfo } from "../../vm/onchain.js";
+import { modelRecord, nodeDesc, programInfo, validateGraph } from "../../vm/onchain.js";
 import { dnnVmProgram } from "../../vm/phase.js";
 import { artifact } from "./artifacts.js";
 import { type Clients, send, withRetry } from "./clients.js";
@@ -16,6 +16,8 @@ export interface GameParams {
   challengeWindow: bigint;
   /** seconds per party per game */
   clockBudget: bigint;
+  /** seconds from an inference request to its answer deadline (InferenceRequests) */
+  answerWindow: bigint;
 }
 
 export const DEFAULT_PARAMS: GameParams = {
@@ -23,6 +25,7 @@ export const DEFAULT_PARAMS: GameParams = {
   challengerBond: parseEther("1"),
   challengeWindow: 3600n,
   clockBudget: 1800n,
+  answerWindow: 7200n, // 2 × challengeWindow
 };
 
 export interface Deployment {
@@ -34,6 +37,10 @@ export interface Deployment {
   abis: { game: Abi; registry: Abi; link: Abi; requests: Abi };
   params: GameParams;
   block: bigint;
+  /** The chain the contracts live on (eth_chainId at deployment). */
+  chainId: number;
+  /** InferenceRequests' answer window, if known (the same as params.answerWindow when deployed here). */
+  requestsAnswerWindow?: bigint;
 }
 
 async function deployOne(
@@ -66,8 +73,12 @@ export async function deployAll(c: Clients, params: GameParams = DEFAULT_PARAMS)
     params.challengeWindow,
     params.clockBudget,
   ]);
-  const requests = await deployOne(c, "InferenceRequests.sol", "InferenceRequests", [game]);
+  const requests = await deployOne(c, "InferenceRequests.sol", "InferenceRequests", [
+    game,
+    params.answerWindow,
+  ]);
   const block = await c.publicClient.getBlockNumber({ cacheTime: 0 });
+  const chainId = await c.publicClient.getChainId();
   return {
     verifier,
     registry,
@@ -76,6 +87,8 @@ export async function deployAll(c: Clients, params: GameParams = DEFAULT_PARAMS)
     requests,
     params,
     block,
+    chainId,
+    requestsAnswerWindow: params.answerWindow,
     abis: {
       game: artifact("DisputeGame.sol", "DisputeGame").abi,
       registry: artifact("Registry.sol", "Registry").abi,
@@ -102,7 +115,11 @@ function idFromLogs(
   throw new Error(`no ${event} event in the receipt`);
 }
 
-/** Registers the DNN program and the model; returns the model id the claims refer to. */
+/**
+ * Registers the DNN program and the model (its whole node list: the registry validates the graph
+ * and computes nodesRoot); returns the model id the claims refer to. A package the registry would
+ * refuse throws GraphError before any transaction.
+ */
 export async function registerModel(
   c: Clients,
   d: Deployment,
@@ -118,20 +135,34 @@ export async function registerModel(
   ]);
   const r1 = await c.publicClient.getTransactionReceipt({ hash: tx1.hash });
   const programId = idFromLogs(d.abis.registry, r1.logs, "ProgramRegistered", "programId");
-  const m = modelInfo(pkg.manifest);
+  validateGraph(pkg.manifest);
+  const m = modelRecord(pkg.manifest);
   const manifestHash = pkg.dir ? keccak256(readFileSync(join(pkg.dir, "manifest.json"))) : keccak256("0x");
-  const tx2 = await send(c, d.registry, d.abis.registry, "registerModel", [
+  const big = (xs: number[]) => xs.map((x) => BigInt(x));
+  const nodes = pkg.manifest.nodes.map((_, k) => {
+    const n = nodeDesc(pkg.manifest, k);
+    return {
+      op: BigInt(n.op),
+      inKinds: big(n.inKinds),
+      inIndex: big(n.inIndex),
+      inHeights: big(n.inHeights),
+      outSlots: big(n.outSlots),
+      outHeights: big(n.outHeights),
+      params: big(n.params),
+    };
+  });
+  const spec = {
     programId,
-    m.modelRoot,
-    m.nodesRoot,
-    BigInt(m.nNodes),
-    BigInt(m.tableDepth),
-    BigInt(m.weightsDepth),
-    BigInt(m.inputSlots.length),
-    BigInt(m.outputSlot),
+    modelRoot: m.modelRoot,
+    tableDepth: BigInt(m.tableDepth),
+    weightsDepth: BigInt(m.weightsDepth),
+    inputBytes: m.inputBytes,
+    outputSlot: BigInt(m.outputSlot),
+    maxSteps: m.maxSteps,
     manifestHash,
     weightsURI,
-  ]);
+  };
+  const tx2 = await send(c, d.registry, d.abis.registry, "registerModel", [spec, nodes]);
   const r2 = await c.publicClient.getTransactionReceipt({ hash: tx2.hash });
   return idFromLogs(d.abis.registry, r2.logs, "ModelRegistered", "modelId");
 }

@@ -4,11 +4,12 @@ import type { Address, Hex } from "viem";
 import { type Hash, toHex } from "../../dnn/src/commit.js";
 import type { ClaimView, LinkInfo } from "../../vm/claim-trace.js";
 import { encodeFields } from "../../vm/state.js";
-import { type Clients, events, send, type TxResult, withRetry } from "./clients.js";
+import { type Clients, events, revertName, send, type TxResult, withRetry } from "./clients.js";
 import type { Deployment } from "./deploy.js";
 
 export const Phase = { Bisect: 0, Respond: 1, Descend: 2, Step: 3 } as const;
 export const GameStatus = { None: 0, Open: 1, ClaimantWon: 2, ChallengerWon: 3, Void: 4 } as const;
+export const ClaimStatus = { None: 0, Pending: 1, Rejected: 2, Finalized: 3 } as const;
 
 export interface GameState {
   challenger: Address;
@@ -89,7 +90,7 @@ export function linkArgs(l: LinkInfo) {
 export type Role = "claimant" | "challenger";
 
 export interface Move {
-  kind: "bisect" | "respond" | "enterVm" | "proveStep" | "timeout";
+  kind: "bisect" | "respond" | "enterVm" | "proveStep" | "timeout" | "voidGame";
   level: number;
   lo: bigint;
   hi: bigint;
@@ -157,5 +158,74 @@ export async function playMove(
     }
     default:
       return undefined;
+  }
+}
+
+/** The claim's status (ClaimStatus) as the game sees it now. */
+export async function claimStatus(c: Clients, d: Deployment, claimId: bigint): Promise<number> {
+  const cl = (await withRetry(
+    () =>
+      c.publicClient.readContract({
+        address: d.game,
+        abi: d.abis.game,
+        functionName: "claimOf",
+        args: [claimId],
+      }),
+    "claimOf",
+  )) as { status: number };
+  return Number(cl.status);
+}
+
+/** Latest block timestamp (the next block's is at least this). */
+export async function chainNow(c: Clients): Promise<bigint> {
+  const b = await withRetry(() => c.publicClient.getBlock({ blockTag: "latest" }), "latest block");
+  return b.timestamp;
+}
+
+/** Voids an open game whose claim another game rejected (pays its challenger bond + share). */
+export async function voidGame(c: Clients, d: Deployment, gameId: bigint, g: GameState): Promise<Move> {
+  const tx = await send(c, d.game, d.abis.game, "voidGame", [gameId]);
+  return {
+    kind: "voidGame",
+    level: g.level,
+    lo: g.lo,
+    hi: g.hi,
+    tx,
+    detail: "claim rejected by another game",
+  };
+}
+
+/**
+ * One turn of an open game for either side (issue 8, findings 5 and 9): if the claim was rejected
+ * elsewhere the game is voided; if the opponent's clock ran out, `timeout` ends it in our favour;
+ * if it is our turn, our move. Undefined when there is nothing to do now (the opponent's turn).
+ * `claimRejected` lets the caller pass a status it already read.
+ */
+export async function playTurn(
+  c: Clients,
+  d: Deployment,
+  gameId: bigint,
+  g: GameState,
+  role: Role,
+  view: ClaimView | undefined,
+  node: () => Promise<number>,
+  opts: { now?: bigint; claimRejected?: boolean } = {},
+): Promise<Move | undefined> {
+  if (g.status !== GameStatus.Open) return undefined;
+  const rejected = opts.claimRejected ?? (await claimStatus(c, d, g.claimId)) === ClaimStatus.Rejected;
+  if (rejected) return voidGame(c, d, gameId, g);
+  try {
+    if (moverRole(g.phase) !== role) {
+      const now = opts.now ?? (await chainNow(c));
+      if (moverTimeLeft(g, now) >= 0n) return undefined;
+      const tx = await send(c, d.game, d.abis.game, "timeout", [gameId]);
+      return { kind: "timeout", level: g.level, lo: g.lo, hi: g.hi, tx, detail: "opponent's clock ran out" };
+    }
+    if (!view) return undefined;
+    return await playMove(c, d, gameId, g, role, view, node);
+  } catch (e) {
+    // Rejected by another game between our read and our move: void this one and go on.
+    if (revertName(e) === "ClaimAlreadyRejected") return voidGame(c, d, gameId, g);
+    throw e;
   }
 }

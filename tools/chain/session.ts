@@ -29,6 +29,15 @@ export function saveDeployment(file: string, d: Deployment): void {
   writeFileSync(file, `${JSON.stringify(rest, (_, v) => (typeof v === "bigint" ? v.toString() : v), 1)}\n`);
 }
 
+function chainIdOf(file: string, v: unknown): number {
+  if (typeof v !== "number" || !Number.isSafeInteger(v) || v <= 0) {
+    throw new UsageError(
+      `${file}: no valid chainId (a deployment file from before chain binding? redeploy with \`opml deploy --out ${file}\`)`,
+    );
+  }
+  return v;
+}
+
 export function loadDeployment(file: string): Deployment {
   if (!existsSync(file))
     throw new UsageError(`${file}: no such deployment file (write one with \`opml deploy --out ${file}\`)`);
@@ -40,11 +49,17 @@ export function loadDeployment(file: string): Deployment {
     game: j.game as Address,
     requests: j.requests as Address,
     block: BigInt(j.block),
+    chainId: chainIdOf(file, j.chainId),
+    ...(j.requestsAnswerWindow !== undefined ? { requestsAnswerWindow: BigInt(j.requestsAnswerWindow) } : {}),
     params: {
       minBond: BigInt(j.params.minBond),
       challengerBond: BigInt(j.params.challengerBond),
       challengeWindow: BigInt(j.params.challengeWindow),
       clockBudget: BigInt(j.params.clockBudget),
+      answerWindow:
+        j.params.answerWindow !== undefined
+          ? BigInt(j.params.answerWindow)
+          : 2n * BigInt(j.params.challengeWindow),
     },
     abis: {
       game: artifact("DisputeGame.sol", "DisputeGame").abi,

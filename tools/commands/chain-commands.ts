@@ -8,6 +8,7 @@ import { SubmitterService } from "../../submitter/serve.js";
 import { defendOnce, gamesOf, postClaim } from "../../submitter/submitter.js";
 import { makeClients, send, warp } from "../chain/clients.js";
 import { DEFAULT_PARAMS, deployAll, registerModel } from "../chain/deploy.js";
+import { candidateIds, checkModelRecord } from "../chain/model-check.js";
 import { GameStatus, readGame } from "../chain/player.js";
 import { openSession, privateKeyFrom, saveDeployment, UsageError } from "../chain/session.js";
 
@@ -44,35 +45,39 @@ export async function deployCommand(a: ChainArgs & { out: string; model?: string
   }
 }
 
+/**
+ * The model id for a package (finding 6): `--model-id` if given, else the first registration of
+ * this model root whose whole record matches the package, else a fresh registration. An id whose
+ * registry record does not match the package is refused with one line naming the id and the field.
+ */
 async function modelIdFor(
   c: Awaited<ReturnType<typeof openSession>>,
   pkg: ModelPackage,
   dir: string,
+  wanted?: bigint,
 ): Promise<bigint> {
-  // Find an existing registration of this model root, else register it.
   const d = c.deployment;
-  const logs = await c.clients.publicClient.getContractEvents({
-    address: d.registry,
-    abi: d.abis.registry,
-    eventName: "ModelRegistered",
-    fromBlock: d.block,
-  });
-  for (const l of logs as unknown as { args: { modelId: bigint; modelRoot: string } }[]) {
-    if (l.args.modelRoot === pkg.manifest.modelRoot) return l.args.modelId;
+  if (wanted !== undefined) {
+    const chk = await checkModelRecord(c.clients, d, wanted, pkg);
+    if (!chk.ok) throw new UsageError(`${dir}: refusing ${chk.reason}`);
+    return wanted;
+  }
+  for (const id of await candidateIds(c.clients, d, pkg)) {
+    if ((await checkModelRecord(c.clients, d, id, pkg)).ok) return id;
   }
   return registerModel(c.clients, d, pkg, `file://${dir}`);
 }
 
 /** Posts one claim and defends it until every game on it resolves (and finalizes it if it can). */
 export async function submitCommand(
-  a: ChainArgs & { model: string; input: string; lie?: string },
+  a: ChainArgs & { model: string; input: string; lie?: string; modelId?: bigint },
 ): Promise<void> {
   const lie = parseLie(a.lie);
   const pkg = loadPackage(a.model);
   const inputs = prepareInputs(pkg.manifest, JSON.parse(readFileSync(a.input, "utf8")), a.input);
   const s = await openSession(a);
   try {
-    const modelId = await modelIdFor(s, pkg, a.model);
+    const modelId = await modelIdFor(s, pkg, a.model, a.modelId);
     const claim = await postClaim(s.clients, s.deployment, modelId, pkg, inputs, lie);
     jsonLogger("info", "claim posted", {
       claimId: claim.claimId,
@@ -130,7 +135,14 @@ export async function submitCommand(
 
 /** The watchtower daemon. */
 export async function watchCommand(
-  a: ChainArgs & { model: string[]; state?: string; metricsPort?: number; interval?: number; once?: boolean },
+  a: ChainArgs & {
+    model: string[];
+    state?: string;
+    metricsPort?: number;
+    interval?: number;
+    once?: boolean;
+    rescan?: boolean;
+  },
 ): Promise<void> {
   if (!a.rpcUrl && !process.env.OPML_RPC_URL)
     throw new UsageError("watch needs --rpc-url (or OPML_RPC_URL) and --deployment");
@@ -142,7 +154,13 @@ export async function watchCommand(
       return [p.manifest.modelRoot, p] as const;
     }),
   );
-  const wt = new Watchtower(s.clients, s.deployment, models, a.state, jsonLogger);
+  const wt = new Watchtower(s.clients, s.deployment, models, a.state, jsonLogger, { rescan: a.rescan });
+  try {
+    await wt.init(); // refuses a state file written for another chain (finding 12)
+  } catch (e) {
+    await s.close();
+    throw e;
+  }
   if (a.metricsPort !== undefined) {
     const port = await wt.serveMetrics(a.metricsPort);
     jsonLogger("info", "metrics", { url: `http://127.0.0.1:${port}/metrics` });
@@ -157,7 +175,14 @@ export async function watchCommand(
 
 /** serve-submitter: answers InferenceRequested events for the served models until stopped. */
 export async function serveSubmitterCommand(
-  a: ChainArgs & { model: string[]; state?: string; interval?: number; lie?: string; once?: boolean },
+  a: ChainArgs & {
+    model: string[];
+    state?: string;
+    interval?: number;
+    lie?: string;
+    once?: boolean;
+    rescan?: boolean;
+  },
 ): Promise<void> {
   if (!a.rpcUrl && !process.env.OPML_RPC_URL)
     throw new UsageError("serve-submitter needs --rpc-url (or OPML_RPC_URL) and --deployment");
@@ -170,7 +195,15 @@ export async function serveSubmitterCommand(
     const pkg = loadPackage(dir);
     models.set(await modelIdFor(s, pkg, dir), pkg);
   }
-  const service = new SubmitterService(s.clients, s.deployment, models, jsonLogger, a.state, lie);
+  const service = new SubmitterService(s.clients, s.deployment, models, jsonLogger, a.state, lie, {
+    rescan: a.rescan,
+  });
+  try {
+    await service.init(); // refuses a state file written for another chain (finding 12)
+  } catch (e) {
+    await s.close();
+    throw e;
+  }
   const stopping = stopSignal();
   jsonLogger("info", "serving requests", { requests: s.deployment.requests, models: [...models.keys()] });
   do {

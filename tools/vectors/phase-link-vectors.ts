@@ -28,7 +28,7 @@ import {
 } from "../../dnn/src/commit.js";
 import { defaultBackend } from "../../dnn/src/engine.js";
 import { loadPackage, type Manifest, prepareInputs } from "../../dnn/src/package.js";
-import { modelInfo, nodeDesc, nodeLeaf, nodesTree, programInfo } from "../../vm/onchain.js";
+import { modelRecord, nodeDesc, nodeLeaf, nodesTree, programInfo, validateGraph } from "../../vm/onchain.js";
 import {
   activationTable,
   dnnVmProgram,
@@ -103,7 +103,11 @@ export interface PhaseLinkVectors {
     tableDepth: number;
     weightsDepth: number;
     nInputs: number;
+    /** Byte length of each graph input (Registry ModelSpec.inputBytes). */
+    inputBytes: number[];
     outputSlot: number;
+    /** The per-node VM step bound registered with the model (a JSON number: 2^32 by default). */
+    maxSteps: number;
     manifestHash: Hex;
   };
   program: { codeRoot: Hex; codeDepth: number; entryPc: number; globalsRoot: Hex };
@@ -165,7 +169,8 @@ export function buildPhaseLinkVectors(): PhaseLinkVectors {
   const inputs = prepareInputs(m, json, PHASE_LINK_INPUT);
   const acts = defaultBackend().prepare(pkg).run(inputs, { keepAll: true });
   const prog = dnnVmProgram();
-  const info = modelInfo(m);
+  validateGraph(m);
+  const info = modelRecord(m);
   const tree = nodesTree(m);
   const modelRoot = Buffer.from(m.modelRoot.slice(2), "hex");
   const td = info.tableDepth;
@@ -260,7 +265,9 @@ export function buildPhaseLinkVectors(): PhaseLinkVectors {
       tableDepth: td,
       weightsDepth: info.weightsDepth,
       nInputs: m.inputs.length,
+      inputBytes: info.inputBytes,
       outputSlot,
+      maxSteps: Number(info.maxSteps),
       manifestHash: hex(keccak_256(readFileSync(join(dir, "manifest.json")))),
     },
     program: programInfo(prog),

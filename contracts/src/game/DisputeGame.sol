@@ -22,7 +22,8 @@ import {IDisputeGame} from "../interfaces/IDisputeGame.sol";
 ///
 /// Every open game has exactly one mover (claimant in Bisect/Descend, challenger in Respond/Step)
 /// whose chess clock runs; when it runs out anyone may call `timeout` and the other side wins, so
-/// no game can get stuck. Payments are pull-based (`credit`, `withdraw`); the only external calls
+/// no game can get stuck. A claim's raw inputs are always in an InputsPublished event (a claim on
+/// unpublished inputs is refused), so anyone can recompute it. Payments are pull-based (`credit`, `withdraw`); the only external calls
 /// before the withdrawal are STATICCALLs to the link and the verifier.
 /// Windows and clocks are measured with block.timestamp: a proposer's few seconds of leeway are
 /// irrelevant next to budgets of hours or days.
@@ -45,6 +46,13 @@ contract DisputeGame is IDisputeGame {
     mapping(uint256 => Claim) internal _claims;
     mapping(uint256 => Game) internal _games;
     mapping(address => uint256) internal _credit;
+    /// @dev keccak(modelId, graphState0) → inputs published (publishInputs).
+    mapping(bytes32 => bool) internal _published;
+
+    /// @notice Share of a rejected claim's bond that is burned, in basis points (§5.7).
+    uint256 public constant BURN_BPS = 5000;
+    /// @notice Wei burned from rejected claims' bonds: held here forever, owed to no one.
+    uint256 public totalBurned;
 
     constructor(
         IRegistry registry_,
@@ -76,7 +84,15 @@ contract DisputeGame is IDisputeGame {
     // Claims
     // =============================================================================================
 
-    /// @notice Posts a claim with the input tensors given by their roots (§1.2). The bond is msg.value.
+    /// @notice Publishes raw input tensors for `modelId`: each exactly the registered byte length
+    /// (int32 LE words, §1.2), their roots computed here. The InputsPublished event is where every
+    /// party finds a claim's inputs (§5.8); repeating it is harmless.
+    function publishInputs(uint256 modelId, bytes[] calldata inputs) external returns (bytes32 graphState0) {
+        (graphState0,) = _publish(modelId, registry.model(modelId), inputs);
+    }
+
+    /// @notice Posts a claim with the input tensors given by their roots (§1.2); inputs with these
+    /// roots must have been published for this model (publishInputs). The bond is msg.value.
     /// @param finalTableRoot the activation table root of the final graph state
     /// @param outputPath siblings of the model's output slot in that table (tableDepth of them)
     function postClaim(
@@ -87,11 +103,15 @@ contract DisputeGame is IDisputeGame {
         bytes32 finalTableRoot,
         bytes32[] calldata outputPath
     ) external payable returns (uint256 claimId) {
-        return _postClaim(modelId, inputRoots, outputRoot, finalGraphState, finalTableRoot, outputPath);
+        IRegistry.Model memory m = registry.model(modelId);
+        // Data availability: a claim whose inputs nobody can read cannot be checked by anyone, so
+        // it could finalize unchallenged; only published inputs may be claimed on.
+        bytes32 g0 = _graphState0(m, inputRoots);
+
+        return _postClaim(modelId, m, inputRoots, g0, outputRoot, finalGraphState, finalTableRoot, outputPath);
     }
 
-    /// @notice Posts a claim with small input tensors given as raw bytes (int32 little-endian
-    /// words, §1.2); their roots are computed here, so the claim provably refers to these values.
+    /// @notice Publishes the raw inputs (as publishInputs) and posts a claim on them.
     function postClaimWithInputs(
         uint256 modelId,
         bytes[] calldata inputs,
@@ -100,26 +120,46 @@ contract DisputeGame is IDisputeGame {
         bytes32 finalTableRoot,
         bytes32[] calldata outputPath
     ) external payable returns (uint256 claimId) {
-        bytes32[] memory roots = new bytes32[](inputs.length);
-        for (uint256 i; i < inputs.length; ++i) {
-            uint256 n = inputs[i].length;
-            if (n == 0 || n % 4 != 0) revert BadInputBytes(i);
+        IRegistry.Model memory m = registry.model(modelId);
+        (bytes32 g0, bytes32[] memory roots) = _publish(modelId, m, inputs);
+        return _postClaim(modelId, m, roots, g0, outputRoot, finalGraphState, finalTableRoot, outputPath);
+    }
+
+    /// @dev Exact sizes close the gap of a shorter (or longer) tensor: its root would have another
+    /// depth than the region the link places it in, so the initial VM state would have no preimage.
+    function _publish(uint256 modelId, IRegistry.Model memory m, bytes[] calldata inputs)
+        internal
+        returns (bytes32 g0, bytes32[] memory roots)
+    {
+        uint256 n = m.inputBytes.length;
+        if (inputs.length != n) revert InputCountMismatch(n);
+        roots = new bytes32[](n);
+        for (uint256 i; i < n; ++i) {
+            if (inputs[i].length == 0 || inputs[i].length % 4 != 0) revert BadInputBytes(i);
             roots[i] = Merkle.bytesRootCalldata(inputs[i]);
         }
-        return _postClaim(modelId, roots, outputRoot, finalGraphState, finalTableRoot, outputPath);
+        g0 = _graphState0(m, roots);
+        _published[_pubKey(modelId, g0)] = true;
+        emit InputsPublished(g0, modelId, inputs);
+    }
+
+    /// @dev graphState0 commits to modelRoot, not to the model id: two models with the same
+    /// weights and table depth share it, but not their input sizes.
+    function _pubKey(uint256 modelId, bytes32 g0) internal pure returns (bytes32) {
+        return keccak256(abi.encode(modelId, g0));
     }
 
     function _postClaim(
         uint256 modelId,
+        IRegistry.Model memory m,
         bytes32[] memory inputRoots,
+        bytes32 g0,
         bytes32 outputRoot,
         bytes32 finalGraphState,
         bytes32 finalTableRoot,
         bytes32[] calldata outputPath
     ) internal returns (uint256 claimId) {
         if (msg.value < minBond) revert BondTooSmall(minBond);
-        IRegistry.Model memory m = registry.model(modelId);
-        bytes32 g0 = _graphState0(m, inputRoots);
         if (Merkle.hashPair(m.modelRoot, finalTableRoot) != finalGraphState) revert FinalStateMismatch();
         if (outputPath.length != m.tableDepth) revert BadPathLength();
         if (Merkle.rootFromProofCalldata(outputRoot, m.outputSlot, outputPath) != finalTableRoot) {
@@ -323,8 +363,8 @@ contract DisputeGame is IDisputeGame {
         _resolve(gameId, g, !claimantMoves);
     }
 
-    /// @notice Anyone: ends a game whose claim another game rejected; its challenger's bond is
-    /// credited back.
+    /// @notice Anyone: ends a game whose claim another game rejected; its challenger is credited its
+    /// bond plus the claim's rewardShare (it was open at the rejection: it was right too).
     function voidGame(uint256 gameId) external {
         Game storage g = _games[gameId];
         if (g.status == GameStatus.None) revert UnknownGame();
@@ -333,8 +373,9 @@ contract DisputeGame is IDisputeGame {
         if (c.status != ClaimStatus.Rejected) revert ClaimNotRejected();
         g.status = GameStatus.Void;
         c.openGames -= 1;
-        _credit[g.challenger] += g.bond;
-        emit GameVoided(gameId, g.claimId, g.challenger);
+        uint256 paid = g.bond + c.rewardShare;
+        _credit[g.challenger] += paid;
+        emit GameVoided(gameId, g.claimId, g.challenger, paid);
     }
 
     /// @notice Sends the caller everything credited to it.
@@ -375,6 +416,10 @@ contract DisputeGame is IDisputeGame {
         uint256 elapsed = block.timestamp - g.lastMoveAt;
         if (_claimantMoves(g.phase)) claimantLeft = elapsed >= claimantLeft ? 0 : claimantLeft - elapsed;
         else challengerLeft = elapsed >= challengerLeft ? 0 : challengerLeft - elapsed;
+    }
+
+    function inputsPublished(uint256 modelId, bytes32 graphState0) external view returns (bool) {
+        return _published[_pubKey(modelId, graphState0)];
     }
 
     function credit(address account) external view returns (uint256) {
@@ -432,13 +477,20 @@ contract DisputeGame is IDisputeGame {
         g.lastMoveAt = uint64(block.timestamp);
     }
 
-    /// @dev Single resolution of an open game. The claimant winning takes the challenger's bond;
-    /// the challenger winning rejects the claim and takes both bonds (its own and the claimant's);
-    /// the claim's other open games become voidable.
+    /// @dev Single resolution of an open game. The claimant winning takes the challenger's bond.
+    /// The challenger winning rejects the claim: its own bond comes back, BURN_BPS of the claim
+    /// bond is burned and the rest split equally over every game open at this moment (this one
+    /// included; the division's remainder is burned too), the others collecting through voidGame.
+    /// Burning is what makes a lie cost its author: challengers are anonymous, so a liar can
+    /// challenge its own claim with a sybil and win that game by staying silent; without the burn
+    /// it would get its bond back and the honest challengers nothing. With it the liar loses at
+    /// least half its bond however many sybil games it opens, and every honest challenger that
+    /// was open at the rejection is paid more than its bond.
     function _resolve(uint256 gameId, Game storage g, bool claimantWon) internal {
         g.status = claimantWon ? GameStatus.ClaimantWon : GameStatus.ChallengerWon;
         uint256 claimId = g.claimId;
         Claim storage c = _claims[claimId];
+        uint256 open = c.openGames;
         c.openGames -= 1;
         address winner;
         if (claimantWon) {
@@ -449,8 +501,9 @@ contract DisputeGame is IDisputeGame {
             c.status = ClaimStatus.Rejected;
             // forge-lint: disable-next-line(unsafe-typecast)
             c.rejectedBy = uint64(gameId);
+            open;
             _credit[winner] += g.bond + c.bond;
-            emit ClaimRejected(claimId, gameId, winner);
+            emit ClaimRejected(claimId, gameId, winner, 0, 0);
         }
         emit GameResolved(gameId, claimId, claimantWon, winner);
     }

@@ -2,13 +2,14 @@
 pragma solidity ^0.8.24;
 
 import {Merkle} from "../lib/Merkle.sol";
+import {NodeLeaf} from "../lib/NodeLeaf.sol";
 import {IRegistry} from "../interfaces/IRegistry.sol";
 import {INodeVmLink} from "../interfaces/INodeVmLink.sol";
 
 /// @title NodeVmLink
 /// @notice The onchain phase link from the graph level to the VM level (docs/PROTOCOL.md §4.6, §5.4),
 /// the twin of vm/phase.ts (`nodeLayout`, `regionsMemoryRoot`, `nodeInitialFields`, `verifyOutput`,
-/// `verifyGraphUpdate`) and vm/onchain.ts (`nodeLeaf`).
+/// `verifyGraphUpdate`) and vm/onchain.ts (`nodeLeaf`, through the shared NodeLeaf library).
 /// Graph transition `index` (graph state `pre` after `index` nodes → `post` after `index + 1`)
 /// becomes a VM run of node `index`: this contract proves the node descriptor against the model's
 /// nodesRoot and each input tensor root against the pre table (activations) or the model root
@@ -109,6 +110,8 @@ contract NodeVmLink is INodeVmLink {
         (startRoot, addrs) = _initialState(registry.program(m.programId), d.node, d.inputRoots);
 
         steps = d.steps;
+        // The per-model bound keeps the VM level's bisection short (⌈log2 maxSteps⌉ rounds), so a
+        // liar cannot force 64 rounds per game onto a watchtower playing many games at once.
         if (steps == 0 || steps > type(uint64).max) revert BadStepCount();
         if (uint256(d.finalState[0]) != FINISHED || d.finalState[2] != RETURNED_ZERO) revert NotFinished();
         _checkOutputs(d, addrs);
@@ -133,11 +136,9 @@ contract NodeVmLink is INodeVmLink {
     /// @dev The descriptor is leaf `index` of nodesRoot (vm/onchain.ts `nodeLeaf`, `nodesTree`).
     function _checkNode(IRegistry.Model memory m, uint256 index, LinkData memory d) private pure {
         if (d.nodePath.length != Merkle.depthFor(m.nNodes)) revert BadPathLength();
-        NodeDesc memory n = d.node;
-        bytes32 leaf = keccak256(
-            abi.encode(n.op, n.inKinds, n.inIndex, n.inHeights, n.outSlots, n.outHeights, n.params)
-        );
-        if (Merkle.rootFromProof(leaf, index, d.nodePath) != m.nodesRoot) revert BadNodeProof();
+        if (Merkle.rootFromProof(NodeLeaf.hash(d.node), index, d.nodePath) != m.nodesRoot) {
+            revert BadNodeProof();
+        }
     }
 
     /// @dev Activation inputs are leaves of the pre table, weights leaves of the model root.
@@ -147,6 +148,10 @@ contract NodeVmLink is INodeVmLink {
             bytes32[] memory path = d.inputPaths[i];
             bytes32 expect;
             uint256 depth;
+            // An empty leaf 0 (an unwritten slot, a padding leaf of the model root) is no tensor
+            // root above height 0 (those are never 0), so the S_0 built on it would have no byte
+            // preimage. The registry's graph rules rule out reading an unwritten slot; refusing
+            // it here keeps the link sound on its own and also covers weight padding leaves.
             if (n.inKinds[i] == 0) {
                 (expect, depth) = (d.preTableRoot, m.tableDepth);
             } else if (n.inKinds[i] == 1) {

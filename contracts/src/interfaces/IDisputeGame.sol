@@ -23,7 +23,8 @@ interface IDisputeGame {
         Open,
         ClaimantWon,
         ChallengerWon,
-        /// @dev Ended without a verdict because another game rejected the claim; bond refunded.
+        /// @dev Ended without a verdict because another game rejected the claim; the challenger got
+        /// its bond back plus the claim's rewardShare.
         Void
     }
 
@@ -52,6 +53,8 @@ interface IDisputeGame {
         bytes32 graphState0;
         bytes32 finalGraphState;
         bytes32 outputRoot;
+        /// @dev Once rejected: what each game open at the rejection earns on top of its bond.
+        uint256 rewardShare;
     }
 
     /// @dev Invariant while open: loRoot is agreed by both parties, hiRoot is the claimant's and
@@ -121,8 +124,21 @@ interface IDisputeGame {
     );
     event Timeout(uint256 indexed gameId, address indexed loser);
     event GameResolved(uint256 indexed gameId, uint256 indexed claimId, bool claimantWon, address winner);
-    event GameVoided(uint256 indexed gameId, uint256 indexed claimId, address indexed challenger);
-    event ClaimRejected(uint256 indexed claimId, uint256 indexed gameId, address indexed challenger);
+    /// @dev `paid` = the challenger's bond + the claim's rewardShare.
+    event GameVoided(
+        uint256 indexed gameId, uint256 indexed claimId, address indexed challenger, uint256 paid
+    );
+    /// @dev `rewardShare` goes to every game open at this moment (the winner's included); `burned`
+    /// stays in the contract forever.
+    event ClaimRejected(
+        uint256 indexed claimId,
+        uint256 indexed gameId,
+        address indexed challenger,
+        uint256 rewardShare,
+        uint256 burned
+    );
+    /// @dev The raw input tensors behind graphState0 for model `modelId` (data availability, §5.8).
+    event InputsPublished(bytes32 indexed graphState0, uint256 indexed modelId, bytes[] inputs);
     event ClaimFinalized(uint256 indexed claimId, address indexed claimant, bytes32 outputRoot);
     event Withdrawn(address indexed account, uint256 amount);
 
@@ -133,8 +149,10 @@ interface IDisputeGame {
     error UnknownGame();
     error BondTooSmall(uint256 need);
     error InputCountMismatch(uint256 need);
-    /// @dev Raw input `i` is empty or not a whole number of int32 words.
+    /// @dev Raw input `i` is not the model's registered byte length for that input.
     error BadInputBytes(uint256 i);
+    /// @dev postClaim (roots only) on inputs no one published for this model (publishInputs).
+    error InputsNotPublished();
     error BadPathLength();
     /// @dev finalGraphState is not keccak(modelRoot ‖ finalTableRoot).
     error FinalStateMismatch();
@@ -153,12 +171,16 @@ interface IDisputeGame {
     /// @dev The mover's clock ran out: only `timeout` is possible.
     error ClockExpired();
     error ClockNotExpired();
-    /// @dev A link returned 0 steps or more than 2^64 − 1.
+    /// @dev A link returned 0 steps or more than 2^64 − 1 (the NodeVmLink bounds it by maxSteps).
     error BadStepCount();
     error NothingToWithdraw();
     error TransferFailed();
 
     // ---- claims ----
+
+    /// @notice Publishes raw input tensors (int32 LE words, exactly the model's inputBytes) in an
+    /// InputsPublished event; returns their graph state 0. Anyone may call it, any number of times.
+    function publishInputs(uint256 modelId, bytes[] calldata inputs) external returns (bytes32 graphState0);
 
     function postClaim(
         uint256 modelId,
@@ -215,6 +237,13 @@ interface IDisputeGame {
     function isValid(uint256 claimId) external view returns (bool);
 
     function levels() external view returns (uint256);
+
+    /// @notice Whether inputs with this graph state 0 were published for model `modelId`.
+    /// @dev Keyed by the model too: two models may share modelRoot and tableDepth but not input sizes.
+    function inputsPublished(uint256 modelId, bytes32 graphState0) external view returns (bool);
+
+    /// @notice Total wei burned from rejected claims' bonds (held by the contract forever).
+    function totalBurned() external view returns (uint256);
 
     function computeGraphState0(uint256 modelId, bytes32[] calldata inputRoots)
         external

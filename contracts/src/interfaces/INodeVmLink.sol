@@ -37,7 +37,7 @@ interface INodeVmLink is ILevelLink {
         bytes32[][] inputPaths;
         /// @dev The claimed final VM state: its 12 words (§4.3); its keccak is the child's end root.
         bytes32[12] finalState;
-        /// @dev The claimed number of VM steps to reach it (≥ 1).
+        /// @dev The claimed number of VM steps to reach it (1 … the model's maxSteps).
         uint256 steps;
         /// @dev Per output, its tensor root, the path from its region (height outHeights[i]) to the
         /// final memoryRoot (27 − height siblings), and its path in the activation table with outputs
@@ -55,11 +55,12 @@ interface INodeVmLink is ILevelLink {
     error BadPathLength();
     /// @dev keccak(modelRoot ‖ preTableRoot) is not the pre graph state.
     error PreStateMismatch();
-    /// @dev Input `i` is not in the pre table / the model root, or has an unknown kind.
+    /// @dev Input `i` is not in the pre table / the model root, has an unknown kind, or is a root
+    /// 0 at a height above 0 (an empty leaf: no tensor has that root).
     error BadInputProof(uint256 i);
     /// @dev Region heights over 27 or a layout larger than the 4 GiB memory.
     error BadLayout();
-    /// @dev steps is 0 or above 2^64 − 1.
+    /// @dev steps is 0 or above the model's maxSteps.
     error BadStepCount();
     /// @dev The final state is not `finished` with return code 0.
     error NotFinished();

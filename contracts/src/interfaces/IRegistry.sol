@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {INodeVmLink} from "./INodeVmLink.sol";
+
 /// @title IRegistry
 /// @notice Programs (a VM program: the DNN library, docs/PROTOCOL.md §4.2) and models (a package,
 /// §3, bound to a program) that claims refer to. Entries are immutable once registered; ids count
 /// from 1. Everything the dispute game and the phase link need to recompute commitments onchain is
-/// here; the rest of the package (shapes, weights) stays offchain behind `manifestHash` and
-/// `weightsURI`.
+/// here; the rest of the package (weights, shapes beyond the input sizes) stays offchain behind
+/// `manifestHash` and `weightsURI`. A model's node list is validated at registration (§5.1), so every
+/// registered model is a runnable single-assignment graph.
 interface IRegistry {
     /// @notice The constants a program contributes to every initial VM state (vm/onchain.ts `programInfo`).
     struct Program {
@@ -18,26 +21,68 @@ interface IRegistry {
         address registrant;
     }
 
-    /// @notice What the game knows about a model (vm/onchain.ts `modelInfo`).
+    /// @notice What the game knows about a model (vm/onchain.ts `modelRecord`).
     struct Model {
         /// @dev §1.3, the Merkle root of the weight tensor roots (depth `weightsDepth`).
         bytes32 modelRoot;
-        /// @dev Merkle root of the node leaves (vm/onchain.ts `nodeLeaf`), depth ⌈log2 nNodes⌉.
+        /// @dev Merkle root of the node leaves (NodeLeaf), depth ⌈log2 nNodes⌉, computed here.
         bytes32 nodesRoot;
         /// @dev keccak256 of manifest.json as published, for offchain lookup only.
         bytes32 manifestHash;
         uint64 programId;
         uint32 nNodes;
-        /// @dev Depth of the activation table, ⌈log2 #activations⌉.
+        /// @dev Depth of the activation table, ⌈log2 (nInputs + Σ outputs)⌉.
         uint8 tableDepth;
         /// @dev Depth of the model root's tree, ⌈log2 #weights⌉.
         uint8 weightsDepth;
-        /// @dev Graph inputs are activation slots 0 … nInputs − 1.
+        /// @dev Graph inputs are activation slots 0 … nInputs − 1 (= inputBytes.length).
         uint32 nInputs;
-        /// @dev The activation slot a claim's output root refers to.
+        /// @dev The activation slot a claim's output root refers to (written by some node).
         uint32 outputSlot;
+        /// @dev Most VM steps one node may take: the bound on T at the VM level (§5.8).
+        uint64 maxSteps;
         address registrant;
+        /// @dev Byte length of each graph input (numel · 4); claims must publish exactly these.
+        uint32[] inputBytes;
         string weightsURI;
+    }
+
+    /// @notice What a registrant supplies; the registry derives nNodes and nodesRoot from the nodes.
+    struct ModelSpec {
+        uint256 programId;
+        bytes32 modelRoot;
+        /// @dev Must equal depthFor(inputBytes.length + Σ outSlots.length).
+        uint256 tableDepth;
+        uint256 weightsDepth;
+        /// @dev nInputs = inputBytes.length ≥ 1; each > 0 and a multiple of 4.
+        uint32[] inputBytes;
+        /// @dev Must be written by some node (≥ nInputs).
+        uint256 outputSlot;
+        /// @dev 1 … 2^64 − 1.
+        uint256 maxSteps;
+        bytes32 manifestHash;
+        string weightsURI;
+    }
+
+    /// @notice Why a node list was refused (BadGraph).
+    enum GraphFault {
+        /// @dev inKinds/inIndex/inHeights or outSlots/outHeights differ in length.
+        Lengths,
+        /// @dev An input kind other than 0 (activation) or 1 (weight).
+        InKind,
+        /// @dev An activation read of a slot no input or earlier node wrote.
+        ReadUnwritten,
+        /// @dev An activation read at a height other than its slot's (input: byteDepth of its size;
+        /// output: its producer's outHeight).
+        HeightMismatch,
+        /// @dev A weight index outside the model root (≥ 2^weightsDepth).
+        WeightIndex,
+        /// @dev A write of a slot already written (an input, in place, or twice).
+        SlotWritten,
+        /// @dev A write that skips the next free slot.
+        OutOfOrder,
+        /// @dev A region height above the memory depth (27).
+        BadHeight
     }
 
     event ProgramRegistered(
@@ -49,6 +94,7 @@ interface IRegistry {
         address indexed registrant
     );
 
+    /// @dev The whole record: a watchtower identifies a model by all of it, never by modelRoot alone.
     event ModelRegistered(
         uint256 indexed modelId,
         uint256 indexed programId,
@@ -57,8 +103,9 @@ interface IRegistry {
         uint256 nNodes,
         uint256 tableDepth,
         uint256 weightsDepth,
-        uint256 nInputs,
+        uint32[] inputBytes,
         uint256 outputSlot,
+        uint256 maxSteps,
         bytes32 manifestHash,
         string weightsURI,
         address indexed registrant
@@ -68,25 +115,20 @@ interface IRegistry {
     error UnknownModel(uint256 modelId);
     /// @dev A tree depth above 32, or an entry pc outside the code tree.
     error BadProgram();
-    /// @dev nNodes, nInputs or outputSlot do not fit the depths, or a depth above 32.
+    /// @dev No nodes or inputs, an input size not a positive multiple of 4, a depth above 32, a
+    /// tableDepth other than depthFor(#slots), an output slot no node writes, or maxSteps out of range.
     error BadModel();
+    /// @dev Node `node` breaks the graph rules (§5.1) as `fault` says.
+    error BadGraph(uint256 node, GraphFault fault);
 
     function registerProgram(bytes32 codeRoot, uint256 codeDepth, uint256 entryPc, bytes32 globalsRoot)
         external
         returns (uint256 programId);
 
-    function registerModel(
-        uint256 programId,
-        bytes32 modelRoot,
-        bytes32 nodesRoot,
-        uint256 nNodes,
-        uint256 tableDepth,
-        uint256 weightsDepth,
-        uint256 nInputs,
-        uint256 outputSlot,
-        bytes32 manifestHash,
-        string calldata weightsURI
-    ) external returns (uint256 modelId);
+    /// @notice Registers a model after validating its node list; nodesRoot is computed from `nodes`.
+    function registerModel(ModelSpec calldata s, INodeVmLink.NodeDesc[] calldata nodes)
+        external
+        returns (uint256 modelId);
 
     function program(uint256 programId) external view returns (Program memory);
 
