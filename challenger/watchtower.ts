@@ -3,7 +3,7 @@
 // and withdraws what it won. Its progress is a small JSON file written atomically after every
 // change; the game itself lives onchain, so a restarted watchtower reads each game and continues.
 import { createServer, type Server } from "node:http";
-import { type Abi, decodeFunctionData, type Hex } from "viem";
+import type { Hex } from "viem";
 import { toHex } from "../dnn/src/commit.js";
 import type { ModelPackage } from "../dnn/src/package.js";
 import { type Clients, events, isTransient, oneLine, send, withRetry } from "../tools/chain/clients.js";
@@ -86,7 +86,6 @@ export const jsonLogger: Logger = (level, msg, fields = {}) => {
 };
 
 const STATUS_NAME = ["None", "Open", "ClaimantWon", "ChallengerWon", "Void"];
-const hasEvent = (abi: Abi, name: string) => abi.some((x) => x.type === "event" && x.name === name);
 
 interface ClaimEvent {
   claimId: bigint;
@@ -240,27 +239,16 @@ export class Watchtower {
     return out;
   }
 
-  /** Candidate input lists for a claim: published for its graphState0 (finding 4). */
-  private async inputCandidates(ev: ClaimEvent, txHash?: Hex): Promise<Hex[][]> {
-    if (hasEvent(this.d.abis.game, "InputsPublished"))
-      return publishedInputs(this.c, this.d, ev.graphState0, ev.modelId);
-    // A game without InputsPublished (older deployment): the inputs are public only in the calldata
-    // of a postClaimWithInputs sent to the game itself.
-    if (!txHash) return [];
-    const tx = await withRetry(() => this.c.publicClient.getTransaction({ hash: txHash }), "getTransaction");
-    if (tx.to?.toLowerCase() !== this.d.game.toLowerCase()) return [];
-    try {
-      const call = decodeFunctionData({ abi: this.d.abis.game, data: tx.input });
-      return call.functionName === "postClaimWithInputs"
-        ? [(call.args as unknown as [bigint, Hex[]])[1]]
-        : [];
-    } catch {
-      return [];
-    }
+  /**
+   * Candidate input lists for a claim (finding 4): those published for its graphState0 and model
+   * in the game's InputsPublished events; never the posting transaction's calldata.
+   */
+  private inputCandidates(ev: ClaimEvent): Promise<Hex[][]> {
+    return publishedInputs(this.c, this.d, ev.graphState0, ev.modelId);
   }
 
   /** The claim's re-execution, or why there is none. Deterministic failures are final. */
-  private async resolve(ev: ClaimEvent, txHash?: Hex): Promise<Resolved> {
+  private async resolve(ev: ClaimEvent): Promise<Resolved> {
     const key = ev.claimId.toString();
     const cached = this.traces.get(key);
     if (cached) return cached;
@@ -268,7 +256,7 @@ export class Watchtower {
     let out: Resolved;
     if ("reason" in p) out = { verdict: "unknown-model", reason: p.reason };
     else {
-      const lists = await this.inputCandidates(ev, txHash);
+      const lists = await this.inputCandidates(ev);
       out = { verdict: "unverifiable", reason: "no published inputs reproduce its graphState0" };
       for (const raw of lists) {
         try {
@@ -294,7 +282,7 @@ export class Watchtower {
     if (!r) {
       const [ev] = await this.gameEvents<ClaimEvent>("ClaimPosted", { claimId });
       if (!ev) return undefined;
-      r = await this.resolve(ev.args, ev.transactionHash);
+      r = await this.resolve(ev.args);
     }
     return "trace" in r ? r.trace : undefined;
   }
@@ -311,7 +299,7 @@ export class Watchtower {
       const key = a.claimId.toString();
       if (this.state.claims[key]) continue;
       try {
-        await this.checkClaim(a, l.transactionHash);
+        await this.checkClaim(a);
       } catch (e) {
         // A transient RPC failure: stop here, lastBlock stays, the next tick retries this claim.
         if (isTransient(e)) throw e;
@@ -325,9 +313,9 @@ export class Watchtower {
     this.save();
   }
 
-  private async checkClaim(a: ClaimEvent, txHash: Hex): Promise<void> {
+  private async checkClaim(a: ClaimEvent): Promise<void> {
     const key = a.claimId.toString();
-    const r = await this.resolve(a, txHash);
+    const r = await this.resolve(a);
     this.metrics.claimsChecked++;
     if (!("trace" in r)) {
       this.state.claims[key] = r.verdict;

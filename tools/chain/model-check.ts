@@ -4,7 +4,7 @@
 // of the same weights with another output slot, node list or program are different models.
 import type { Hex } from "viem";
 import type { ModelPackage } from "../../dnn/src/package.js";
-import { modelInfo, programInfo } from "../../vm/onchain.js";
+import { GraphError, modelRecord, programInfo, validateGraph } from "../../vm/onchain.js";
 import { dnnVmProgram } from "../../vm/phase.js";
 import { type Clients, events, isTransient, oneLine, withRetry } from "./clients.js";
 import type { Deployment } from "./deploy.js";
@@ -38,7 +38,7 @@ export function expectedRecord(pkg: ModelPackage): {
   model: Record<string, unknown>;
   program: Record<string, unknown>;
 } {
-  const m = modelInfo(pkg.manifest);
+  const m = modelRecord(pkg.manifest);
   const p = dnnProgram();
   return {
     model: {
@@ -47,8 +47,9 @@ export function expectedRecord(pkg: ModelPackage): {
       nNodes: m.nNodes,
       tableDepth: m.tableDepth,
       weightsDepth: m.weightsDepth,
-      nInputs: m.inputSlots.length,
+      inputBytes: m.inputBytes,
       outputSlot: m.outputSlot,
+      maxSteps: m.maxSteps,
     },
     program: { codeRoot: p.codeRoot, codeDepth: p.codeDepth, entryPc: p.entryPc, globalsRoot: p.globalsRoot },
   };
@@ -65,6 +66,14 @@ export async function checkModelRecord(
   modelId: bigint,
   pkg: ModelPackage,
 ): Promise<ModelCheck> {
+  // The package itself must be a graph the registry would accept (findings 6 and 14).
+  try {
+    validateGraph(pkg.manifest);
+  } catch (e) {
+    if (e instanceof GraphError)
+      return { ok: false, reason: `model ${modelId}: the package is not a valid graph: ${e.message}` };
+    throw e;
+  }
   let rec: Awaited<ReturnType<typeof registryRecord>>;
   try {
     rec = await registryRecord(c, d, modelId);
