@@ -111,7 +111,8 @@ contract GameGasTest is PhaseLinkBase {
         _gas("respond at VM level", 60_000);
         vm.warp(vm.getBlockTimestamp() + 2 days);
         game.timeout(id);
-        _gas("timeout", 100_000);
+        // A challenger win: rejecting the claim writes its rewardShare and totalBurned (§5.7).
+        _gas("timeout (rejects the claim)", 130_000);
     }
 
     function test_gas_enterVmEveryNode() public {
@@ -142,7 +143,7 @@ contract GameGasTest is PhaseLinkBase {
         }
         vm.prank(challenger);
         game.proveStep(id, "ok");
-        _gas("proveStep (mock verifier)", 100_000);
+        _gas("proveStep (mock verifier, rejects the claim)", 140_000);
         vm.warp(vm.getBlockTimestamp() + 7 days);
         vm.prank(challenger);
         game.withdraw();

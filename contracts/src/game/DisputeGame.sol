@@ -107,7 +107,7 @@ contract DisputeGame is IDisputeGame {
         // Data availability: a claim whose inputs nobody can read cannot be checked by anyone, so
         // it could finalize unchallenged; only published inputs may be claimed on.
         bytes32 g0 = _graphState0(m, inputRoots);
-
+        if (!_published[_pubKey(modelId, g0)]) revert InputsNotPublished();
         return _postClaim(modelId, m, inputRoots, g0, outputRoot, finalGraphState, finalTableRoot, outputPath);
     }
 
@@ -135,7 +135,7 @@ contract DisputeGame is IDisputeGame {
         if (inputs.length != n) revert InputCountMismatch(n);
         roots = new bytes32[](n);
         for (uint256 i; i < n; ++i) {
-            if (inputs[i].length == 0 || inputs[i].length % 4 != 0) revert BadInputBytes(i);
+            if (inputs[i].length != m.inputBytes[i]) revert BadInputBytes(i);
             roots[i] = Merkle.bytesRootCalldata(inputs[i]);
         }
         g0 = _graphState0(m, roots);
@@ -501,9 +501,13 @@ contract DisputeGame is IDisputeGame {
             c.status = ClaimStatus.Rejected;
             // forge-lint: disable-next-line(unsafe-typecast)
             c.rejectedBy = uint64(gameId);
-            open;
-            _credit[winner] += g.bond + c.bond;
-            emit ClaimRejected(claimId, gameId, winner, 0, 0);
+            uint256 bond = c.bond;
+            uint256 share = (bond - bond * BURN_BPS / 10_000) / open;
+            uint256 burned = bond - share * open;
+            c.rewardShare = share;
+            totalBurned += burned;
+            _credit[winner] += g.bond + share;
+            emit ClaimRejected(claimId, gameId, winner, share, burned);
         }
         emit GameResolved(gameId, claimId, claimantWon, winner);
     }

@@ -112,7 +112,7 @@ contract NodeVmLink is INodeVmLink {
         steps = d.steps;
         // The per-model bound keeps the VM level's bisection short (⌈log2 maxSteps⌉ rounds), so a
         // liar cannot force 64 rounds per game onto a watchtower playing many games at once.
-        if (steps == 0 || steps > type(uint64).max) revert BadStepCount();
+        if (steps == 0 || steps > m.maxSteps) revert BadStepCount();
         if (uint256(d.finalState[0]) != FINISHED || d.finalState[2] != RETURNED_ZERO) revert NotFinished();
         _checkOutputs(d, addrs);
         _checkGraphUpdate(m, postRoot, d);
@@ -152,6 +152,7 @@ contract NodeVmLink is INodeVmLink {
             // root above height 0 (those are never 0), so the S_0 built on it would have no byte
             // preimage. The registry's graph rules rule out reading an unwritten slot; refusing
             // it here keeps the link sound on its own and also covers weight padding leaves.
+            if (d.inputRoots[i] == 0 && n.inHeights[i] > 0) revert BadInputProof(i);
             if (n.inKinds[i] == 0) {
                 (expect, depth) = (d.preTableRoot, m.tableDepth);
             } else if (n.inKinds[i] == 1) {

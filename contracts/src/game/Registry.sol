@@ -62,7 +62,9 @@ contract Registry is IRegistry {
         }
         // The table is exactly as deep as its slots need (so the registrant cannot pick a depth
         // the agents do not expect), and the claimed output is some node's output, not an input.
-        if ((nIn - 1) >> s.tableDepth != 0 || s.outputSlot >> s.tableDepth != 0) revert BadModel();
+        if (Merkle.depthFor(nSlots) != s.tableDepth || s.outputSlot < nIn || s.outputSlot >= nSlots) {
+            revert BadModel();
+        }
         bytes32 nodesRoot = _validate(s, nodes, nSlots);
 
         modelId = ++_modelCount;
@@ -109,11 +111,40 @@ contract Registry is IRegistry {
         for (uint256 i; i < nIn; ++i) {
             uint256 b = s.inputBytes[i];
             if (b == 0 || b % 4 != 0) revert BadModel();
-            height[i] = 0;
+            // ≤ 27 since b < 2^32.
+            height[i] = Merkle.byteDepth(b);
         }
+        uint256 next = nIn;
         bytes32[] memory leaves = new bytes32[](nodes.length);
         for (uint256 k; k < nodes.length; ++k) {
-            leaves[k] = NodeLeaf.hashCalldata(nodes[k]);
+            INodeVmLink.NodeDesc calldata n = nodes[k];
+            uint256 nIns = n.inKinds.length;
+            uint256 nOuts = n.outSlots.length;
+            if (n.inIndex.length != nIns || n.inHeights.length != nIns || n.outHeights.length != nOuts) {
+                revert BadGraph(k, GraphFault.Lengths);
+            }
+            for (uint256 j; j < nIns; ++j) {
+                uint256 idx = n.inIndex[j];
+                uint256 h = n.inHeights[j];
+                if (h > MEMORY_DEPTH) revert BadGraph(k, GraphFault.BadHeight);
+                if (n.inKinds[j] == 0) {
+                    if (idx >= next) revert BadGraph(k, GraphFault.ReadUnwritten);
+                    if (h != height[idx]) revert BadGraph(k, GraphFault.HeightMismatch);
+                } else if (n.inKinds[j] == 1) {
+                    if (idx >> s.weightsDepth != 0) revert BadGraph(k, GraphFault.WeightIndex);
+                } else {
+                    revert BadGraph(k, GraphFault.InKind);
+                }
+            }
+            for (uint256 j; j < nOuts; ++j) {
+                uint256 slot = n.outSlots[j];
+                if (slot < next) revert BadGraph(k, GraphFault.SlotWritten);
+                if (slot > next) revert BadGraph(k, GraphFault.OutOfOrder);
+                uint256 h = n.outHeights[j];
+                if (h > MEMORY_DEPTH) revert BadGraph(k, GraphFault.BadHeight);
+                height[next++] = h;
+            }
+            leaves[k] = NodeLeaf.hashCalldata(n);
         }
         return Merkle.leavesRoot(leaves);
     }

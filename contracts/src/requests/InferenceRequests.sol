@@ -2,7 +2,6 @@
 pragma solidity ^0.8.24;
 
 import {IDisputeGame} from "../interfaces/IDisputeGame.sol";
-import {Merkle} from "../lib/Merkle.sol";
 
 /// @title InferenceRequests
 /// @notice Users ask for an inference (model id + input tensors, with a reward and a deadline); a
@@ -87,11 +86,7 @@ contract InferenceRequests {
     /// reward. The inputs are published through the game (which checks their sizes), so every
     /// answering claim's inputs are available.
     function request(uint256 modelId, bytes[] calldata inputs) external payable returns (uint256 requestId) {
-        bytes32[] memory roots = new bytes32[](inputs.length);
-        for (uint256 i; i < inputs.length; ++i) {
-            roots[i] = Merkle.bytesRootCalldata(inputs[i]);
-        }
-        bytes32 g0 = game.computeGraphState0(modelId, roots);
+        bytes32 g0 = game.publishInputs(modelId, inputs);
         requestId = ++requestCount;
         uint256 deadline = block.timestamp + answerWindow;
         Request storage r = _requests[requestId];
@@ -117,18 +112,17 @@ contract InferenceRequests {
     /// The best-ranked answer (earliest commit block, then smallest claim id) holds the request; a
     /// holder whose claim was rejected yields to any valid answer.
     function answer(uint256 requestId, uint256 claimId, bytes32 salt) external {
-        Request storage r = _known(requestId);
+        Request storage r = _open(requestId);
         IDisputeGame.Claim memory c = game.claimOf(claimId);
         if (c.modelId != r.modelId) revert WrongModel();
         if (c.graphState0 != r.graphState0) revert WrongInputs();
         if (c.status == IDisputeGame.ClaimStatus.Rejected) revert ClaimRejected();
         uint256 cb = commitBlock[keccak256(abi.encode(requestId, c.claimant, c.finalGraphState, salt))];
-        salt;
-        cb = 1;
+        if (cb == 0) revert NotCommitted();
         uint256 held = r.claimId;
         if (held == claimId) revert AlreadyAnswered();
         if (held != 0 && game.claimOf(held).status != IDisputeGame.ClaimStatus.Rejected) {
-            revert AlreadyAnswered();
+            if (r.commitBlock < cb || (r.commitBlock == cb && held < claimId)) revert Outranked();
         }
         r.claimId = claimId;
         r.submitter = c.claimant;
@@ -155,7 +149,7 @@ contract InferenceRequests {
         Request storage r = _known(requestId);
         if (r.closed) revert Closed();
         // forge-lint: disable-next-line(block-timestamp)
-        revert NotRefundable();
+        if (block.timestamp < r.deadline) revert DeadlineNotReached();
         if (r.claimId != 0 && game.claimOf(r.claimId).status != IDisputeGame.ClaimStatus.Rejected) {
             revert NotRefundable();
         }
