@@ -84,7 +84,8 @@ describe("watchtower crash safety", () => {
       }
       expect(kills).toBeGreaterThanOrEqual(3);
       expect(status).toBe(GameStatus.ChallengerWon);
-      // Its own bond back plus the claimant's, minus gas: it gained about one bond.
+      // Its own bond back plus its share of the claimant's (half is burned, the rest split over the
+      // games open at the rejection: here only this one), minus gas: it gained about half a bond.
       const credit = (await wtc.publicClient.readContract({
         address: d.game,
         abi: d.abis.game,
@@ -92,7 +93,7 @@ describe("watchtower crash safety", () => {
         args: [wtc.account.address],
       })) as bigint;
       const after = (await wtc.publicClient.getBalance({ address: wtc.account.address })) + credit;
-      expect(after - before).toBeGreaterThan((DEFAULT_PARAMS.minBond * 9n) / 10n);
+      expect(after - before).toBeGreaterThan((DEFAULT_PARAMS.minBond * 45n) / 100n);
     } finally {
       child?.kill("SIGKILL");
       await anvil.stop();

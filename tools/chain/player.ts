@@ -182,17 +182,30 @@ export async function chainNow(c: Clients): Promise<bigint> {
   return b.timestamp;
 }
 
-/** Voids an open game whose claim another game rejected (pays its challenger bond + share). */
-export async function voidGame(c: Clients, d: Deployment, gameId: bigint, g: GameState): Promise<Move> {
-  const tx = await send(c, d.game, d.abis.game, "voidGame", [gameId]);
-  return {
-    kind: "voidGame",
-    level: g.level,
-    lo: g.lo,
-    hi: g.hi,
-    tx,
-    detail: "claim rejected by another game",
-  };
+/**
+ * Voids an open game whose claim another game rejected (pays its challenger bond + share).
+ * Undefined if the game ended meanwhile (it may be the very game that rejected the claim).
+ */
+export async function voidGame(
+  c: Clients,
+  d: Deployment,
+  gameId: bigint,
+  g: GameState,
+): Promise<Move | undefined> {
+  try {
+    const tx = await send(c, d.game, d.abis.game, "voidGame", [gameId]);
+    return {
+      kind: "voidGame",
+      level: g.level,
+      lo: g.lo,
+      hi: g.hi,
+      tx,
+      detail: "claim rejected by another game",
+    };
+  } catch (e) {
+    if (revertName(e) === "AlreadyResolved") return undefined;
+    throw e;
+  }
 }
 
 /**
