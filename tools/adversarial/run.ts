@@ -79,6 +79,7 @@ export async function runAdversarial(o: RunOptions): Promise<RunResult> {
   };
   try {
     await w.start();
+    log(`logs of the agents: ${w.dir}`);
     const known = (): Address[] => [
       w.admin.account.address,
       ...w.honest,
@@ -94,7 +95,16 @@ export async function runAdversarial(o: RunOptions): Promise<RunResult> {
     }
     for (let i = 0; i < o.games; i++) {
       const s = order[i % order.length];
-      const violations = await playOne(w, s, i, rand, o, known, unresolvedClaims, unresolvedGames);
+      const { violations, summary } = await playOne(
+        w,
+        s,
+        i,
+        rand,
+        o,
+        known,
+        unresolvedClaims,
+        unresolvedGames,
+      );
       result.games++;
       const b = (result.byStrategy[s.name] ??= { games: 0, honestWins: 0 });
       b.games++;
@@ -103,7 +113,9 @@ export async function runAdversarial(o: RunOptions): Promise<RunResult> {
         b.honestWins++;
       }
       for (const what of violations) result.violations.push({ game: i, strategy: s.name, what });
-      log(`game ${i} ${s.name}: ${violations.length === 0 ? "honest side won" : violations.join("; ")}`);
+      log(
+        `game ${i} ${s.name} (${summary}): ${violations.length === 0 ? "honest side won" : violations.join("; ")}`,
+      );
     }
   } finally {
     result.watchtowerKills = w.watchtowerKills;
@@ -123,13 +135,15 @@ async function playOne(
   known: () => Address[],
   unresolvedClaims: Set<bigint>,
   unresolvedGames: Set<bigint>,
-): Promise<string[]> {
+): Promise<{ violations: string[]; summary: string }> {
   const out: string[] = [];
-  const startBlock = (await w.blockNumber()) + 1n;
+  w.atBlock = await w.blockNumber();
+  const startBlock = w.atBlock + 1n;
   const start = await w.counts();
   const accounts = known();
   const credit0 = new Map<Address, bigint>();
   for (const a of accounts) credit0.set(a, await w.read<bigint>("credit", [a]));
+  w.atBlock = undefined;
 
   let play: Play | undefined;
   const timers: NodeJS.Timeout[] = [];
@@ -209,7 +223,9 @@ async function playOne(
   const withdrawn = await events("Withdrawn");
   const same = (a: unknown, b: Address) => String(a).toLowerCase() === b.toLowerCase();
   const credit1 = new Map<Address, bigint>();
+  w.atBlock = endBlock; // the same block as the events' last
   for (const a of accounts) credit1.set(a, await w.read<bigint>("credit", [a]));
+  w.atBlock = undefined;
   const ledger: Ledger = {
     net(a) {
       let n = (credit1.get(a) ?? 0n) - (credit0.get(a) ?? 0n);
@@ -226,7 +242,9 @@ async function playOne(
   }
   if (play?.check) out.push(...(await play.check(ledger)));
 
-  // ETH conservation: the game holds exactly what it owes.
+  // ETH conservation: the game holds exactly what it owes, all read at one block (the agents
+  // may still be withdrawing).
+  w.atBlock = await w.blockNumber();
   for (let id = start.claims + 1n; id <= end.claims; id++) unresolvedClaims.add(id);
   for (let id = start.games + 1n; id <= end.games; id++) unresolvedGames.add(id);
   let owed = 0n;
@@ -237,8 +255,11 @@ async function playOne(
   }
   for (const id of [...unresolvedGames]) {
     const g = await w.game(id);
-    if (g.status === GAME.Open) owed += g.bond;
-    else unresolvedGames.delete(id);
+    if (g.status === GAME.Open) {
+      const c = await w.claim(g.claimId);
+      owed +=
+        g.bond + (c.status === CLAIM.Rejected ? (c as unknown as { rewardShare: bigint }).rewardShare : 0n);
+    } else unresolvedGames.delete(id);
   }
   for (const a of known()) owed += await w.read<bigint>("credit", [a]);
   try {
@@ -246,7 +267,17 @@ async function playOne(
   } catch {
     // a game without burning
   }
-  const balance = await w.admin.publicClient.getBalance({ address: w.d.game });
+  const balance = await w.admin.publicClient.getBalance({ address: w.d.game, blockNumber: w.atBlock });
+  w.atBlock = undefined;
   if (balance !== owed) out.push(`ETH not conserved: the game holds ${balance} wei but owes ${owed}`);
-  return out;
+  const claimNames = ["none", "pending", "rejected", "finalized"];
+  const gameNames = ["none", "open", "claimant won", "challenger won", "void"];
+  const parts: string[] = [];
+  for (let id = start.claims + 1n; id <= end.claims; id++)
+    parts.push(`claim ${id} ${claimNames[(await w.claim(id)).status]}`);
+  for (let id = start.games + 1n; id <= end.games; id++) {
+    const g = await w.game(id);
+    parts.push(`game ${id} ${gameNames[g.status]} at level ${g.level}`);
+  }
+  return { violations: out, summary: parts.join(", ") };
 }

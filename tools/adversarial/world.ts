@@ -3,7 +3,7 @@
 // per honest claim), funded adversary accounts, and the clock pump that moves chain time only when
 // no honest party has a move to make.
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Address, encodePacked, type Hex, keccak256, parseEther } from "viem";
@@ -188,22 +188,22 @@ export class World {
     return this.watchtowerRestarting || !this.watchtower || this.watchtower.exitCode !== null;
   }
 
+  private spawned = 0;
+
+  /** Runs an `opml` command; its output goes to a numbered log file in the run's folder. */
   spawnCli(args: string[]): ChildProcess {
+    const file = join(this.dir, `${String(++this.spawned).padStart(4, "0")}-${args[0]}.log`);
+    const fd = openSync(file, "a");
     const child = spawn(process.execPath, [join(REPO_ROOT, "bin/opml.js"), ...args], {
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: ["ignore", fd, fd],
     });
-    let tail = "";
-    const keep = (b: Buffer) => {
-      tail = (tail + b.toString()).slice(-4000);
-    };
-    child.stdout?.on("data", keep);
-    child.stderr?.on("data", keep);
-    child.on("exit", (code, signal) => {
+    closeSync(fd);
+    child.on("exit", (code) => {
       this.children.delete(child);
-      if (code && code !== 0)
-        this.log(`${args[0]} exited ${code}: ${tail.split("\n").slice(-4).join(" | ")}`);
-      (child as ChildProcess & { tail?: string }).tail = tail;
-      void signal;
+      if (code && code !== 0) {
+        const tail = readFileSync(file, "utf8").trim().split("\n").slice(-2).join(" | ");
+        this.log(`${args[0]} exited ${code} (${file}): ${tail}`);
+      }
     });
     this.children.add(child);
     return child;
@@ -234,6 +234,9 @@ export class World {
 
   // ---- chain reads (straight to anvil) ----
 
+  /** When set, every read is of this block (for checks that must see one consistent state). */
+  atBlock?: bigint;
+
   async read<T>(
     functionName: string,
     args: readonly unknown[] = [],
@@ -244,6 +247,7 @@ export class World {
       abi: on === "game" ? this.d.abis.game : this.d.abis.requests,
       functionName,
       args,
+      blockNumber: this.atBlock,
     } as never)) as T;
   }
 

@@ -238,7 +238,10 @@ export async function playTurn(
     return await playMove(c, d, gameId, g, role, view, node);
   } catch (e) {
     // Rejected by another game between our read and our move: void this one and go on.
-    if (revertName(e) === "ClaimAlreadyRejected") return voidGame(c, d, gameId, g);
+    const name = revertName(e);
+    if (name === "ClaimAlreadyRejected") return voidGame(c, d, gameId, g);
+    // Someone else ended the game first (its timeout or proof landed before ours): nothing to do.
+    if (name === "AlreadyResolved") return undefined;
     throw e;
   }
 }

@@ -85,8 +85,23 @@ export async function submitCommand(
       lie: a.lie ?? "none",
     });
     const d = s.deployment;
+    let failures = 0;
     for (;;) {
-      const moves = await defendOnce(s.clients, d, claim, lie);
+      let moves: Awaited<ReturnType<typeof defendOnce>> = [];
+      try {
+        moves = await defendOnce(s.clients, d, claim, lie);
+        failures = 0;
+      } catch (e) {
+        // A move can lose a race with the other side (the state changed under it): read the game
+        // again and go on; only an error that keeps coming back ends the command.
+        if (++failures >= 10) throw e;
+        jsonLogger("warn", "move failed; will read the game again", {
+          claimId: claim.claimId,
+          error: (e as Error).message.split("\n")[0],
+        });
+        await new Promise((r) => setTimeout(r, 500));
+        continue;
+      }
       for (const m of moves)
         jsonLogger("info", m.kind, {
           claimId: claim.claimId,
