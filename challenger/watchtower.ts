@@ -21,6 +21,7 @@ import {
   moverTimeLeft,
   playTurn,
   readGame,
+  withdrawCredit,
 } from "../tools/chain/player.js";
 import { type ChainBinding, chainBinding, loadBound, saveBound } from "../tools/chain/state-file.js";
 import { ClaimTrace } from "../vm/claim-trace.js";
@@ -495,18 +496,8 @@ export class Watchtower {
 
   /** Withdraws any credit (won bonds). */
   async collect(): Promise<void> {
-    const credit = (await withRetry(
-      () =>
-        this.c.publicClient.readContract({
-          address: this.d.game,
-          abi: this.d.abis.game,
-          functionName: "credit",
-          args: [this.c.account.address],
-        }),
-      "credit",
-    )) as bigint;
+    const credit = await withdrawCredit(this.c, this.d);
     if (credit === 0n) return;
-    await send(this.c, this.d.game, this.d.abis.game, "withdraw", []);
     this.metrics.bondsWonWei += credit;
     this.log("info", "withdrew", { wei: credit });
   }

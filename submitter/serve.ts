@@ -19,7 +19,14 @@ import type { ModelPackage } from "../dnn/src/package.js";
 import { type Clients, events, isTransient, oneLine, send, withRetry } from "../tools/chain/clients.js";
 import type { Deployment } from "../tools/chain/deploy.js";
 import { tensorFromBytes } from "../tools/chain/inputs.js";
-import { ClaimStatus, chainNow, claimStatus, GameStatus, readGame } from "../tools/chain/player.js";
+import {
+  ClaimStatus,
+  chainNow,
+  claimStatus,
+  GameStatus,
+  readGame,
+  withdrawCredit,
+} from "../tools/chain/player.js";
 import { type ChainBinding, chainBinding, loadBound, saveBound } from "../tools/chain/state-file.js";
 import { ClaimTrace } from "../vm/claim-trace.js";
 import type { Lie } from "./lies.js";
@@ -396,17 +403,7 @@ export class SubmitterService {
       } else if (r.claimId !== claimId) result = "bond back (another answer holds the request)";
       else result = "already paid or refunded";
     }
-    const credit = (await withRetry(
-      () =>
-        this.c.publicClient.readContract({
-          address: this.d.game,
-          abi: this.d.abis.game,
-          functionName: "credit",
-          args: [this.c.account.address],
-        }),
-      "credit",
-    )) as bigint;
-    if (credit > 0n) await send(this.c, this.d.game, this.d.abis.game, "withdraw", []);
+    await withdrawCredit(this.c, this.d);
     s.result = result;
     this.log("info", result === "rewarded" ? "reward collected" : "claim settled", {
       requestId,

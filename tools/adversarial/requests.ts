@@ -5,16 +5,7 @@ import { encodeAbiParameters, type Hex, keccak256, parseEther } from "viem";
 import { tensorBytes, toHex } from "../../dnn/src/commit.js";
 import { type Clients, send } from "../chain/clients.js";
 import type { Rand, Strategy } from "./strategies.js";
-import { CLAIM, type World } from "./world.js";
-
-async function attempt(f: () => Promise<unknown>): Promise<boolean> {
-  try {
-    await f();
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { attempt, CLAIM, type World } from "./world.js";
 
 interface RequestState {
   closed: boolean;
@@ -54,6 +45,21 @@ async function paidTo(w: World, requestId: bigint): Promise<Hex | undefined> {
     fromBlock: w.d.block,
   } as never)) as unknown as { args: { submitter: Hex } }[];
   return logs[0]?.args.submitter;
+}
+
+/** The game ends when the request is closed; it must have paid the honest submitter. */
+function rewardedHonestly(w: World, requestId: bigint) {
+  return {
+    async done() {
+      return (await w.read<RequestState>("requestOf", [requestId], "requests")).closed;
+    },
+    async check() {
+      const to = await paidTo(w, requestId);
+      return to && to.toLowerCase() === w.honest[0].toLowerCase()
+        ? []
+        : [`request ${requestId}: the reward went to ${to ?? "nobody"}, not the honest submitter`];
+    },
+  };
 }
 
 export const REQUEST_STRATEGIES: Strategy[] = [
@@ -120,15 +126,7 @@ export const REQUEST_STRATEGIES: Strategy[] = [
             await attempt(() => send(copier, w.d.game, w.d.abis.game, "withdraw", []));
           }
         },
-        async done() {
-          return (await w.read<RequestState>("requestOf", [requestId], "requests")).closed;
-        },
-        async check() {
-          const to = await paidTo(w, requestId);
-          return to && to.toLowerCase() === w.honest[0].toLowerCase()
-            ? []
-            : [`request ${requestId}: the reward went to ${to ?? "nobody"}, not the honest submitter`];
-        },
+        ...rewardedHonestly(w, requestId),
       };
     },
   },
@@ -151,15 +149,7 @@ export const REQUEST_STRATEGIES: Strategy[] = [
         accounts: [requester.account.address],
         close: () => proc.kill("SIGTERM"),
         async tick() {},
-        async done() {
-          return (await w.read<RequestState>("requestOf", [requestId], "requests")).closed;
-        },
-        async check() {
-          const to = await paidTo(w, requestId);
-          return to && to.toLowerCase() === w.honest[0].toLowerCase()
-            ? []
-            : [`request ${requestId}: the reward went to ${to ?? "nobody"}, not the honest submitter`];
-        },
+        ...rewardedHonestly(w, requestId),
       };
     },
   },

@@ -11,7 +11,7 @@ import { type Clients, send } from "../chain/clients.js";
 import { disputedNode } from "../chain/player.js";
 import { REQUEST_STRATEGIES } from "./requests.js";
 import { PastHaltView } from "./views.js";
-import { CLAIM, GAME, type World } from "./world.js";
+import { attempt, CLAIM, GAME, type World } from "./world.js";
 
 export type Rand = () => number;
 
@@ -44,16 +44,6 @@ export interface Strategy {
 }
 
 const pick = <T>(rand: Rand, xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
-
-/** Swallows an adversary's failed transaction: adversaries try things that revert. */
-async function attempt(f: () => Promise<unknown>): Promise<boolean> {
-  try {
-    await f();
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The mover-side clock of a game has run out (anyone may call timeout). */
 async function expired(w: World, gameId: bigint): Promise<boolean> {
@@ -213,6 +203,14 @@ class ScriptedChallenger {
   }
 }
 
+/** Starts an honest `opml submit` of a random case and waits for its claim. */
+async function honestClaim(w: World, rand: Rand) {
+  const since = (await w.counts()).claims;
+  const caseIdx = Math.floor(rand() * w.cases.length);
+  const proc = w.honestSubmit(caseIdx);
+  return { caseIdx, proc, claimId: await honestClaimId(w, since, proc) };
+}
+
 /** Waits (up to ~20 s) for the honest submitter's claim on `caseIdx` to appear; its id. */
 async function honestClaimId(w: World, since: bigint, proc: ChildProcess): Promise<bigint | undefined> {
   for (let i = 0; i < 400; i++) {
@@ -353,10 +351,7 @@ export const STRATEGIES: Strategy[] = [
       name: `challenge-${mode}`,
       group: "lying-challenger",
       async setup(w, rand) {
-        const since = (await w.counts()).claims;
-        const caseIdx = Math.floor(rand() * w.cases.length);
-        const proc = w.honestSubmit(caseIdx);
-        const claimId = await honestClaimId(w, since, proc);
+        const { caseIdx, proc, claimId } = await honestClaim(w, rand);
         const c = pick(rand, w.adversaries);
         const ch =
           claimId === undefined ? undefined : new ScriptedChallenger(w, c, claimId, caseIdx, mode, rand);
@@ -370,10 +365,7 @@ export const STRATEGIES: Strategy[] = [
     group: "lying-challenger",
     async setup(w, rand) {
       // Many challengers on one honest claim, each with its own script.
-      const since = (await w.counts()).claims;
-      const caseIdx = Math.floor(rand() * w.cases.length);
-      const proc = w.honestSubmit(caseIdx);
-      const claimId = await honestClaimId(w, since, proc);
+      const { caseIdx, proc, claimId } = await honestClaim(w, rand);
       const n = 3 + Math.floor(rand() * 4);
       const chs: ScriptedChallenger[] = [];
       if (claimId !== undefined)

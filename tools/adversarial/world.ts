@@ -26,6 +26,16 @@ import { RpcProxy } from "./proxy.js";
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Runs an adversary's transaction, swallowing its failure: adversaries try things that revert. */
+export async function attempt(f: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await f();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** One input the harness claims about, with its true result computed here, independently. */
 export interface Case {
   file: string;

@@ -159,22 +159,20 @@ export async function send(
   args: readonly unknown[],
   value?: bigint,
 ): Promise<TxResult> {
+  const simulate = () =>
+    c.publicClient.simulateContract({
+      address,
+      abi,
+      functionName,
+      args,
+      account: c.account,
+      value,
+      chain: c.chain,
+    });
   let request: Awaited<ReturnType<PublicClient["simulateContract"]>>["request"];
   let gas: bigint;
   try {
-    ({ request } = await withRetry(
-      () =>
-        c.publicClient.simulateContract({
-          address,
-          abi,
-          functionName,
-          args,
-          account: c.account,
-          value,
-          chain: c.chain,
-        }),
-      functionName,
-    ));
+    ({ request } = await withRetry(simulate, functionName));
     // Gas is estimated in the latest block but paid in the next, whose timestamp can move a chess
     // clock and change which storage slots are written: leave a margin.
     gas = await withRetry(
@@ -199,15 +197,7 @@ export async function send(
     let reason = "";
     let name: string | undefined;
     try {
-      await c.publicClient.simulateContract({
-        address,
-        abi,
-        functionName,
-        args,
-        account: c.account,
-        value,
-        chain: c.chain,
-      });
+      await simulate();
     } catch (e) {
       name = revertName(e);
       reason = `: ${name ?? oneLine(e)}`;

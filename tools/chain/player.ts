@@ -245,3 +245,19 @@ export async function playTurn(
     throw e;
   }
 }
+
+/** Withdraws this account's credit from the game, if any; returns the amount withdrawn. */
+export async function withdrawCredit(c: Clients, d: Deployment): Promise<bigint> {
+  const credit = (await withRetry(
+    () =>
+      c.publicClient.readContract({
+        address: d.game,
+        abi: d.abis.game,
+        functionName: "credit",
+        args: [c.account.address],
+      }),
+    "credit",
+  )) as bigint;
+  if (credit > 0n) await send(c, d.game, d.abis.game, "withdraw", []);
+  return credit;
+}

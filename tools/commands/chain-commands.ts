@@ -9,7 +9,7 @@ import { defendOnce, gamesOf, postClaim } from "../../submitter/submitter.js";
 import { makeClients, send, warp } from "../chain/clients.js";
 import { DEFAULT_PARAMS, deployAll, registerModel } from "../chain/deploy.js";
 import { candidateIds, checkModelRecord } from "../chain/model-check.js";
-import { GameStatus, readGame } from "../chain/player.js";
+import { GameStatus, readGame, withdrawCredit } from "../chain/player.js";
 import { openSession, privateKeyFrom, saveDeployment, UsageError } from "../chain/session.js";
 
 /** A flag that turns true on SIGINT/SIGTERM, so a daemon finishes its tick and exits cleanly. */
@@ -136,13 +136,7 @@ export async function submitCommand(
       }
       await new Promise((r) => setTimeout(r, 1000));
     }
-    const credit = (await s.clients.publicClient.readContract({
-      address: d.game,
-      abi: d.abis.game,
-      functionName: "credit",
-      args: [s.clients.account.address],
-    })) as bigint;
-    if (credit > 0n) await send(s.clients, d.game, d.abis.game, "withdraw", []);
+    await withdrawCredit(s.clients, d);
   } finally {
     await s.close();
   }
