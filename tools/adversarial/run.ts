@@ -198,8 +198,11 @@ async function playOne(
   for (let i = 0; i < 100 && w.watchtowerDown; i++) await sleep(50);
 
   // ---- the invariants ----
-  const end = await w.counts();
+  // Counts, credits and the balance are all read at one block: the agents may still be acting.
   const endBlock = await w.blockNumber();
+  w.atBlock = endBlock;
+  const end = await w.counts();
+  w.atBlock = undefined;
   const truth = new Map(w.cases.map((k) => [k.graphState0, k.finalGraphState] as const));
   for (let id = start.claims + 1n; id <= end.claims; id++) {
     const c = await w.claim(id);
@@ -244,7 +247,7 @@ async function playOne(
 
   // ETH conservation: the game holds exactly what it owes, all read at one block (the agents
   // may still be withdrawing).
-  w.atBlock = await w.blockNumber();
+  w.atBlock = endBlock;
   for (let id = start.claims + 1n; id <= end.claims; id++) unresolvedClaims.add(id);
   for (let id = start.games + 1n; id <= end.games; id++) unresolvedGames.add(id);
   let owed = 0n;

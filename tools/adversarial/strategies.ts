@@ -152,6 +152,11 @@ class ScriptedChallenger {
     const g = await w.game(this.gameId);
     await attempt(() => send(c, w.d.game, w.d.abis.game, "withdraw", []));
     if (g.status !== GAME.Open) return;
+    // Another game rejected the claim: collect this game's bond and share, as anyone would.
+    if ((await w.claim(this.claimId)).status === CLAIM.Rejected) {
+      await attempt(() => send(c, w.d.game, w.d.abis.game, "voidGame", [this.gameId]));
+      return;
+    }
     // An honest claimant that ran out of time would be a violation: take it if it happens.
     if (await expired(w, this.gameId)) {
       await attempt(() => send(c, w.d.game, w.d.abis.game, "timeout", [this.gameId]));
