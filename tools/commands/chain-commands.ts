@@ -85,24 +85,11 @@ export async function submitCommand(
       lie: a.lie ?? "none",
     });
     const d = s.deployment;
-    let failures = 0;
-    for (;;) {
-      let moves: Awaited<ReturnType<typeof defendOnce>> = [];
-      try {
-        moves = await defendOnce(s.clients, d, claim, lie);
-        failures = 0;
-      } catch (e) {
-        // A move can lose a race with the other side (the state changed under it): read the game
-        // again and go on; only an error that keeps coming back ends the command.
-        if (++failures >= 10) throw e;
-        jsonLogger("warn", "move failed; will read the game again", {
-          claimId: claim.claimId,
-          error: (e as Error).message.split("\n")[0],
-        });
-        await new Promise((r) => setTimeout(r, 500));
-        continue;
-      }
-      for (const m of moves)
+    // One turn: play, read the claim, finalize when it can be. A turn can fail without the claim
+    // being lost (a move that lost a race, an RPC node that is away for a while): read everything
+    // again next turn; only an error that keeps coming back ends the command.
+    const turn = async (): Promise<"done" | "wait" | "again"> => {
+      for (const m of await defendOnce(s.clients, d, claim, lie))
         jsonLogger("info", m.kind, {
           claimId: claim.claimId,
           gameLevel: m.level,
@@ -116,27 +103,50 @@ export async function submitCommand(
         functionName: "claimOf",
         args: [claim.claimId],
       })) as { status: number; deadline: bigint };
+      if (Number(claimState.status) === 2) {
+        jsonLogger("warn", "claim rejected", { claimId: claim.claimId });
+        return "done";
+      }
+      if (Number(claimState.status) === 3) {
+        jsonLogger("info", "claim finalized", { claimId: claim.claimId });
+        return "done";
+      }
       const games = await gamesOf(s.clients, d, claim.claimId);
       const open = [];
       for (const g of games) if ((await readGame(s.clients, d, g)).status === GameStatus.Open) open.push(g);
-      if (Number(claimState.status) === 2) {
-        jsonLogger("warn", "claim rejected", { claimId: claim.claimId });
-        break;
-      }
       const now = (await s.clients.publicClient.getBlock()).timestamp;
       if (open.length === 0 && now >= claimState.deadline) {
         await send(s.clients, d.game, d.abis.game, "finalize", [claim.claimId]);
         jsonLogger("info", "claim finalized", { claimId: claim.claimId });
-        break;
+        return "done";
       }
       if (s.anvil && open.length === 0) {
         // Embedded chain: nobody else is watching, so warp past the window.
         await warp(s.clients, d.params.challengeWindow + 1n);
-        continue;
+        return "again";
       }
-      await new Promise((r) => setTimeout(r, 1000));
+      return "wait";
+    };
+    const retrying = async <T>(f: () => Promise<T>): Promise<T> => {
+      for (let failures = 0; ; ) {
+        try {
+          return await f();
+        } catch (e) {
+          if (++failures >= 20) throw e;
+          jsonLogger("warn", "turn failed; will read the game again", {
+            claimId: claim.claimId,
+            error: (e as Error).message.split("\n")[0],
+          });
+          await new Promise((r) => setTimeout(r, 500));
+        }
+      }
+    };
+    for (;;) {
+      const r = await retrying(turn);
+      if (r === "done") break;
+      if (r === "wait") await new Promise((res) => setTimeout(res, 1000));
     }
-    await withdrawCredit(s.clients, d);
+    await retrying(() => withdrawCredit(s.clients, d));
   } finally {
     await s.close();
   }
