@@ -4,12 +4,14 @@
 // change; the game itself lives onchain, so a restarted watchtower reads each game and continues.
 import { createServer, type Server } from "node:http";
 import type { Hex } from "viem";
-import { toHex } from "../dnn/src/commit.js";
+import { type Clients, events, isTransient, oneLine, send, withRetry } from "../chain/clients.js";
+import { jsonLogger, type Logger } from "../chain/log.js";
+import { toHex } from "../commit/merkle.js";
 import type { ModelPackage } from "../dnn/src/package.js";
-import { type Clients, events, isTransient, oneLine, send, withRetry } from "../tools/chain/clients.js";
-import type { Deployment } from "../tools/chain/deploy.js";
-import { publishedInputs, tensorFromBytes } from "../tools/chain/inputs.js";
-import { checkModelRecord, registryRecord } from "../tools/chain/model-check.js";
+import { ClaimTrace } from "../game/claim-trace.js";
+import type { Deployment } from "../game/deploy.js";
+import { publishedInputs, tensorFromBytes } from "../game/inputs.js";
+import { checkModelRecord, registryRecord } from "../game/model-check.js";
 import {
   ClaimStatus,
   chainNow,
@@ -22,9 +24,8 @@ import {
   playTurn,
   readGame,
   withdrawCredit,
-} from "../tools/chain/player.js";
-import { type ChainBinding, chainBinding, loadBound, saveBound } from "../tools/chain/state-file.js";
-import { ClaimTrace } from "../vm/claim-trace.js";
+} from "../game/moves.js";
+import { type ChainBinding, chainBinding, loadBound, saveBound } from "../game/state-file.js";
 
 /** What the watchtower concluded about a claim (final; a claim is looked at once). */
 export type Verdict =
@@ -74,17 +75,6 @@ export interface WatchOptions {
   /** Most time one tick spends playing games before it scans for new claims again (ms). */
   playBudgetMs?: number;
 }
-
-export type Logger = (
-  level: "info" | "warn" | "error",
-  msg: string,
-  fields?: Record<string, unknown>,
-) => void;
-
-export const jsonLogger: Logger = (level, msg, fields = {}) => {
-  const line = { t: new Date().toISOString(), level, msg, ...fields };
-  console.log(JSON.stringify(line, (_, v) => (typeof v === "bigint" ? v.toString() : v)));
-};
 
 const STATUS_NAME = ["None", "Open", "ClaimantWon", "ChallengerWon", "Void"];
 

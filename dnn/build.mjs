@@ -26,22 +26,3 @@ if (error) {
   process.exit(1);
 }
 console.log("built dnn/build/dnn.wasm");
-
-// The Merkle hasher: keccak256 of one 64-byte node, used by dnn/src/commit.ts (noble is the fallback).
-const k = await asc.main([
-  join(here, "keccak/keccak.ts"),
-  "-O3",
-  "--runtime",
-  "stub",
-  "--noAssert",
-  "--initialMemory",
-  "1",
-  "--outFile",
-  join(here, "build/keccak.wasm"),
-]);
-if (k.error) {
-  console.error(k.stderr.toString());
-  console.error(`dnn/build.mjs: keccak build failed: ${k.error.message}`);
-  process.exit(1);
-}
-console.log("built dnn/build/keccak.wasm");

@@ -2,12 +2,12 @@
 // that agrees with the truth up to one point and is self-consistent after it, as a careful cheat
 // would be: the graph states after the faulty node are recomputed from the corrupted tensor, and the
 // VM trace of the faulty node is real execution up to the fault.
-import { depthFor, graphState, type Hash, leavesProof, leavesRoot, tensorRoot } from "../dnn/src/commit.js";
+import { depthFor, graphState, type Hash, leavesProof, leavesRoot, tensorRoot } from "../commit/merkle.js";
 import { defaultBackend, type PreparedModel } from "../dnn/src/engine.js";
 import { numel } from "../dnn/src/package.js";
-import type { ClaimTrace, ClaimView, LinkInfo } from "../vm/claim-trace.js";
+import type { ClaimTrace, ClaimView, LinkInfo } from "../game/claim-trace.js";
+import { activationTable, dnnVmProgram, nodeLayout } from "../game/link.js";
 import { Machine, type Snapshot } from "../vm/machine.js";
-import { activationTable, dnnVmProgram, nodeLayout } from "../vm/phase.js";
 import { proveStep } from "../vm/prove.js";
 import { Status } from "../vm/state.js";
 

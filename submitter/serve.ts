@@ -10,25 +10,18 @@
 //   finalization so its bond comes back;
 // - every request is handled on its own: one bad request is marked and logged once;
 // - games on a claim rejected elsewhere are voided; a silent challenger is timed out;
-// - the state file is bound to its chain (see tools/chain/state-file.ts).
+// - the state file is bound to its chain (see game/state-file.ts).
 import { randomBytes } from "node:crypto";
 import { type Abi, encodeAbiParameters, type Hex, keccak256 } from "viem";
-import type { Logger } from "../challenger/watchtower.js";
-import { toHex } from "../dnn/src/commit.js";
+import { type Clients, events, isTransient, oneLine, send, withRetry } from "../chain/clients.js";
+import type { Logger } from "../chain/log.js";
+import { toHex } from "../commit/merkle.js";
 import type { ModelPackage } from "../dnn/src/package.js";
-import { type Clients, events, isTransient, oneLine, send, withRetry } from "../tools/chain/clients.js";
-import type { Deployment } from "../tools/chain/deploy.js";
-import { tensorFromBytes } from "../tools/chain/inputs.js";
-import {
-  ClaimStatus,
-  chainNow,
-  claimStatus,
-  GameStatus,
-  readGame,
-  withdrawCredit,
-} from "../tools/chain/player.js";
-import { type ChainBinding, chainBinding, loadBound, saveBound } from "../tools/chain/state-file.js";
-import { ClaimTrace } from "../vm/claim-trace.js";
+import { ClaimTrace } from "../game/claim-trace.js";
+import type { Deployment } from "../game/deploy.js";
+import { tensorFromBytes } from "../game/inputs.js";
+import { ClaimStatus, chainNow, claimStatus, GameStatus, readGame, withdrawCredit } from "../game/moves.js";
+import { type ChainBinding, chainBinding, loadBound, saveBound } from "../game/state-file.js";
 import type { Lie } from "./lies.js";
 import { defendOnce, gamesOf, type PostedClaim, postClaim, viewFor } from "./submitter.js";
 
@@ -85,7 +78,7 @@ export class SubmitterService {
   constructor(
     readonly c: Clients,
     readonly d: Deployment,
-    /** Served models by model id (as registered and checked, see tools/chain/model-check.ts). */
+    /** Served models by model id (as registered and checked, see game/model-check.ts). */
     readonly models: Map<bigint, ModelPackage>,
     readonly log: Logger,
     readonly stateFile?: string,

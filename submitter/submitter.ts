@@ -1,12 +1,12 @@
 // The submitter: posts an inference claim with its bond and defends every game on it until each
 // resolves. With a lie it asserts the lie consistently (see lies.ts); `silent` never moves.
 import { decodeEventLog, type Hex } from "viem";
-import { type Hash, tensorBytes, toHex } from "../dnn/src/commit.js";
+import { type Clients, events, send, type TxResult, withRetry } from "../chain/clients.js";
+import { type Hash, tensorBytes, toHex } from "../commit/merkle.js";
 import type { ModelPackage } from "../dnn/src/package.js";
-import { type Clients, events, send, type TxResult, withRetry } from "../tools/chain/clients.js";
-import type { Deployment } from "../tools/chain/deploy.js";
-import { disputedNode, GameStatus, type Move, playTurn, readGame } from "../tools/chain/player.js";
-import { ClaimTrace, type ClaimView } from "../vm/claim-trace.js";
+import { ClaimTrace, type ClaimView } from "../game/claim-trace.js";
+import type { Deployment } from "../game/deploy.js";
+import { disputedNode, GameStatus, type Move, playTurn, readGame } from "../game/moves.js";
 import { type Lie, LyingView } from "./lies.js";
 
 export interface PostedClaim {

@@ -4,15 +4,15 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { MerkleTree } from "merkletreejs";
-import { depthFor, StaticMerkle, toHex, ZERO } from "../dnn/src/commit.js";
+import { FIXTURES } from "../chain/paths.js";
+import { depthFor, StaticMerkle, toHex, ZERO } from "../commit/merkle.js";
 import { defaultBackend } from "../dnn/src/engine.js";
 import { loadPackage, numel, prepareInputs } from "../dnn/src/package.js";
+import { dnnVmProgram, nodeInputs, nodeLayout, nodeMachine, runNodeInVm } from "../game/link.js";
 import { instrLeaf } from "../vm/isa.js";
-import { dnnVmProgram, nodeInputs, nodeLayout, nodeMachine, runNodeInVm } from "../vm/phase.js";
 import { Status } from "../vm/state.js";
 import { runDemo } from "./commands/demo.js";
 import { onnxSession } from "./convert/reference.js";
-import { FIXTURES } from "./paths.js";
 
 interface Row {
   what: string;

@@ -1,7 +1,7 @@
 // `opml` command line. Every error a user can cause ends in one line naming the culprit and exit 1.
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import { UsageError } from "./chain/session.js";
+import { UsageError } from "../game/session.js";
 import {
   deployCommand,
   serveSubmitterCommand,

@@ -2,12 +2,12 @@
 // output root in fixtures/pinned-roots.json. `npm run fixtures`; the tests fail if either drifts.
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { tensorRoot, toHex } from "../dnn/src/commit.js";
+import { FIXTURES } from "../chain/paths.js";
+import { tensorRoot, toHex } from "../commit/merkle.js";
 import { defaultBackend } from "../dnn/src/engine.js";
 import { type ModelPackage, prepareInputs } from "../dnn/src/package.js";
 import { convertGraph, writePackage } from "./convert/convert.js";
 import { readOnnx } from "./convert/onnx.js";
-import { FIXTURES } from "./paths.js";
 
 export { FIXTURES };
 

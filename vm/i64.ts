@@ -1,5 +1,5 @@
 // Fast i64 (and the non-trivial i32) integer ops for the interpreter's hot loop: no BigInt and no
-// allocation on the common path. vm/numeric.ts is the specification; test/vm-numeric.test.ts checks
+// allocation on the common path. vm/numeric.ts is the specification; test/vm/numeric.test.ts checks
 // these against it and against V8's WebAssembly engine.
 //
 // Representation: an i64 is a pair of int32 numbers (hi, lo) — the high and low 32 bits, each in

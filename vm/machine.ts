@@ -1,7 +1,7 @@
 // The fast VM: interprets the flat program one instruction per step over typed arrays, with the
 // Merkle commitments computed lazily (memory rehashes only dirty paths). `stateRoot()` is defined
 // by vm/state.ts; vm/prove.ts reads this machine's state to build a step proof.
-import type { Hash, StaticMerkle } from "../dnn/src/commit.js";
+import type { Hash, StaticMerkle } from "../commit/merkle.js";
 import * as I64 from "./i64.js";
 import { Ctl, HALT_PC, LIMITS, numericPops, type Program, unpackBr, unpackCall, Wasm } from "./isa.js";
 import { MerkleMemory, PAGE } from "./memory.js";

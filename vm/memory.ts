@@ -2,7 +2,7 @@
 // docs/PROTOCOL.md §4.4). Leaves are the raw bytes (commit.ts's rule), so a tensor laid at an
 // aligned address is a subtree whose root is its tensor root. The tree is sparse: only the span that
 // holds data is stored, everything above it is zero subtrees, and only dirty paths are rehashed.
-import { type Hash, hashPair, ZERO } from "../dnn/src/commit.js";
+import { type Hash, hashPair, ZERO } from "../commit/merkle.js";
 import { LIMITS } from "./isa.js";
 
 const DEPTH = LIMITS.MEMORY_DEPTH;

@@ -4,7 +4,7 @@
 // i64 value a bigint in [0, 2^64); every result is normalized to the unsigned range of its width.
 //
 // This is the specification; vm/i64.ts is the fast path the interpreter runs, and
-// test/vm-numeric.test.ts checks both against V8's own WebAssembly engine.
+// test/vm/numeric.test.ts checks both against V8's own WebAssembly engine.
 import { isFloatNumeric, NUMERIC_FIRST, NUMERIC_LAST, numericPops } from "./isa.js";
 
 /** The two WASM trap messages a numeric instruction can raise. */

@@ -1,6 +1,6 @@
 // One-step proofs from the fast machine (docs/PROTOCOL.md §4.5). The witness is exactly what
 // vm/verify needs to recompute the post-state root knowing only the pre-state root.
-import { type Hash, leavesProof } from "../dnn/src/commit.js";
+import { type Hash, leavesProof } from "../commit/merkle.js";
 import { Ctl, HALT_PC, LIMITS, unpackBr, unpackCall, Wasm } from "./isa.js";
 import { ACCESS_SIZE, type Machine } from "./machine.js";
 import { ProofWriter, stackValuesNeeded } from "./proof-format.js";

@@ -1,7 +1,7 @@
 // The VM state commitment (docs/PROTOCOL.md §4). Everything here is the *definition*: the fast
 // machine, the prover, the TS verifier and the Solidity verifier all hash exactly these bytes.
 import { keccak_256 } from "@noble/hashes/sha3.js";
-import { depthFor, type Hash, hashPair, leavesRoot, StaticMerkle, ZERO } from "../dnn/src/commit.js";
+import { depthFor, type Hash, hashPair, leavesRoot, StaticMerkle, ZERO } from "../commit/merkle.js";
 import { type Instr, instrLeaf, LIMITS } from "./isa.js";
 
 export const Status = { RUNNING: 0, FINISHED: 1, TRAPPED: 2 } as const;

@@ -52,8 +52,8 @@ contract MerkleHarness {
     }
 }
 
-/// @notice Checks Merkle.sol against the vectors dnn/src/commit.ts wrote (contracts/test/vectors/commit.json,
-/// kept in sync by test/commit.test.ts), against a naive reference written here, and by fuzzing.
+/// @notice Checks Merkle.sol against the vectors commit/merkle.ts wrote (contracts/test/vectors/commit.json,
+/// kept in sync by test/commit/merkle.test.ts), against a naive reference written here, and by fuzzing.
 contract MerkleTest is Test {
     using stdJson for string;
 

@@ -6,7 +6,7 @@ import {INodeVmLink} from "../src/interfaces/INodeVmLink.sol";
 import {IRegistry} from "../src/interfaces/IRegistry.sol";
 import {Merkle} from "../src/lib/Merkle.sol";
 
-/// @notice NodeVmLink against the TypeScript phase link (vm/phase.ts) on every node of the real
+/// @notice NodeVmLink against the TypeScript phase link (game/link.ts) on every node of the real
 /// mnist_cnn package: same layout, same initial VM state root S_0, every node's link accepted, and
 /// every kind of tampering rejected with its own error.
 contract PhaseLinkTest is PhaseLinkBase {

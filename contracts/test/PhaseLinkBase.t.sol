@@ -42,7 +42,7 @@ abstract contract PhaseLinkBase is Test {
         );
         nNodes = vm.parseJsonUint(json, ".model.nNodes");
         modelId = _registerModel(vm.parseJsonUint(json, ".model.maxSteps"));
-        // The registry computes nodesRoot from the descriptors exactly as vm/onchain.ts does.
+        // The registry computes nodesRoot from the descriptors exactly as game/registry.ts does.
         assertEq(registry.model(modelId).nodesRoot, vm.parseJsonBytes32(json, ".model.nodesRoot"));
     }
 

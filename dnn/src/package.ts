@@ -1,7 +1,7 @@
 // The model package on disk (docs/PROTOCOL.md §3): manifest.json + weights.bin.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { fromHex, type Hash, modelRoot, tensorRoot, toHex } from "./commit.js";
+import { fromHex, type Hash, modelRoot, tensorRoot, toHex } from "../../commit/merkle.js";
 import { dequantize, intArray, quantizeArray } from "./fixed.js";
 
 export const FORMAT = "opml-model/1";

@@ -2,9 +2,9 @@
 // the honest answer and tries to take the reward; a poisoner sends malformed requests first.
 import { join } from "node:path";
 import { encodeAbiParameters, type Hex, keccak256, parseEther } from "viem";
-import { tensorBytes, toHex } from "../../dnn/src/commit.js";
-import { type Clients, send } from "../chain/clients.js";
-import type { Rand, Strategy } from "./strategies.js";
+import { type Clients, send } from "../../chain/clients.js";
+import { tensorBytes, toHex } from "../../commit/merkle.js";
+import type { Rand, Strategy } from "./strategy.js";
 import { attempt, CLAIM, type World } from "./world.js";
 
 interface RequestState {

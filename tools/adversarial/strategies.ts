@@ -2,46 +2,19 @@
 // the games on them) and returns an adversary that makes its moves when the runner asks. The honest
 // side is never scripted here: it is the real `opml watch` daemon and `opml submit` processes.
 import type { ChildProcess } from "node:child_process";
-import type { Address, Hex } from "viem";
-import { leavesProof, tensorBytes, toHex } from "../../dnn/src/commit.js";
+import type { Hex } from "viem";
+import { type Clients, send } from "../../chain/clients.js";
+import { leavesProof, tensorBytes, toHex } from "../../commit/merkle.js";
+import type { ClaimView } from "../../game/claim-trace.js";
+import { disputedNode } from "../../game/moves.js";
 import { type Lie, LyingView } from "../../submitter/lies.js";
 import { defendOnce, type PostedClaim, postClaim } from "../../submitter/submitter.js";
-import type { ClaimView } from "../../vm/claim-trace.js";
-import { type Clients, send } from "../chain/clients.js";
-import { disputedNode } from "../chain/player.js";
 import { REQUEST_STRATEGIES } from "./requests.js";
+import type { Ledger, Play, Rand, Strategy } from "./strategy.js";
 import { PastHaltView } from "./views.js";
 import { attempt, CLAIM, GAME, type World } from "./world.js";
 
-export type Rand = () => number;
-
-export interface Play {
-  /** Adversary moves available now; called every turn of the runner's loop. Must not throw. */
-  tick(): Promise<void>;
-  /** Honest processes of this game that must exit before it counts as over. */
-  waitFor: ChildProcess[];
-  /** Strategy-specific end condition beyond "every claim and game of this game ended". */
-  done?(): Promise<boolean>;
-  /** Strategy-specific invariants, checked after the game (violations as one-line strings). */
-  check?(ledger: Ledger): Promise<string[]>;
-  /** Stops processes the strategy started. */
-  close?(): void;
-  /** Accounts the adversary used (for the ledger). */
-  accounts: Address[];
-}
-
-export interface Ledger {
-  /** Net wei an account got out of the game contract in this game: credit gained + withdrawn − bonds posted. */
-  net(a: Address): bigint;
-  /** Request rewards paid to an account in this game. */
-  rewards(a: Address): bigint;
-}
-
-export interface Strategy {
-  name: string;
-  group: "lying-claimant" | "lying-challenger" | "poison" | "requests";
-  setup(w: World, rand: Rand): Promise<Play>;
-}
+export type { Ledger, Play, Rand, Strategy };
 
 const pick = <T>(rand: Rand, xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
 

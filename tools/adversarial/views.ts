@@ -1,8 +1,8 @@
 // Lies the CLI's --lie kinds do not cover, built on the same LyingView: they agree with the truth
 // everywhere except in the claimed VM run of the last node.
-import type { Hash } from "../../dnn/src/commit.js";
+import type { Hash } from "../../commit/merkle.js";
+import type { ClaimTrace, ClaimView, LinkInfo } from "../../game/claim-trace.js";
 import { LyingView } from "../../submitter/lies.js";
-import type { ClaimTrace, ClaimView, LinkInfo } from "../../vm/claim-trace.js";
 
 /**
  * Enters the VM level with T = T_honest + extra steps (extra = 1: "a fake final state one step

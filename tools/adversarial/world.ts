@@ -8,20 +8,20 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Address, encodePacked, type Hex, keccak256, parseEther } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { toHex } from "../../dnn/src/commit.js";
+import { ANVIL_KEYS, type Anvil, startAnvil } from "../../chain/anvil.js";
+import { type Clients, makeClients } from "../../chain/clients.js";
+import { FIXTURES, REPO_ROOT } from "../../chain/paths.js";
+import { toHex } from "../../commit/merkle.js";
 import { loadPackage, type ModelPackage, prepareInputs } from "../../dnn/src/package.js";
-import { ClaimTrace } from "../../vm/claim-trace.js";
-import { ANVIL_KEYS, type Anvil, startAnvil } from "../chain/anvil.js";
-import { type Clients, makeClients } from "../chain/clients.js";
+import { ClaimTrace } from "../../game/claim-trace.js";
 import {
   DEFAULT_PARAMS,
   type Deployment,
   deployAll,
   type GameParams,
   registerModel,
-} from "../chain/deploy.js";
-import { saveDeployment } from "../chain/session.js";
-import { FIXTURES, REPO_ROOT } from "../paths.js";
+} from "../../game/deploy.js";
+import { saveDeployment } from "../../game/session.js";
 import { RpcProxy } from "./proxy.js";
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,16 +1,17 @@
 // CLI commands that talk to a chain: deploy, submit, watch.
 import { readFileSync } from "node:fs";
-import { jsonLogger, Watchtower } from "../../challenger/watchtower.js";
-import { toHex } from "../../dnn/src/commit.js";
+import { makeClients, send, warp } from "../../chain/clients.js";
+import { jsonLogger } from "../../chain/log.js";
+import { Watchtower } from "../../challenger/watchtower.js";
+import { toHex } from "../../commit/merkle.js";
 import { loadPackage, type ModelPackage, prepareInputs } from "../../dnn/src/package.js";
+import { DEFAULT_PARAMS, deployAll, registerModel } from "../../game/deploy.js";
+import { candidateIds, checkModelRecord } from "../../game/model-check.js";
+import { GameStatus, readGame, withdrawCredit } from "../../game/moves.js";
+import { openSession, privateKeyFrom, saveDeployment, UsageError } from "../../game/session.js";
 import { parseLie } from "../../submitter/lies.js";
 import { SubmitterService } from "../../submitter/serve.js";
 import { defendOnce, gamesOf, postClaim } from "../../submitter/submitter.js";
-import { makeClients, send, warp } from "../chain/clients.js";
-import { DEFAULT_PARAMS, deployAll, registerModel } from "../chain/deploy.js";
-import { candidateIds, checkModelRecord } from "../chain/model-check.js";
-import { GameStatus, readGame, withdrawCredit } from "../chain/player.js";
-import { openSession, privateKeyFrom, saveDeployment, UsageError } from "../chain/session.js";
 
 /** A flag that turns true on SIGINT/SIGTERM, so a daemon finishes its tick and exits cleanly. */
 function stopSignal(): () => boolean {

@@ -6,17 +6,18 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Hex } from "viem";
-import { jsonLogger, type Logger, Watchtower } from "../../challenger/watchtower.js";
+import { ANVIL_KEYS, startAnvil } from "../../chain/anvil.js";
+import { type Clients, makeClients, send, warp } from "../../chain/clients.js";
+import { jsonLogger, type Logger } from "../../chain/log.js";
+import { FIXTURES } from "../../chain/paths.js";
+import { Watchtower } from "../../challenger/watchtower.js";
 import { loadPackage, type ModelPackage, prepareInputs } from "../../dnn/src/package.js";
+import { ClaimTrace } from "../../game/claim-trace.js";
+import { DEFAULT_PARAMS, type Deployment, deployAll, registerModel } from "../../game/deploy.js";
+import { GameStatus, type Move, readGame } from "../../game/moves.js";
 import { heaviestNode, type Lie, parseLie } from "../../submitter/lies.js";
 import { defendOnce, gamesOf, postClaim } from "../../submitter/submitter.js";
-import { ClaimTrace } from "../../vm/claim-trace.js";
-import { ANVIL_KEYS, startAnvil } from "../chain/anvil.js";
-import { type Clients, makeClients, send, warp } from "../chain/clients.js";
-import { DEFAULT_PARAMS, type Deployment, deployAll, registerModel } from "../chain/deploy.js";
-import { GameStatus, type Move, readGame } from "../chain/player.js";
-import { FIXTURES } from "../paths.js";
-import { writeReport } from "./report.js";
+import { type DisputeSummary, writeReport } from "./report.js";
 
 export interface DemoArgs {
   model?: string;
@@ -27,20 +28,6 @@ export interface DemoArgs {
   lies?: string[];
   /** Print nothing (tests). */
   quiet?: boolean;
-}
-
-export interface DisputeSummary {
-  lie: string;
-  claimId: string;
-  gameId: string;
-  winner: "challenger" | "claimant" | "none";
-  honestWon: boolean;
-  rounds: { graph: number; vm: number };
-  disputedNode?: number;
-  vmSteps?: number;
-  gas: { claimant: string; challenger: string };
-  seconds: number;
-  moves: { level: number; kind: string; lo: string; hi: string; gas: string; by: string }[];
 }
 
 /** Honest claim: nobody challenges; after the window it finalizes and the bond comes back. */

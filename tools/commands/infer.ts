@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
-import { tensorRoot, toHex } from "../../dnn/src/commit.js";
+import { tensorRoot, toHex } from "../../commit/merkle.js";
 import { defaultBackend } from "../../dnn/src/engine.js";
 import { decodeOutput, loadPackage } from "../../dnn/src/package.js";
-import { nodeInputs, runNodeInVm } from "../../vm/phase.js";
+import { nodeInputs, runNodeInVm } from "../../game/link.js";
 import { Status } from "../../vm/state.js";
 import { argmax, compare, runOnnxRuntime } from "../convert/reference.js";
 import { readInputFile } from "./io.js";

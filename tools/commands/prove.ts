@@ -1,8 +1,8 @@
-import { toHex } from "../../dnn/src/commit.js";
+import { toHex } from "../../commit/merkle.js";
 import { defaultBackend } from "../../dnn/src/engine.js";
 import { loadPackage } from "../../dnn/src/package.js";
-import { nodeInputs } from "../../vm/phase.js";
-import { NodeTrace, StepRangeError } from "../../vm/trace.js";
+import { nodeInputs } from "../../game/link.js";
+import { NodeTrace, StepRangeError } from "../../game/trace.js";
 import { verifyStep } from "../../vm/verify/index.js";
 import { readInputFile } from "./io.js";
 

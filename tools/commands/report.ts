@@ -1,7 +1,21 @@
 // `opml demo --report file.html`: one page with, per dispute, the bisection narrowing (interval
 // width vs round, log scale, both levels) and the gas of every move. Plain SVG, no dependencies.
 import { writeFileSync } from "node:fs";
-import type { DisputeSummary } from "./demo.js";
+
+/** One dispute of the demo, as the report and --json print it. */
+export interface DisputeSummary {
+  lie: string;
+  claimId: string;
+  gameId: string;
+  winner: "challenger" | "claimant" | "none";
+  honestWon: boolean;
+  rounds: { graph: number; vm: number };
+  disputedNode?: number;
+  vmSteps?: number;
+  gas: { claimant: string; challenger: string };
+  seconds: number;
+  moves: { level: number; kind: string; lo: string; hi: string; gas: string; by: string }[];
+}
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
 

@@ -2,7 +2,7 @@
 // kernel nodes, drop dead nodes, quantize, commit (docs/PROTOCOL.md §3).
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import { modelRoot, tensorRoot, toHex } from "../../dnn/src/commit.js";
+import { modelRoot, tensorRoot, toHex } from "../../commit/merkle.js";
 import {
   FORMAT,
   type KernelNode,

@@ -1,9 +1,9 @@
-// Differential test vectors for the commitment rules: dnn/src/commit.ts computes them, the Solidity
+// Differential test vectors for the commitment rules: commit/merkle.ts computes them, the Solidity
 // twin (contracts/src/lib/Merkle.sol) must reproduce them (contracts/test/Merkle.t.sol).
 //
-// test/commit.test.ts rebuilds the vectors and checks they equal contracts/test/vectors/commit.json,
+// test/commit/merkle.test.ts rebuilds the vectors and checks they equal contracts/test/vectors/commit.json,
 // so the file cannot drift from commit.ts. Regenerate with
-//   UPDATE_VECTORS=1 npx vitest run test/commit.test.ts
+//   UPDATE_VECTORS=1 npx vitest run test/commit/merkle.test.ts
 // or, after `npm run build`, `node dist/tools/vectors/commit-vectors.js [out.json]` from the repo root.
 //
 // JSON shapes are chosen for forge's vm.parseJsonTypeArray: bytes and bytes32 as 0x-hex strings,
@@ -22,7 +22,7 @@ import {
   rootFromProof,
   toHex,
   ZERO,
-} from "../../dnn/src/commit.js";
+} from "../../commit/merkle.js";
 
 export const COMMIT_VECTORS_PATH = "contracts/test/vectors/commit.json";
 export const COMMIT_VECTORS_SEED = 0x6f706d6c; // "opml"

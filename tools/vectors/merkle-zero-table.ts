@@ -1,14 +1,14 @@
 // Generates the ZERO[0..32] lookup table inside contracts/src/lib/Merkle.sol (`_zeroTable`).
 //
-// The table sits between the BEGIN/END marker lines of that file; test/commit.test.ts checks the
+// The table sits between the BEGIN/END marker lines of that file; test/commit/merkle.test.ts checks the
 // block equals this generator's output byte for byte, and contracts/test/Merkle.t.sol checks every
 // entry against keccak256 and the committed vectors. Regenerate with
 //   npm run build && node dist/tools/vectors/merkle-zero-table.js --write
-// (or UPDATE_VECTORS=1 npx vitest run test/commit.test.ts). The output is already `forge fmt` clean.
+// (or UPDATE_VECTORS=1 npx vitest run test/commit/merkle.test.ts). The output is already `forge fmt` clean.
 import { readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { toHex, ZERO } from "../../dnn/src/commit.js";
+import { toHex, ZERO } from "../../commit/merkle.js";
 
 export const MERKLE_SOL_PATH = "contracts/src/lib/Merkle.sol";
 export const TABLE_MAX_DEPTH = 32;

@@ -16,6 +16,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { keccak_256 } from "@noble/hashes/sha3.js";
+import { FIXTURES } from "../../chain/paths.js";
 import {
   type Hash,
   hashPair,
@@ -25,10 +26,9 @@ import {
   tensorBytes,
   tensorRoot,
   toHex,
-} from "../../dnn/src/commit.js";
+} from "../../commit/merkle.js";
 import { defaultBackend } from "../../dnn/src/engine.js";
 import { loadPackage, type Manifest, prepareInputs } from "../../dnn/src/package.js";
-import { modelRecord, nodeDesc, nodeLeaf, nodesTree, programInfo, validateGraph } from "../../vm/onchain.js";
 import {
   activationTable,
   dnnVmProgram,
@@ -41,10 +41,17 @@ import {
   runNodeInVm,
   verifyGraphUpdate,
   verifyOutput,
-} from "../../vm/phase.js";
+} from "../../game/link.js";
+import {
+  modelRecord,
+  nodeDesc,
+  nodeLeaf,
+  nodesTree,
+  programInfo,
+  validateGraph,
+} from "../../game/registry.js";
 import { proveStep } from "../../vm/prove.js";
 import { decodeFields, encodeFields, type StateFields, Status, stateRoot } from "../../vm/state.js";
-import { FIXTURES } from "../paths.js";
 import { type CommitVectors, serializeCommitVectors } from "./commit-vectors.js";
 
 export const PHASE_LINK_VECTORS_PATH = "contracts/test/vectors/phase-link.json";

@@ -1,7 +1,7 @@
 // Shared state of one step verification: the decoded pre-state, the popped stack values and the
 // post-state being built. Each instruction family (control, variables, memory, calls, numeric)
 // reads its witness from the same ProofReader, in the order the prover wrote it.
-import type { Hash } from "../../dnn/src/commit.js";
+import type { Hash } from "../../commit/merkle.js";
 import { ProofError, type ProofReader } from "../proof-format.js";
 import { type StateFields, Status, stackHashOf } from "../state.js";
 

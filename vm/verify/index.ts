@@ -2,7 +2,7 @@
 // two arguments, and is written the way the Solidity contract must be: decode the pre-state, check
 // it against the root, check the instruction against the code root, check the popped stack values
 // against the stack hash, then dispatch to one instruction family.
-import { type Hash, rootFromProof } from "../../dnn/src/commit.js";
+import { type Hash, rootFromProof } from "../../commit/merkle.js";
 import { Ctl, instrLeaf, unpackBr, unpackCall, Wasm } from "../isa.js";
 import { ProofError, ProofReader, stackValuesNeeded } from "../proof-format.js";
 import { decodeFields, FIELD_COUNT, Status, stackHashOf, stateRoot } from "../state.js";

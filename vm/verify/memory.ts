@@ -1,6 +1,6 @@
 // Loads, stores, memory.size and memory.grow. An access touches one 32-byte leaf, or two adjacent
 // leaves when it straddles a boundary; each leaf comes with its 27-hash path to the memory root.
-import { hashPair, rootFromProof } from "../../dnn/src/commit.js";
+import { hashPair, rootFromProof } from "../../commit/merkle.js";
 import { LIMITS, Wasm } from "../isa.js";
 import { ACCESS_SIZE } from "../machine.js";
 import { PAGE } from "../memory.js";

@@ -1,5 +1,5 @@
 // Locals and globals: one leaf of a fixed-depth Merkle tree, proven against the state's root.
-import { rootFromProof } from "../../dnn/src/commit.js";
+import { rootFromProof } from "../../commit/merkle.js";
 import { LIMITS, Wasm } from "../isa.js";
 import { word } from "../state.js";
 import type { StepContext } from "./context.js";

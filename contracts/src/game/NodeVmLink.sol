@@ -8,8 +8,8 @@ import {INodeVmLink} from "../interfaces/INodeVmLink.sol";
 
 /// @title NodeVmLink
 /// @notice The onchain phase link from the graph level to the VM level (docs/PROTOCOL.md §4.6, §5.4),
-/// the twin of vm/phase.ts (`nodeLayout`, `regionsMemoryRoot`, `nodeInitialFields`, `verifyOutput`,
-/// `verifyGraphUpdate`) and vm/onchain.ts (`nodeLeaf`, through the shared NodeLeaf library).
+/// the twin of game/link.ts (`nodeLayout`, `regionsMemoryRoot`, `nodeInitialFields`, `verifyOutput`,
+/// `verifyGraphUpdate`) and game/registry.ts (`nodeLeaf`, through the shared NodeLeaf library).
 /// Graph transition `index` (graph state `pre` after `index` nodes → `post` after `index + 1`)
 /// becomes a VM run of node `index`: this contract proves the node descriptor against the model's
 /// nodesRoot and each input tensor root against the pre table (activations) or the model root
@@ -75,7 +75,7 @@ contract NodeVmLink is INodeVmLink {
         (root,) = _initialState(p, node, inputRoots);
     }
 
-    /// @notice The region layout of a node (vm/phase.ts `nodeLayout`): `addrs[0]` is the parameter
+    /// @notice The region layout of a node (game/link.ts `nodeLayout`): `addrs[0]` is the parameter
     /// block, then the inputs, then the outputs; `heights` likewise; `pages` is the initial memory size.
     function nodeLayout(NodeDesc calldata node)
         external
@@ -133,7 +133,7 @@ contract NodeVmLink is INodeVmLink {
         ) revert LengthMismatch();
     }
 
-    /// @dev The descriptor is leaf `index` of nodesRoot (vm/onchain.ts `nodeLeaf`, `nodesTree`).
+    /// @dev The descriptor is leaf `index` of nodesRoot (game/registry.ts `nodeLeaf`, `nodesTree`).
     function _checkNode(IRegistry.Model memory m, uint256 index, LinkData memory d) private pure {
         if (d.nodePath.length != Merkle.depthFor(m.nNodes)) revert BadPathLength();
         if (Merkle.rootFromProof(NodeLeaf.hash(d.node), index, d.nodePath) != m.nodesRoot) {
@@ -204,7 +204,7 @@ contract NodeVmLink is INodeVmLink {
     }
 
     // ---------------------------------------------------------------------------------------------
-    // The initial state (vm/phase.ts nodeInitialFields)
+    // The initial state (game/link.ts nodeInitialFields)
     // ---------------------------------------------------------------------------------------------
 
     /// @dev S_0 = keccak of the 12 words of §4.3: status 0, pc = entryPc, empty stack, locals
@@ -318,7 +318,7 @@ contract NodeVmLink is INodeVmLink {
         }
     }
 
-    /// @dev Memory root of the regions (vm/phase.ts `regionsMemoryRoot`): the parameter block's
+    /// @dev Memory root of the regions (game/link.ts `regionsMemoryRoot`): the parameter block's
     /// bytes, the input tensor roots, zero outputs, zero everywhere else. The regions are contiguous
     /// from 0 with non-increasing sizes, so appending their subtrees left to right to a stack whose
     /// heights strictly decrease, merging equal heights (always siblings: every region starts at a

@@ -8,7 +8,7 @@ import {ILevelLink} from "./ILevelLink.sol";
 /// transition `index` (graph state after `index` nodes → after `index + 1`) is node `index` run in
 /// the VM from an initial state the contract computes itself to a claimed final state.
 interface INodeVmLink is ILevelLink {
-    /// @notice A node as committed in the model's `nodesRoot` (vm/onchain.ts `NodeDesc`); its leaf is
+    /// @notice A node as committed in the model's `nodesRoot` (game/registry.ts `NodeDesc`); its leaf is
     /// keccak256(abi.encode(op, inKinds, inIndex, inHeights, outSlots, outHeights, params)).
     struct NodeDesc {
         uint256 op;

@@ -11,7 +11,7 @@ import {INodeVmLink} from "./INodeVmLink.sol";
 /// `manifestHash` and `weightsURI`. A model's node list is validated at registration (§5.1), so every
 /// registered model is a runnable single-assignment graph.
 interface IRegistry {
-    /// @notice The constants a program contributes to every initial VM state (vm/onchain.ts `programInfo`).
+    /// @notice The constants a program contributes to every initial VM state (game/registry.ts `programInfo`).
     struct Program {
         bytes32 codeRoot;
         bytes32 globalsRoot;
@@ -21,7 +21,7 @@ interface IRegistry {
         address registrant;
     }
 
-    /// @notice What the game knows about a model (vm/onchain.ts `modelRecord`).
+    /// @notice What the game knows about a model (game/registry.ts `modelRecord`).
     struct Model {
         /// @dev §1.3, the Merkle root of the weight tensor roots (depth `weightsDepth`).
         bytes32 modelRoot;

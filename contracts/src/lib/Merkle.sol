@@ -2,7 +2,7 @@
 pragma solidity ^0.8.24;
 
 /// @title Merkle
-/// @notice Onchain twin of dnn/src/commit.ts (docs/PROTOCOL.md §1): tensor, model and graph-state
+/// @notice Onchain twin of commit/merkle.ts (docs/PROTOCOL.md §1): tensor, model and graph-state
 /// commitments, and the VM memory tree.
 /// @dev The rule: leaves are raw 32-byte chunks (not hashed), an inner node is
 /// keccak256(left ‖ right), and a list is zero-padded to a power of two, where a missing subtree of
@@ -12,7 +12,7 @@ pragma solidity ^0.8.24;
 /// Every function comes in a memory form and, where an argument is an array, a `...Calldata` form
 /// (Solidity cannot overload on data location). All of them use memory past the free memory pointer
 /// as scratch and allocate nothing.
-/// Differential tests: test/commit.test.ts writes contracts/test/vectors/commit.json from commit.ts
+/// Differential tests: test/commit/merkle.test.ts writes contracts/test/vectors/commit.json from commit.ts
 /// and contracts/test/Merkle.t.sol checks this library against it.
 library Merkle {
     /// @dev `nbytes` bytes need more than 2^`depth` 32-byte leaves.

@@ -4,7 +4,7 @@ pragma solidity ^0.8.24;
 import {INodeVmLink} from "../interfaces/INodeVmLink.sol";
 
 /// @title NodeLeaf
-/// @notice The leaf of a node descriptor in a model's nodesRoot (vm/onchain.ts `nodeLeaf`):
+/// @notice The leaf of a node descriptor in a model's nodesRoot (game/registry.ts `nodeLeaf`):
 /// keccak256(abi.encode(op, inKinds, inIndex, inHeights, outSlots, outHeights, params)). Shared by
 /// the Registry (which computes nodesRoot at registration) and the NodeVmLink (which proves a
 /// descriptor against it), so the two can never disagree on the encoding.

@@ -1,0 +1,60 @@
+// Test helpers: call one kernel of the DNN module directly, and run the CLI as a child process.
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { dnnWasm } from "../../dnn/src/wasm.js";
+
+export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+
+/** Runs one exec() with the given opcode/params on fresh memory; returns the output tensors. */
+export function runKernel(
+  op: number,
+  params: number[],
+  inputs: Int32Array[],
+  outSizes: number[],
+): { code: number; outs: Int32Array[] } {
+  const inst = new WebAssembly.Instance(dnnWasm().module, {});
+  const mem = inst.exports.memory as WebAssembly.Memory;
+  const exec = inst.exports.exec as (p: number) => number;
+  const hdr = 4 * (4 + inputs.length + outSizes.length + params.length);
+  let off = Math.ceil(hdr / 32) * 32;
+  const inPtrs = inputs.map((t) => {
+    const p = off;
+    off += Math.ceil((4 * t.length) / 32) * 32 + 32;
+    return p;
+  });
+  const outPtrs = outSizes.map((n) => {
+    const p = off;
+    off += Math.ceil((4 * n) / 32) * 32 + 32;
+    return p;
+  });
+  mem.grow(Math.ceil(off / 65536) + 1);
+  const m = new Int32Array(mem.buffer);
+  m.set([op, inputs.length, outSizes.length, params.length, ...inPtrs, ...outPtrs, ...params], 0);
+  inputs.forEach((t, i) => {
+    m.set(t, inPtrs[i] >> 2);
+  });
+  const code = exec(0);
+  const outs = outPtrs.map((p, i) => m.slice(p >> 2, (p >> 2) + outSizes[i]));
+  return { code, outs };
+}
+
+export function cli(args: string[], opts: { cwd?: string } = {}) {
+  const r = spawnSync(process.execPath, [`${ROOT}/bin/opml.js`, ...args], {
+    cwd: opts.cwd ?? ROOT,
+    encoding: "utf8",
+  });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** xorshift32 PRNG in [0, 1). */
+export function rng(seed: number) {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s / 2 ** 32;
+  };
+}
