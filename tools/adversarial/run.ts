@@ -93,9 +93,12 @@ export async function runAdversarial(o: RunOptions): Promise<RunResult> {
       const j = Math.floor(rand() * (i + 1));
       [order[i], order[j]] = [order[j], order[i]];
     }
+    // Each game's ledger starts at the block where the previous one's was read, so a claim or game
+    // an agent creates in between falls in exactly one game's range.
+    let from: bigint | undefined;
     for (let i = 0; i < o.games; i++) {
       const s = order[i % order.length];
-      const { violations, summary } = await playOne(
+      const { violations, summary, endBlock } = await playOne(
         w,
         s,
         i,
@@ -104,7 +107,9 @@ export async function runAdversarial(o: RunOptions): Promise<RunResult> {
         known,
         unresolvedClaims,
         unresolvedGames,
+        from,
       );
+      from = endBlock;
       result.games++;
       const b = (result.byStrategy[s.name] ??= { games: 0, honestWins: 0 });
       b.games++;
@@ -135,9 +140,10 @@ async function playOne(
   known: () => Address[],
   unresolvedClaims: Set<bigint>,
   unresolvedGames: Set<bigint>,
-): Promise<{ violations: string[]; summary: string }> {
+  from: bigint | undefined,
+): Promise<{ violations: string[]; summary: string; endBlock: bigint }> {
   const out: string[] = [];
-  w.atBlock = await w.blockNumber();
+  w.atBlock = from ?? (await w.blockNumber());
   const startBlock = w.atBlock + 1n;
   const start = await w.counts();
   const accounts = known();
@@ -282,5 +288,5 @@ async function playOne(
     const g = await w.game(id);
     parts.push(`game ${id} ${gameNames[g.status]} at level ${g.level}`);
   }
-  return { violations: out, summary: parts.join(", ") };
+  return { violations: out, summary: parts.join(", "), endBlock };
 }
