@@ -95,10 +95,10 @@ export async function runAdversarial(o: RunOptions): Promise<RunResult> {
     }
     // Each game's ledger starts at the block where the previous one's was read, so a claim or game
     // an agent creates in between falls in exactly one game's range.
-    let from: bigint | undefined;
+    let prev: GameEnd | undefined;
     for (let i = 0; i < o.games; i++) {
       const s = order[i % order.length];
-      const { violations, summary, endBlock } = await playOne(
+      const { violations, summary, end } = await playOne(
         w,
         s,
         i,
@@ -107,9 +107,9 @@ export async function runAdversarial(o: RunOptions): Promise<RunResult> {
         known,
         unresolvedClaims,
         unresolvedGames,
-        from,
+        prev,
       );
-      from = endBlock;
+      prev = end;
       result.games++;
       const b = (result.byStrategy[s.name] ??= { games: 0, honestWins: 0 });
       b.games++;
@@ -131,6 +131,12 @@ export async function runAdversarial(o: RunOptions): Promise<RunResult> {
   return result;
 }
 
+/** Where one game's ledger ended: its block and the bonds in flight there, by account. */
+interface GameEnd {
+  block: bigint;
+  inflight: Map<string, bigint>;
+}
+
 async function playOne(
   w: World,
   s: Strategy,
@@ -140,10 +146,10 @@ async function playOne(
   known: () => Address[],
   unresolvedClaims: Set<bigint>,
   unresolvedGames: Set<bigint>,
-  from: bigint | undefined,
-): Promise<{ violations: string[]; summary: string; endBlock: bigint }> {
+  prev: GameEnd | undefined,
+): Promise<{ violations: string[]; summary: string; end: GameEnd }> {
   const out: string[] = [];
-  w.atBlock = from ?? (await w.blockNumber());
+  w.atBlock = prev?.block ?? (await w.blockNumber());
   const startBlock = w.atBlock + 1n;
   const start = await w.counts();
   const accounts = known();
@@ -219,6 +225,32 @@ async function playOne(
     if (!isTrue && c.status === CLAIM.Finalized) out.push(`false claim ${id} finalized`);
     if (c.status === CLAIM.Pending) out.push(`claim ${id} is still pending`);
   }
+  // What the game holds for open games and pending claims at the end block, by account: the
+  // bonds still in flight (with the reward share an open game on a rejected claim is owed). The
+  // next game starts from this block, so its ledger starts from this map.
+  w.atBlock = endBlock;
+  for (let id = start.claims + 1n; id <= end.claims; id++) unresolvedClaims.add(id);
+  for (let id = start.games + 1n; id <= end.games; id++) unresolvedGames.add(id);
+  const inflight = new Map<string, bigint>();
+  const hold = (a: Address, v: bigint) =>
+    inflight.set(a.toLowerCase(), (inflight.get(a.toLowerCase()) ?? 0n) + v);
+  for (const id of [...unresolvedClaims]) {
+    const c = await w.claim(id);
+    if (c.status === CLAIM.Pending) hold(c.claimant, c.bond);
+    else unresolvedClaims.delete(id);
+  }
+  for (const id of [...unresolvedGames]) {
+    const g = await w.game(id);
+    if (g.status === GAME.Open) {
+      const c = await w.claim(g.claimId);
+      hold(
+        g.challenger,
+        g.bond + (c.status === CLAIM.Rejected ? (c as unknown as { rewardShare: bigint }).rewardShare : 0n),
+      );
+    } else unresolvedGames.delete(id);
+  }
+  w.atBlock = undefined;
+  const inflightOf = (m: Map<string, bigint> | undefined, a: Address) => m?.get(a.toLowerCase()) ?? 0n;
   const events = async (name: string): Promise<Ev[]> =>
     (await w.admin.publicClient.getContractEvents({
       address: w.d.game,
@@ -238,6 +270,7 @@ async function playOne(
   const ledger: Ledger = {
     net(a) {
       let n = (credit1.get(a) ?? 0n) - (credit0.get(a) ?? 0n);
+      n += inflightOf(inflight, a) - inflightOf(prev?.inflight, a);
       for (const e of withdrawn) if (same(e.args.account, a)) n += e.args.amount as bigint;
       for (const e of posted) if (same(e.args.claimant, a)) n -= e.args.bond as bigint;
       for (const e of started) if (same(e.args.challenger, a)) n -= e.args.bond as bigint;
@@ -254,22 +287,8 @@ async function playOne(
   // ETH conservation: the game holds exactly what it owes, all read at one block (the agents
   // may still be withdrawing).
   w.atBlock = endBlock;
-  for (let id = start.claims + 1n; id <= end.claims; id++) unresolvedClaims.add(id);
-  for (let id = start.games + 1n; id <= end.games; id++) unresolvedGames.add(id);
   let owed = 0n;
-  for (const id of [...unresolvedClaims]) {
-    const c = await w.claim(id);
-    if (c.status === CLAIM.Pending) owed += c.bond;
-    else unresolvedClaims.delete(id);
-  }
-  for (const id of [...unresolvedGames]) {
-    const g = await w.game(id);
-    if (g.status === GAME.Open) {
-      const c = await w.claim(g.claimId);
-      owed +=
-        g.bond + (c.status === CLAIM.Rejected ? (c as unknown as { rewardShare: bigint }).rewardShare : 0n);
-    } else unresolvedGames.delete(id);
-  }
+  for (const v of inflight.values()) owed += v;
   for (const a of known()) owed += await w.read<bigint>("credit", [a]);
   try {
     owed += await w.read<bigint>("totalBurned");
@@ -288,5 +307,5 @@ async function playOne(
     const g = await w.game(id);
     parts.push(`game ${id} ${gameNames[g.status]} at level ${g.level}`);
   }
-  return { violations: out, summary: parts.join(", "), endBlock };
+  return { violations: out, summary: parts.join(", "), end: { block: endBlock, inflight } };
 }
