@@ -7,7 +7,7 @@ import onnxProto from "onnx-proto";
 import { defaultBackend } from "../dnn/src/engine.js";
 import { dequantize, intArray, quantizeArray } from "../dnn/src/fixed.js";
 import { convertGraph } from "./convert/convert.js";
-import { SUPPORTED_OPS } from "./convert/lower.js";
+import { SUPPORTED_OPS } from "./convert/lower/index.js";
 import { decodeTensor, parseOnnx } from "./convert/onnx.js";
 
 const { onnx } = onnxProto as unknown as { onnx: typeof import("onnx-proto").onnx };

@@ -22,7 +22,7 @@ import {
   materialize,
   shapeOf,
   type Val,
-} from "./lower.js";
+} from "./lower/index.js";
 import { type Const, ConvertError, FLOAT_TYPES, INT_TYPES, type OGraph, type ONode } from "./onnx.js";
 import { broadcastShapes } from "./views.js";
 

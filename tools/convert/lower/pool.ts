@@ -1,0 +1,88 @@
+// Max and average pooling: the ONNX ops that become POOL kernels (dnn/assembly/pool.ts).
+import { Op } from "../../../dnn/src/opcodes.js";
+import type { DType } from "../../../dnn/src/package.js";
+import { ConvertError, type ONode } from "../onnx.js";
+import { numel } from "../views.js";
+import {
+  attrInt,
+  attrInts,
+  type Ctx,
+  type Handler,
+  hw,
+  isIntVal,
+  kernel,
+  need,
+  shapeOf,
+  spatialPads,
+  to2,
+  type Val,
+} from "./context.js";
+
+const H: Record<string, Handler> = {};
+
+function poolK(ctx: Ctx, n: ONode, x: Val, isAvg: boolean, global: boolean, w: string): Val[] {
+  if (n.outputs[1]) throw new ConvertError(`${w}: MaxPool's Indices output is not supported`);
+  const xs = shapeOf(x);
+  const rank = xs.length - 2;
+  let [H_, W_] = hw(xs, w);
+  let kH: number;
+  let kW: number;
+  let params: number[];
+  let outShape: number[];
+  if (global) {
+    W_ = numel(xs.slice(2));
+    H_ = 1;
+    params = [isAvg ? 1 : 0, xs[0] * xs[1], 1, W_, 1, 1, 1, W_, 1, 1, 0, 0, 1, 1, 0];
+    outShape = [xs[0], xs[1], ...new Array(rank).fill(1)];
+  } else {
+    const ks = attrInts(n, "kernel_shape");
+    if (!ks) throw new ConvertError(`${w}: kernel_shape is required`);
+    const strides = attrInts(n, "strides") ?? new Array(rank).fill(1);
+    const dil = attrInts(n, "dilations") ?? new Array(rank).fill(1);
+    const pads = spatialPads(n, xs.slice(2), ks, strides, dil, w);
+    [kH, kW] = rank === 1 ? [1, ks[0]] : ks;
+    const [sH, sW] = to2(strides, 1, rank);
+    const [dH, dW] = to2(dil, 1, rank);
+    const [pT, pL, pB, pR] = rank === 1 ? [0, pads[0], 0, pads[1]] : pads;
+    const ceil = attrInt(n, "ceil_mode", 0) === 1;
+    const outDim = (inp: number, k: number, s: number, d: number, p0: number, p1: number) => {
+      const span = inp + p0 + p1 - d * (k - 1) - 1;
+      let o = (ceil ? Math.ceil(span / s) : Math.floor(span / s)) + 1;
+      if (ceil && (o - 1) * s >= inp + p0) o--;
+      return o;
+    };
+    const OH = outDim(H_, kH, sH, dH, pT, pB);
+    const OW = outDim(W_, kW, sW, dW, pL, pR);
+    params = [
+      isAvg ? 1 : 0,
+      xs[0] * xs[1],
+      H_,
+      W_,
+      OH,
+      OW,
+      kH,
+      kW,
+      sH,
+      sW,
+      pT,
+      pL,
+      dH,
+      dW,
+      attrInt(n, "count_include_pad", 0),
+    ];
+    outShape = rank === 1 ? [xs[0], xs[1], OW] : [xs[0], xs[1], OH, OW];
+  }
+  const dtype: DType = isIntVal(x) ? "i32" : "q16";
+  return kernel(
+    ctx,
+    n,
+    { op: Op.POOL, params, inputs: [x], outShapes: [outShape], outDtype: dtype, foldable: false },
+    w,
+  );
+}
+H.MaxPool = (ctx, n, ins, w) => poolK(ctx, n, need(ins[0], 0, n, w), false, false, w);
+H.AveragePool = (ctx, n, ins, w) => poolK(ctx, n, need(ins[0], 0, n, w), true, false, w);
+H.GlobalAveragePool = (ctx, n, ins, w) => poolK(ctx, n, need(ins[0], 0, n, w), true, true, w);
+H.GlobalMaxPool = (ctx, n, ins, w) => poolK(ctx, n, need(ins[0], 0, n, w), false, true, w);
+
+export const POOL_HANDLERS = H;
