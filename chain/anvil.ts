@@ -2,7 +2,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createServer } from "node:net";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { REPO_ROOT } from "./paths.js";
 
 export interface Anvil {
@@ -22,9 +22,15 @@ export const ANVIL_KEYS = [
 function anvilBinary(): string {
   const local = join(REPO_ROOT, "node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil");
   if (existsSync(local)) return local;
-  const bin = join(REPO_ROOT, "node_modules/.bin/anvil");
-  if (existsSync(bin)) return bin;
-  throw new Error("anvil is not installed (npm ci installs @foundry-rs/anvil)");
+  // The checkout's own node_modules, or (an installed package) the project's that depends on it.
+  for (let dir = REPO_ROOT; ; dir = dirname(dir)) {
+    const bin = join(dir, "node_modules/.bin/anvil");
+    if (existsSync(bin)) return bin;
+    if (dirname(dir) === dir) break;
+  }
+  throw new Error(
+    "anvil is not installed (npm ci installs @foundry-rs/anvil; a project using the library: npm install -D @foundry-rs/anvil)",
+  );
 }
 
 export async function freePort(): Promise<number> {

@@ -1,9 +1,10 @@
-// Compiled contracts from forge's out/ directory (built on demand with `forge build`).
+// Compiled contracts from forge's out/ directory: built on demand with `forge build` in a source
+// checkout; an installed package ships the out/ files the deploy code reads (package.json `files`).
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Abi, Hex } from "viem";
-import { REPO_ROOT } from "../chain/paths.js";
+import { REPO_ROOT, SOURCE_CHECKOUT } from "../chain/paths.js";
 
 export interface Artifact {
   abi: Abi;
@@ -22,10 +23,14 @@ function newestSource(dir: string): number {
   return t;
 }
 
-/** Builds the contracts when out/ is missing or older than a source (stale ABIs fail confusingly). */
+/**
+ * Builds the contracts when out/ is missing or older than a source (stale ABIs fail confusingly).
+ * Only in a source checkout: an installed package has no Solidity sources and reads its shipped out/.
+ */
 export function ensureBuilt(): void {
   if (checked) return;
   checked = true;
+  if (!SOURCE_CHECKOUT) return;
   const cache = join(REPO_ROOT, "cache", "solidity-files-cache.json");
   const src = join(REPO_ROOT, "contracts", "src");
   const fresh =

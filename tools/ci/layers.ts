@@ -13,12 +13,13 @@ export const LAYERS: readonly { folder: string; rank: number; what: string }[] =
   { folder: "game", rank: 3, what: "the game client: twin of contracts/src/game" },
   { folder: "challenger", rank: 4, what: "the watchtower agent" },
   { folder: "submitter", rank: 4, what: "the submitter agents and the scripted liars" },
+  { folder: "agents", rank: 5, what: "library barrel over both agents (opml-toolkit/agents)" },
   { folder: "tools/convert", rank: 5, what: "the converter: ONNX → fixed-point package" },
   { folder: "tools/vectors", rank: 6, what: "generators of the differential vectors" },
   { folder: "tools/adversarial", rank: 6, what: "the adversarial harness" },
   { folder: "tools/ci", rank: 6, what: "CI helpers" },
   { folder: "tools/commands", rank: 7, what: "the CLI's commands" },
-  { folder: "tools", rank: 8, what: "CLI entry, bench, conformance, fixture builder" },
+  { folder: "tools", rank: 8, what: "CLI entry, library barrel, bench, conformance, fixture builder" },
   { folder: "bin", rank: 9, what: "the executable" },
 ];
 

@@ -1,0 +1,15 @@
+// Public API of `opml-toolkit/chain`: viem clients with retries, transaction sending with decoded
+// reverts, an embedded anvil, the agents' JSON log.
+export { ANVIL_KEYS, type Anvil, startAnvil } from "./anvil.js";
+export {
+  type Clients,
+  isTransient,
+  makeClients,
+  revertName,
+  send,
+  TxError,
+  type TxResult,
+  warp,
+  withRetry,
+} from "./clients.js";
+export { jsonLogger, type Logger } from "./log.js";

@@ -1,0 +1,21 @@
+// Public API of `opml-toolkit/commit`: the Merkle rule (tensor, model and graph-state roots).
+export {
+  byteDepth,
+  bytesRoot,
+  depthFor,
+  fromHex,
+  graphState,
+  type Hash,
+  hashPair,
+  LEAF_BYTES,
+  leavesProof,
+  leavesRoot,
+  MAX_DEPTH,
+  modelRoot,
+  rootFromProof,
+  StaticMerkle,
+  tensorBytes,
+  tensorRoot,
+  toHex,
+  ZERO,
+} from "./merkle.js";
