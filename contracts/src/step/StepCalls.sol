@@ -8,7 +8,7 @@ import {State, Step, StepState, FrameMismatch} from "./StepState.sol";
 /// @notice call and return. Suspended frames are a hash chain F' = keccak256(F ‖ record) of
 /// records keccak256(stackHash ‖ localsRoot ‖ word(returnPc)); a call starts an empty stack and a
 /// locals tree holding only its arguments (docs/PROTOCOL.md §4.3–4.4). Onchain twin of
-/// vm/verify/calls.ts.
+/// vm/verify/step-calls.ts.
 library StepCalls {
     uint256 private constant M32 = 0xffffffff;
     uint256 private constant CALL = 0x10;

@@ -5,7 +5,7 @@ import {State, Step, StepState, UnknownOpcode} from "./StepState.sol";
 
 /// @title StepControl
 /// @notice unreachable, nop, drop, select, the constants and the flat branches BR, BR_IF,
-/// BR_UNLESS and BR_TABLE (docs/PROTOCOL.md §4.2). Onchain twin of vm/verify/control.ts.
+/// BR_UNLESS and BR_TABLE (docs/PROTOCOL.md §4.2). Onchain twin of vm/verify/step-control.ts.
 library StepControl {
     uint256 private constant M32 = 0xffffffff;
     uint256 private constant BR = 0x8000;

@@ -5,7 +5,7 @@ import {Merkle} from "../lib/Merkle.sol";
 import {State, Step, StepState, UnknownOpcode, WrongLeafCount, LeafMismatch} from "./StepState.sol";
 
 /// @title StepMemory
-/// @notice Loads, stores, memory.size and memory.grow. Onchain twin of vm/verify/memory.ts.
+/// @notice Loads, stores, memory.size and memory.grow. Onchain twin of vm/verify/step-memory.ts.
 /// @dev Memory is 2^27 leaves of 32 bytes (docs/PROTOCOL.md §4.3). An access of `size` bytes at
 /// ea = (address mod 2^32) + (offset mod 2^32) traps when ea + size > memoryPages · 65536, with no
 /// leaf in the proof; otherwise it touches one leaf, or two adjacent ones when it straddles a leaf

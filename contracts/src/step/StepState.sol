@@ -5,7 +5,8 @@ import {Merkle} from "../lib/Merkle.sol";
 
 // -------------------------------------------------------------------------------------------------
 // Errors of the one-step verifier. Each names what in the proof was wrong; none is reachable with a
-// proof that vm/prove.ts wrote for the state committed by the pre-state root.
+// proof that vm/prove.ts wrote for the state committed by the pre-state root. The TS verifier throws
+// a ProofError whose `code` is the name of the error here (vm/proof-format.ts PROOF_ERROR_CODES).
 // -------------------------------------------------------------------------------------------------
 
 /// @dev The proof ends before a field that the step needs.
@@ -82,7 +83,8 @@ struct Step {
 
 /// @title StepState
 /// @notice State words, stack hash chain and witness reading shared by the one-step verifier's
-/// instruction families. Onchain twin of vm/state.ts and vm/proof-format.ts (docs/PROTOCOL.md §4).
+/// instruction families. Onchain twin of vm/verify/step-state.ts, vm/state.ts and vm/proof-format.ts
+/// (docs/PROTOCOL.md §4).
 library StepState {
     uint256 internal constant STATE_BYTES = 384;
     uint256 internal constant RUNNING = 0;

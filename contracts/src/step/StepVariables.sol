@@ -14,7 +14,7 @@ import {
 /// @title StepVariables
 /// @notice local.get/set/tee and global.get/set: one leaf of the locals tree (depth 8) or the
 /// globals tree (depth 4), given as the slot's 8-byte value and its path. Onchain twin of
-/// vm/verify/variables.ts.
+/// vm/verify/step-variables.ts.
 library StepVariables {
     /// @dev Stack values popped by `op` (0x20–0x24).
     function pops(uint256 op) internal pure returns (uint256) {
