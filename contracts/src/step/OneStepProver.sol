@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {IStepVerifier} from "../interfaces/IStepVerifier.sol";
+import {Ctl, VmLimits, Wasm} from "../lib/VmConstants.sol";
 import {
     State,
     Step,
@@ -108,11 +109,11 @@ contract OneStepProver is IStepVerifier {
     /// @dev The family of `op`, by opcode range as vm/verify/one-step-prover.ts `family` does; each family's
     /// `pops` rejects the opcodes of its range that the VM does not have.
     function _family(uint256 op) private pure returns (uint256) {
-        if (op >= 0x45 && op <= 0xc4) return NUMERIC;
-        if (op >= 0x28 && op <= 0x40) return MEMORY;
-        if (op >= 0x20 && op <= 0x24) return VARIABLES;
-        if (op == 0x10 || op == 0x0f) return CALLS;
-        if (op <= 0x42 || (op >= 0x8000 && op <= 0x8003)) return CONTROL;
+        if (op >= VmLimits.NUMERIC_FIRST && op <= VmLimits.NUMERIC_LAST) return NUMERIC;
+        if (op >= Wasm.I32_LOAD && op <= Wasm.MEMORY_GROW) return MEMORY;
+        if (op >= Wasm.LOCAL_GET && op <= Wasm.GLOBAL_SET) return VARIABLES;
+        if (op == Wasm.CALL || op == Wasm.RETURN) return CALLS;
+        if (op <= Wasm.I64_CONST || (op >= Ctl.BR && op <= Ctl.BR_TABLE)) return CONTROL;
         revert UnknownOpcode(op);
     }
 }
