@@ -89,7 +89,7 @@ export function vmConstantsSol(): string {
     "",
     "/// @notice Access widths of the loads and stores (vm/machine.ts `ACCESS_SIZE`).",
     "library VmAccess {",
-    "    /// @dev Byte i is the access width of opcode 0x28 + i (the float ones 0x2a, 0x2b, 0x38, 0x39 are never read).",
+    "    /// @dev Byte i is the access width of opcode 0x28 + i; the float ones are never read.",
     `    bytes32 internal constant SIZES = ${accessSizes()};`,
     "}",
     "",

@@ -74,6 +74,6 @@ library VmLimits {
 
 /// @notice Access widths of the loads and stores (vm/machine.ts `ACCESS_SIZE`).
 library VmAccess {
-    /// @dev Byte i is the access width of opcode 0x28 + i; the float opcodes in that range are 0.
+    /// @dev Byte i is the access width of opcode 0x28 + i; the float ones are never read.
     bytes32 internal constant SIZES = 0x0408040801010202010102020404040804080102010204000000000000000000;
 }
