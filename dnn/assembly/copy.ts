@@ -1,11 +1,8 @@
 // Data movement: strided copies (Reshape, Transpose, Slice, Concat, Split, Expand, Tile, Pad, …)
 // and Gather with runtime indices. No arithmetic, so no rounding.
 import { copyWords } from "./fixed";
+import { COPY_WORDS, ERR_GATHER_INDEX } from "./opcodes";
 import { inPtr, outPtr, prm } from "./params";
-
-export const ERR_GATHER_INDEX = 2;
-
-const COPY_WORDS = 22;
 
 /**
  * params: fill (0/1), fillValue, fillCount, nCopies, then per copy (22 words):

@@ -14,37 +14,58 @@ import {
   sqrtq,
   tanhq,
 } from "./nonlinear";
+import {
+  B_ADD,
+  B_ADD_INT,
+  B_AND,
+  B_DIV,
+  B_DIV_INT,
+  B_EQ,
+  B_GE,
+  B_GT,
+  B_LE,
+  B_LT,
+  B_MAX,
+  B_MIN,
+  B_MUL,
+  B_MUL_INT,
+  B_OR,
+  B_POW,
+  B_POW_INT,
+  B_PRELU,
+  B_SUB,
+  B_SUB_INT,
+  B_XOR,
+  U_ABS,
+  U_CEIL,
+  U_CLIP,
+  U_ELU,
+  U_ERF,
+  U_EXP,
+  U_FLOOR,
+  U_GELU,
+  U_GELU_TANH,
+  U_HARDSIGMOID,
+  U_HARDSWISH,
+  U_I2Q,
+  U_IDENTITY,
+  U_LEAKY,
+  U_LOG,
+  U_NEG,
+  U_NOT,
+  U_Q2I,
+  U_RECIP,
+  U_RELU,
+  U_ROUND,
+  U_SELU,
+  U_SIGMOID,
+  U_SIGN,
+  U_SOFTPLUS,
+  U_SOFTSIGN,
+  U_SQRT,
+  U_TANH,
+} from "./opcodes";
 import { inPtr, outPtr, prm } from "./params";
-
-// Unary function ids (mirrored in dnn/src/opcodes.ts).
-export const U_IDENTITY = 0;
-export const U_RELU = 1;
-export const U_LEAKY = 2;
-export const U_SIGMOID = 3;
-export const U_TANH = 4;
-export const U_EXP = 5;
-export const U_LOG = 6;
-export const U_ERF = 7;
-export const U_GELU = 8;
-export const U_GELU_TANH = 9;
-export const U_SQRT = 10;
-export const U_RECIP = 11;
-export const U_NEG = 12;
-export const U_ABS = 13;
-export const U_SIGN = 14;
-export const U_FLOOR = 15;
-export const U_CEIL = 16;
-export const U_ROUND = 17;
-export const U_CLIP = 18;
-export const U_HARDSIGMOID = 19;
-export const U_HARDSWISH = 20;
-export const U_SOFTPLUS = 21;
-export const U_SOFTSIGN = 22;
-export const U_ELU = 23;
-export const U_SELU = 24;
-export const U_Q2I = 25;
-export const U_I2Q = 26;
-export const U_NOT = 27;
 
 function unaryOne(fn: i32, x: i32, a: i32, b: i32): i32 {
   switch (fn) {
@@ -138,28 +159,6 @@ export function unary(): i32 {
   return 0;
 }
 
-// Binary function ids.
-export const B_ADD = 0;
-export const B_SUB = 1;
-export const B_MUL = 2;
-export const B_DIV = 3;
-export const B_POW = 4;
-export const B_MIN = 5;
-export const B_MAX = 6;
-export const B_PRELU = 7;
-export const B_EQ = 8;
-export const B_LT = 9;
-export const B_GT = 10;
-export const B_LE = 11;
-export const B_GE = 12;
-export const B_ADD_INT = 13;
-export const B_SUB_INT = 14;
-export const B_MUL_INT = 15;
-export const B_AND = 16;
-export const B_OR = 17;
-export const B_XOR = 18;
-export const B_DIV_INT = 19;
-export const B_POW_INT = 20;
 
 /** Integer power with wrapping multiplication; negative exponents give 0 (|a| > 1), 1 or ±1. */
 function powInt(a: i32, b: i32): i32 {

@@ -4,39 +4,53 @@ import { copy, gather } from "./copy";
 import { binary, unary, where } from "./elementwise";
 import { conv, matmul } from "./linalg";
 import { channelAffine, layernorm, softmax } from "./norm";
+import {
+  ERR_BAD_OPCODE,
+  OP_ARGMAX,
+  OP_BINARY,
+  OP_CHANNEL_AFFINE,
+  OP_CONV,
+  OP_COPY,
+  OP_GATHER,
+  OP_LAYERNORM,
+  OP_MATMUL,
+  OP_POOL,
+  OP_REDUCE,
+  OP_SOFTMAX,
+  OP_UNARY,
+  OP_WHERE,
+} from "./opcodes";
 import { bind } from "./params";
 import { pool } from "./pool";
 import { argmax, reduce } from "./reduce";
 
-const ERR_BAD_OPCODE: i32 = 1;
-
 export function exec(p: usize): i32 {
   switch (bind(p)) {
-    case 1:
+    case OP_UNARY:
       return unary();
-    case 2:
+    case OP_BINARY:
       return binary();
-    case 3:
+    case OP_WHERE:
       return where();
-    case 4:
+    case OP_MATMUL:
       return matmul();
-    case 5:
+    case OP_CONV:
       return conv();
-    case 6:
+    case OP_POOL:
       return pool();
-    case 7:
+    case OP_SOFTMAX:
       return softmax();
-    case 8:
+    case OP_LAYERNORM:
       return layernorm();
-    case 9:
+    case OP_CHANNEL_AFFINE:
       return channelAffine();
-    case 10:
+    case OP_REDUCE:
       return reduce();
-    case 11:
+    case OP_ARGMAX:
       return argmax();
-    case 12:
+    case OP_COPY:
       return copy();
-    case 13:
+    case OP_GATHER:
       return gather();
     default:
       return ERR_BAD_OPCODE;

@@ -1,18 +1,8 @@
 // Reductions and ArgMax/ArgMin over the middle dimension of [outer, red, inner].
 import { divRound, FRAC, I32_MAX, I32_MIN, isqrtRound, mulq, ONE, rshr, sat } from "./fixed";
 import { expQ30, logq, logQ30 } from "./nonlinear";
+import { R_L1, R_L2, R_LOGSUM, R_LOGSUMEXP, R_MAX, R_MEAN, R_MIN, R_PROD, R_SUMSQUARE } from "./opcodes";
 import { inPtr, outPtr, prm } from "./params";
-
-export const R_SUM = 0;
-export const R_MEAN = 1;
-export const R_MAX = 2;
-export const R_MIN = 3;
-export const R_PROD = 4;
-export const R_L1 = 5;
-export const R_L2 = 6;
-export const R_SUMSQUARE = 7;
-export const R_LOGSUMEXP = 8;
-export const R_LOGSUM = 9;
 
 /** params: fn, outer, red, inner */
 export function reduce(): i32 {

@@ -1,5 +1,7 @@
-// Kernel opcodes and function ids: the TypeScript mirror of dnn/assembly (index.ts, elementwise.ts,
-// reduce.ts). The numbers are part of the protocol: a node's parameter block is committed.
+// Kernel opcodes and function ids: the one source of these numbers. dnn/assembly/opcodes.ts, which
+// the AssemblyScript library imports, is generated from this file (tools/vectors/constants.ts;
+// test/vm/constants.test.ts fails when it is stale). The numbers are part of the protocol: a node's
+// parameter block is committed.
 export const Op = {
   UNARY: 1,
   BINARY: 2,
@@ -95,7 +97,12 @@ export const COPY_WORDS = 22;
 export const MAX_RANK = 6;
 
 /** Non-zero codes exec() can return. */
+export const ExecError = {
+  BAD_OPCODE: 1,
+  GATHER_INDEX: 2,
+} as const;
+
 export const EXEC_ERRORS: Record<number, string> = {
-  1: "unknown opcode",
-  2: "Gather index out of range",
+  [ExecError.BAD_OPCODE]: "unknown opcode",
+  [ExecError.GATHER_INDEX]: "Gather index out of range",
 };

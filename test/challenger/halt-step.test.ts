@@ -21,7 +21,7 @@ import { FIXTURES } from "../../tools/fixtures.js";
 import { Machine } from "../../vm/machine.js";
 import { proveStep } from "../../vm/prove.js";
 import { Status } from "../../vm/state.js";
-import { verifyStep } from "../../vm/verify/index.js";
+import { verifyStep } from "../../vm/verify/one-step-prover.js";
 
 const pkg = loadPackage(join(FIXTURES, "packages", "mnist_mlp"));
 const inputs = prepareInputs(

@@ -22,7 +22,7 @@ import { NodeTrace, StepRangeError } from "../../game/trace.js";
 import { FIXTURE_MODELS, FIXTURES } from "../../tools/fixtures.js";
 import { proveStep } from "../../vm/prove.js";
 import { Status, stateRoot } from "../../vm/state.js";
-import { ProofError, verifyStep } from "../../vm/verify/index.js";
+import { ProofError, verifyStep } from "../../vm/verify/one-step-prover.js";
 import { rng } from "../helpers/helpers.js";
 
 function fixtureRun(model: string) {

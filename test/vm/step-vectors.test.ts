@@ -26,7 +26,7 @@ import {
 import { Ctl, isFloatNumeric, NUMERIC_FIRST, NUMERIC_LAST, Wasm } from "../../vm/isa.js";
 import { ACCESS_SIZE } from "../../vm/machine.js";
 import { decodeFields, FIELD_COUNT, Status, stateRoot } from "../../vm/state.js";
-import { ProofError, verifyStep } from "../../vm/verify/index.js";
+import { ProofError, verifyStep } from "../../vm/verify/one-step-prover.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const FILE = ROOT + STEP_VECTORS_PATH;
@@ -48,7 +48,7 @@ function emittableOps(): Set<number> {
   return ops;
 }
 
-/** The verifier module that dispatches each op (vm/verify/index.ts), written out independently. */
+/** The verifier module that dispatches each op (vm/verify/one-step-prover.ts), written out independently. */
 function expectedFamily(op: number): string {
   if (op === 0x10 || op === 0x0f) return "calls";
   if (op >= 0x20 && op <= 0x24) return "variables";

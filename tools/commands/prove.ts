@@ -3,7 +3,7 @@ import { defaultBackend } from "../../dnn/src/engine.js";
 import { loadPackage } from "../../dnn/src/package.js";
 import { nodeInputs } from "../../game/link.js";
 import { NodeTrace, StepRangeError } from "../../game/trace.js";
-import { verifyStep } from "../../vm/verify/index.js";
+import { verifyStep } from "../../vm/verify/one-step-prover.js";
 import { readInputFile } from "./io.js";
 
 export interface ProveArgs {

@@ -19,11 +19,11 @@ import { MerkleMemory, PAGE } from "../../vm/memory.js";
 import { numericName, numericOperandIs64, numericResultIs64 } from "../../vm/numeric.js";
 import { proveStep } from "../../vm/prove.js";
 import { Status } from "../../vm/state.js";
-import { verifyStep } from "../../vm/verify/index.js";
+import { verifyStep } from "../../vm/verify/one-step-prover.js";
 
 export const STEP_VECTORS_PATH = "contracts/test/vectors/steps.json";
 
-/** The verifier module that handles an instruction (vm/verify/*.ts). */
+/** The verifier family that handles an instruction (vm/verify/step-<family>.ts ↔ contracts/src/step/Step<Family>.sol). */
 export type Family = "control" | "numeric" | "variables" | "memory" | "calls";
 
 export interface StepVector {

@@ -3,6 +3,7 @@ pragma solidity ^0.8.24;
 
 import {Merkle} from "../lib/Merkle.sol";
 import {NodeLeaf} from "../lib/NodeLeaf.sol";
+import {VmLimits} from "../lib/VmConstants.sol";
 import {IRegistry} from "../interfaces/IRegistry.sol";
 import {INodeVmLink} from "../interfaces/INodeVmLink.sol";
 
@@ -20,15 +21,15 @@ import {INodeVmLink} from "../interfaces/INodeVmLink.sol";
 /// (tools/vectors/phase-link-vectors.ts, from the real mnist_cnn package run in the VM).
 contract NodeVmLink is INodeVmLink {
     /// @dev Memory tree depth: 2^27 leaves of 32 bytes (vm/isa.ts LIMITS.MEMORY_DEPTH).
-    uint256 internal constant MEMORY_DEPTH = 27;
+    uint256 internal constant MEMORY_DEPTH = VmLimits.MEMORY_DEPTH;
     /// @dev Locals tree depth (LIMITS.LOCALS_DEPTH).
-    uint256 internal constant LOCALS_DEPTH = 8;
+    uint256 internal constant LOCALS_DEPTH = VmLimits.LOCALS_DEPTH;
     /// @dev returnPc of the entry frame.
-    uint256 internal constant HALT_PC = 0xFFFFFFFF;
+    uint256 internal constant HALT_PC = VmLimits.HALT_PC;
     /// @dev WASM page size.
-    uint256 internal constant PAGE = 65536;
+    uint256 internal constant PAGE = VmLimits.PAGE;
     /// @dev Status word of a machine that returned from its entry frame.
-    uint256 internal constant FINISHED = 1;
+    uint256 internal constant FINISHED = VmLimits.FINISHED;
     /// @dev Stack hash after `exec` returned 0: keccak(0x00…00 ‖ word(0)) = ZERO[1].
     bytes32 internal constant RETURNED_ZERO =
         0xad3228b676f7d3cd4284a5443f17f1962b36e491b30a40b2405849e597ba5fb5;

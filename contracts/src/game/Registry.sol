@@ -3,6 +3,7 @@ pragma solidity ^0.8.24;
 
 import {Merkle} from "../lib/Merkle.sol";
 import {NodeLeaf} from "../lib/NodeLeaf.sol";
+import {VmLimits} from "../lib/VmConstants.sol";
 import {IRegistry} from "../interfaces/IRegistry.sol";
 import {INodeVmLink} from "../interfaces/INodeVmLink.sol";
 
@@ -17,7 +18,7 @@ contract Registry is IRegistry {
     /// @dev Deepest tree a registered root may have (code, activation table, weights, nodes).
     uint256 internal constant MAX_TREE_DEPTH = 32;
     /// @dev Deepest region a node may have: the VM memory tree (vm/isa.ts LIMITS.MEMORY_DEPTH).
-    uint256 internal constant MEMORY_DEPTH = 27;
+    uint256 internal constant MEMORY_DEPTH = VmLimits.MEMORY_DEPTH;
 
     mapping(uint256 => Program) internal _programs;
     mapping(uint256 => Model) internal _models;

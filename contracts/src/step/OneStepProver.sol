@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {IStepVerifier} from "../interfaces/IStepVerifier.sol";
+import {Ctl, VmLimits, Wasm} from "../lib/VmConstants.sol";
 import {
     State,
     Step,
@@ -24,8 +25,9 @@ import {StepCalls} from "./StepCalls.sol";
 /// @title OneStepProver
 /// @notice The one-step verifier of the Merkle-ized WASM VM (docs/PROTOCOL.md §4.5): from an agreed
 /// pre-state root and a step proof, the post-state root of executing one flat instruction. Onchain
-/// twin of vm/verify/index.ts; each instruction family is a library (StepNumeric, StepMemory,
-/// StepVariables, StepControl, StepCalls) that reads its own witness after the common part.
+/// twin of vm/verify/one-step-prover.ts; each instruction family is a library (StepNumeric,
+/// StepMemory, StepVariables, StepControl, StepCalls; TS twins vm/verify/step-*.ts) with its pop
+/// count `pops` and its `step`, which reads its own witness after the common part.
 /// @dev Proof layout (all big-endian): the 12 pre-state words (384 bytes); unless status != 0, the
 /// instruction (op: 2, arg: 8), its code path (32 · codeDepth), the stack section (n: 1, n values of
 /// 8 bytes bottom → top, the hash of the rest: 32), then the family's witness. Nothing may follow.
@@ -104,14 +106,14 @@ contract OneStepProver is IStepVerifier {
     uint256 private constant CONTROL = 3;
     uint256 private constant CALLS = 4;
 
-    /// @dev The family of `op`, by opcode range as vm/verify/index.ts dispatches; each family's
+    /// @dev The family of `op`, by opcode range as vm/verify/one-step-prover.ts `family` does; each family's
     /// `pops` rejects the opcodes of its range that the VM does not have.
     function _family(uint256 op) private pure returns (uint256) {
-        if (op >= 0x45 && op <= 0xc4) return NUMERIC;
-        if (op >= 0x28 && op <= 0x40) return MEMORY;
-        if (op >= 0x20 && op <= 0x24) return VARIABLES;
-        if (op == 0x10 || op == 0x0f) return CALLS;
-        if (op <= 0x42 || (op >= 0x8000 && op <= 0x8003)) return CONTROL;
+        if (op >= VmLimits.NUMERIC_FIRST && op <= VmLimits.NUMERIC_LAST) return NUMERIC;
+        if (op >= Wasm.I32_LOAD && op <= Wasm.MEMORY_GROW) return MEMORY;
+        if (op >= Wasm.LOCAL_GET && op <= Wasm.GLOBAL_SET) return VARIABLES;
+        if (op == Wasm.CALL || op == Wasm.RETURN) return CALLS;
+        if (op <= Wasm.I64_CONST || (op >= Ctl.BR && op <= Ctl.BR_TABLE)) return CONTROL;
         revert UnknownOpcode(op);
     }
 }

@@ -2,26 +2,26 @@
 pragma solidity ^0.8.24;
 
 import {Merkle} from "../lib/Merkle.sol";
+import {VmLimits, Wasm} from "../lib/VmConstants.sol";
 import {State, Step, StepState, FrameMismatch} from "./StepState.sol";
 
 /// @title StepCalls
 /// @notice call and return. Suspended frames are a hash chain F' = keccak256(F ‖ record) of
 /// records keccak256(stackHash ‖ localsRoot ‖ word(returnPc)); a call starts an empty stack and a
 /// locals tree holding only its arguments (docs/PROTOCOL.md §4.3–4.4). Onchain twin of
-/// vm/verify/calls.ts.
+/// vm/verify/step-calls.ts.
 library StepCalls {
     uint256 private constant M32 = 0xffffffff;
-    uint256 private constant CALL = 0x10;
     /// @dev A call at this frame depth (or deeper) traps (vm/isa.ts LIMITS.MAX_FRAMES − 1).
-    uint256 private constant MAX_DEPTH = 1023;
+    uint256 private constant MAX_DEPTH = VmLimits.MAX_FRAMES - 1;
 
     /// @dev Stack values popped: call its parameter count, return its result count.
     function pops(uint256 op, uint256 arg) internal pure returns (uint256) {
-        return op == CALL ? (arg >> 32) & 0xff : arg & 0xff;
+        return op == Wasm.CALL ? (arg >> 32) & 0xff : arg & 0xff;
     }
 
     function step(State memory s, Step memory c) internal pure {
-        if (c.op == CALL) _call(s, c);
+        if (c.op == Wasm.CALL) _call(s, c);
         else _return(s, c);
     }
 

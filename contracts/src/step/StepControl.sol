@@ -1,24 +1,27 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {Ctl, Wasm} from "../lib/VmConstants.sol";
 import {State, Step, StepState, UnknownOpcode} from "./StepState.sol";
 
 /// @title StepControl
 /// @notice unreachable, nop, drop, select, the constants and the flat branches BR, BR_IF,
-/// BR_UNLESS and BR_TABLE (docs/PROTOCOL.md §4.2). Onchain twin of vm/verify/control.ts.
+/// BR_UNLESS and BR_TABLE (docs/PROTOCOL.md §4.2). Onchain twin of vm/verify/step-control.ts.
 library StepControl {
     uint256 private constant M32 = 0xffffffff;
-    uint256 private constant BR = 0x8000;
-    uint256 private constant BR_IF = 0x8001;
-    uint256 private constant BR_UNLESS = 0x8002;
-    uint256 private constant BR_TABLE = 0x8003;
+    uint256 private constant BR = Ctl.BR;
+    uint256 private constant BR_IF = Ctl.BR_IF;
+    uint256 private constant BR_UNLESS = Ctl.BR_UNLESS;
+    uint256 private constant BR_TABLE = Ctl.BR_TABLE;
 
     /// @dev Stack values popped by `op`; reverts UnknownOpcode for a WASM opcode below 0x43 that
     /// the VM does not have (structured control, tables, typed select, ...).
     function pops(uint256 op, uint256 arg) internal pure returns (uint256) {
-        if (op == 0x00 || op == 0x01 || op == 0x41 || op == 0x42) return 0; // unreachable nop consts
-        if (op == 0x1a || op == BR_UNLESS || op == BR_TABLE) return 1; // drop, the condition, the index
-        if (op == 0x1b) return 3; // select: a, b, condition
+        if (op == Wasm.UNREACHABLE || op == Wasm.NOP || op == Wasm.I32_CONST || op == Wasm.I64_CONST) {
+            return 0;
+        }
+        if (op == Wasm.DROP || op == BR_UNLESS || op == BR_TABLE) return 1; // drop, the condition, the index
+        if (op == Wasm.SELECT) return 3; // select: a, b, condition
         if (op == BR || op == BR_IF) {
             // BR pops drop + keep values when it drops any (it moves the kept ones down), else none;
             // BR_IF pops its condition first.
@@ -32,16 +35,16 @@ library StepControl {
     function step(State memory s, Step memory c) internal pure {
         uint256 op = c.op;
         bytes32 rest = c.rest;
-        if (op == 0x01 || op == 0x1a) {
+        if (op == Wasm.NOP || op == Wasm.DROP) {
             // nop, drop
             s.stackHash = rest;
-        } else if (op == 0x00) {
+        } else if (op == Wasm.UNREACHABLE) {
             StepState.trap(s, c); // unreachable
-        } else if (op == 0x41) {
+        } else if (op == Wasm.I32_CONST) {
             s.stackHash = StepState.push(rest, c.arg & M32);
-        } else if (op == 0x42) {
+        } else if (op == Wasm.I64_CONST) {
             s.stackHash = StepState.push(rest, c.arg);
-        } else if (op == 0x1b) {
+        } else if (op == Wasm.SELECT) {
             // select: a if the condition is non-zero, else b
             uint256 pick = StepState.val(c, 2) & M32 != 0 ? 0 : 1;
             s.stackHash = StepState.push(rest, StepState.val(c, pick));

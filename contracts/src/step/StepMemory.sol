@@ -2,10 +2,11 @@
 pragma solidity ^0.8.24;
 
 import {Merkle} from "../lib/Merkle.sol";
+import {VmAccess, Wasm} from "../lib/VmConstants.sol";
 import {State, Step, StepState, UnknownOpcode, WrongLeafCount, LeafMismatch} from "./StepState.sol";
 
 /// @title StepMemory
-/// @notice Loads, stores, memory.size and memory.grow. Onchain twin of vm/verify/memory.ts.
+/// @notice Loads, stores, memory.size and memory.grow. Onchain twin of vm/verify/step-memory.ts.
 /// @dev Memory is 2^27 leaves of 32 bytes (docs/PROTOCOL.md §4.3). An access of `size` bytes at
 /// ea = (address mod 2^32) + (offset mod 2^32) traps when ea + size > memoryPages · 65536, with no
 /// leaf in the proof; otherwise it touches one leaf, or two adjacent ones when it straddles a leaf
@@ -18,28 +19,28 @@ library StepMemory {
     uint256 private constant DEPTH = StepState.MEMORY_DEPTH;
     /// @dev Byte i is the access width of opcode 0x28 + i (vm/machine.ts ACCESS_SIZE); the float
     /// loads/stores 0x2a, 0x2b, 0x38, 0x39 are rejected by pops() before this is read.
-    bytes32 private constant SIZES = 0x0408040801010202010102020404040804080102010204000000000000000000;
+    bytes32 private constant SIZES = VmAccess.SIZES;
 
     /// @dev Stack values popped by `op`; reverts UnknownOpcode for the float loads and stores.
     function pops(uint256 op) internal pure returns (uint256) {
         if (op == 0x28 || op == 0x29 || (op >= 0x2c && op <= 0x35)) return 1; // loads: address
         if (op == 0x36 || op == 0x37 || (op >= 0x3a && op <= 0x3e)) return 2; // stores: address, value
-        if (op == 0x3f) return 0; // memory.size
-        if (op == 0x40) return 1; // memory.grow: delta
+        if (op == Wasm.MEMORY_SIZE) return 0;
+        if (op == Wasm.MEMORY_GROW) return 1; // delta
         revert UnknownOpcode(op);
     }
 
     function step(State memory s, Step memory c) internal pure {
         uint256 op = c.op;
-        if (op == 0x3f) {
+        if (op == Wasm.MEMORY_SIZE) {
             s.stackHash = StepState.push(c.rest, s.memoryPages);
             return;
         }
-        if (op == 0x40) {
+        if (op == Wasm.MEMORY_GROW) {
             _grow(s, c);
             return;
         }
-        uint256 size = uint8(SIZES[op - 0x28]);
+        uint256 size = uint8(SIZES[op - Wasm.I32_LOAD]);
         uint256 ea = (StepState.val(c, 0) & M32) + (c.arg & M32);
         uint256 k = StepState.readUint(c, 1);
         // ea + size > pages · 65536, written without a product that could overflow.
@@ -62,7 +63,7 @@ library StepMemory {
             if (StepState.rootOf(leaf1, first + 1, path1) != s.memoryRoot) revert LeafMismatch(first + 1);
         }
         uint256 off = ea & 31;
-        if (op < 0x36) {
+        if (op < Wasm.I32_STORE) {
             s.stackHash = StepState.push(c.rest, _load(op, size, off, leaf0, leaf1));
             return;
         }

@@ -8,7 +8,7 @@ import {State, Step, StepState, UnknownOpcode, OperandNotI32} from "./StepState.
 /// 0x45–0xc4 without the float ones), by the reference semantics of vm/numeric.ts: values are
 /// unsigned of their width, results are reduced to the unsigned range of the result width, shift
 /// and rotate counts are taken mod the width, div/rem by zero and i32/i64 MIN div_s −1 trap, and
-/// MIN rem_s −1 is 0. Onchain twin of vm/verify/numeric.ts.
+/// MIN rem_s −1 is 0. Onchain twin of vm/verify/step-numeric.ts.
 /// @dev Signed views use SIGNEXTEND on the 256-bit word, so the EVM's SDIV/SMOD/SLT/SGT/SAR act on
 /// them exactly as on i32/i64: SDIV truncates toward zero, SMOD takes the dividend's sign, and no
 /// 32- or 64-bit quotient overflows 256 bits (the one WASM overflow, MIN / −1, traps first).

@@ -2,10 +2,12 @@
 pragma solidity ^0.8.24;
 
 import {Merkle} from "../lib/Merkle.sol";
+import {VmLimits} from "../lib/VmConstants.sol";
 
 // -------------------------------------------------------------------------------------------------
 // Errors of the one-step verifier. Each names what in the proof was wrong; none is reachable with a
-// proof that vm/prove.ts wrote for the state committed by the pre-state root.
+// proof that vm/prove.ts wrote for the state committed by the pre-state root. The TS verifier throws
+// a ProofError whose `code` is the name of the error here (vm/proof-format.ts PROOF_ERROR_CODES).
 // -------------------------------------------------------------------------------------------------
 
 /// @dev The proof ends before a field that the step needs.
@@ -82,19 +84,22 @@ struct Step {
 
 /// @title StepState
 /// @notice State words, stack hash chain and witness reading shared by the one-step verifier's
-/// instruction families. Onchain twin of vm/state.ts and vm/proof-format.ts (docs/PROTOCOL.md §4).
+/// instruction families. Onchain twin of vm/verify/step-state.ts, vm/state.ts and vm/proof-format.ts
+/// (docs/PROTOCOL.md §4).
 library StepState {
-    uint256 internal constant STATE_BYTES = 384;
-    uint256 internal constant RUNNING = 0;
-    uint256 internal constant FINISHED = 1;
-    uint256 internal constant TRAPPED = 2;
+    // The VM's numbers come from contracts/src/lib/VmConstants.sol, generated from vm/isa.ts and
+    // vm/state.ts (tools/vectors/constants.ts).
+    uint256 internal constant STATE_BYTES = VmLimits.STATE_BYTES;
+    uint256 internal constant RUNNING = VmLimits.RUNNING;
+    uint256 internal constant FINISHED = VmLimits.FINISHED;
+    uint256 internal constant TRAPPED = VmLimits.TRAPPED;
     /// @dev returnPc of the entry frame, and the pc of a finished machine.
-    uint256 internal constant HALT_PC = 0xffffffff;
+    uint256 internal constant HALT_PC = VmLimits.HALT_PC;
     uint256 internal constant MASK32 = 0xffffffff;
     uint256 internal constant MASK64 = 0xffffffffffffffff;
-    uint256 internal constant LOCALS_DEPTH = 8;
-    uint256 internal constant GLOBALS_DEPTH = 4;
-    uint256 internal constant MEMORY_DEPTH = 27;
+    uint256 internal constant LOCALS_DEPTH = VmLimits.LOCALS_DEPTH;
+    uint256 internal constant GLOBALS_DEPTH = VmLimits.GLOBALS_DEPTH;
+    uint256 internal constant MEMORY_DEPTH = VmLimits.MEMORY_DEPTH;
 
     // ---------------------------------------------------------------------------------------------
     // State words

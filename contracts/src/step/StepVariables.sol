@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {Wasm} from "../lib/VmConstants.sol";
 import {
     State,
     Step,
@@ -14,17 +15,17 @@ import {
 /// @title StepVariables
 /// @notice local.get/set/tee and global.get/set: one leaf of the locals tree (depth 8) or the
 /// globals tree (depth 4), given as the slot's 8-byte value and its path. Onchain twin of
-/// vm/verify/variables.ts.
+/// vm/verify/step-variables.ts.
 library StepVariables {
     /// @dev Stack values popped by `op` (0x20–0x24).
     function pops(uint256 op) internal pure returns (uint256) {
-        return op == 0x20 || op == 0x23 ? 0 : 1;
+        return op == Wasm.LOCAL_GET || op == Wasm.GLOBAL_GET ? 0 : 1;
     }
 
     function step(State memory s, Step memory c) internal pure {
         uint256 op = c.op;
         uint256 idx = c.arg;
-        bool isLocal = op <= 0x22;
+        bool isLocal = op <= Wasm.LOCAL_TEE;
         uint256 depth = isLocal ? StepState.LOCALS_DEPTH : StepState.GLOBALS_DEPTH;
         if (idx >> depth != 0) {
             if (isLocal) revert LocalIndexOutOfRange(idx);
@@ -36,7 +37,7 @@ library StepVariables {
             if (isLocal) revert LocalsMismatch(idx);
             revert GlobalsMismatch(idx);
         }
-        if (op == 0x20 || op == 0x23) {
+        if (op == Wasm.LOCAL_GET || op == Wasm.GLOBAL_GET) {
             // local.get, global.get
             s.stackHash = StepState.push(c.rest, old);
             return;
@@ -46,6 +47,6 @@ library StepVariables {
         if (isLocal) s.localsRoot = newRoot;
         else s.globalsRoot = newRoot;
         // local.tee keeps the value; local.set and global.set pop it.
-        s.stackHash = op == 0x22 ? StepState.push(c.rest, v) : c.rest;
+        s.stackHash = op == Wasm.LOCAL_TEE ? StepState.push(c.rest, v) : c.rest;
     }
 }

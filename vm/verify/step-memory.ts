@@ -1,11 +1,12 @@
 // Loads, stores, memory.size and memory.grow. An access touches one 32-byte leaf, or two adjacent
 // leaves when it straddles a boundary; each leaf comes with its 27-hash path to the memory root.
+// Twin of contracts/src/step/StepMemory.sol.
 import { hashPair, rootFromProof } from "../../commit/merkle.js";
 import { LIMITS, Wasm } from "../isa.js";
-import { ACCESS_SIZE } from "../machine.js";
+import { ACCESS_SIZE, type Machine } from "../machine.js";
 import { PAGE } from "../memory.js";
-import { MASK32, MASK64, type StepContext } from "./context.js";
-import { equal } from "./variables.js";
+import type { ProofWriter } from "../proof-format.js";
+import { equal, fail, MASK32, MASK64, type StepContext } from "./step-state.js";
 
 const DEPTH = LIMITS.MEMORY_DEPTH;
 
@@ -33,7 +34,17 @@ function extend(op: number, raw: bigint): bigint {
   }
 }
 
-export function memory(c: StepContext): void {
+/** Stack values popped by `op`; rejects the float loads and stores. */
+export function pops(op: number): number {
+  // f32/f64 loads and stores sit inside the load/store ranges but are not in the instruction set.
+  if (op === 0x2a || op === 0x2b || op === 0x38 || op === 0x39 || op < Wasm.I32_LOAD || op > Wasm.MEMORY_GROW)
+    fail("UnknownOpcode", `opcode 0x${op.toString(16)} is not in the VM instruction set`);
+  if (op <= Wasm.I64_LOAD32_U) return 1; // loads: address
+  if (op <= Wasm.I64_STORE32) return 2; // stores: address, value
+  return op === Wasm.MEMORY_SIZE ? 0 : 1; // memory.grow: delta
+}
+
+export function step(c: StepContext): void {
   const p = c.post;
   if (c.op === Wasm.MEMORY_SIZE) {
     c.setStack([BigInt(c.pre.memoryPages)]);
@@ -54,20 +65,20 @@ export function memory(c: StepContext): void {
   const ea = Number(c.vals[0] & MASK32) + Number(c.arg & MASK32);
   const n = c.rd.num(1);
   if (ea + size > c.pre.memoryPages * PAGE) {
-    if (n !== 0) c.fail("out-of-bounds access must carry no memory leaves");
+    if (n !== 0) c.fail("WrongLeafCount", "out-of-bounds access must carry no memory leaves");
     c.trap();
     return;
   }
   const first = Math.floor(ea / 32);
   const count = Math.floor((ea + size - 1) / 32) === first ? 1 : 2;
-  if (n !== count) c.fail(`memory access at ${ea} needs ${count} leaves, proof has ${n}`);
+  if (n !== count) c.fail("WrongLeafCount", `memory access at ${ea} needs ${count} leaves, proof has ${n}`);
   const leaves: Uint8Array[] = [];
   const paths: Uint8Array[][] = [];
   for (let k = 0; k < count; k++) {
     leaves.push(c.rd.hash());
     paths.push(c.rd.path(DEPTH));
     if (!equal(rootFromProof(leaves[k], first + k, paths[k]), c.pre.memoryRoot))
-      c.fail(`memory leaf ${first + k} does not match the state`);
+      c.fail("LeafMismatch", `memory leaf ${first + k} does not match the state`);
   }
   const bytes = new Uint8Array(64);
   leaves.forEach((l, k) => {
@@ -105,4 +116,26 @@ export function memory(c: StepContext): void {
     p.memoryRoot = rootFromProof(updated[1], first + 1, path2);
   }
   c.setStack([]);
+}
+
+/**
+ * Witness of a load or store: the leaf count (0 when the access is out of bounds), then each leaf
+ * it touches as its 32 bytes and 27-hash path. memory.size and memory.grow need none.
+ */
+export function witness(w: ProofWriter, m: Machine, op: number, arg: bigint, vals: bigint[]): void {
+  if (op > Wasm.I64_STORE32) return;
+  const size = ACCESS_SIZE[op - Wasm.I32_LOAD];
+  const ea = Number(vals[0] & MASK32) + Number(arg & MASK32);
+  if (ea + size > m.mem.bytes.length) {
+    w.uint(0, 1);
+    return;
+  }
+  const first = Math.floor(ea / 32);
+  const last = Math.floor((ea + size - 1) / 32);
+  const leaves = first === last ? [first] : [first, last];
+  w.uint(leaves.length, 1);
+  for (const i of leaves) {
+    w.bytes(m.mem.leafCopy(i));
+    for (const h of m.mem.proof(i)) w.bytes(h);
+  }
 }
