@@ -4,6 +4,7 @@
 // and sizes, expression nesting); semantic validation is the loader's job (vm/loader.ts), which is
 // also where everything outside the VM's integer subset is rejected. Errors name the file, the
 // place (section, or function index and name) and the byte offset.
+import { UserError } from "../../errors/index.js";
 
 /** Value type bytes. */
 export const ValType = {
@@ -335,8 +336,8 @@ export interface WasmModule {
   customSections: { name: string; pos: number; size: number }[];
 }
 
-export class WasmDecodeError extends Error {
-  override name = "WasmDecodeError";
+export class WasmDecodeError extends UserError {
+  override readonly kind: string = "wasm";
   constructor(
     message: string,
     readonly offset: number,
