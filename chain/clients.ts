@@ -21,6 +21,7 @@ import {
   type WalletClient,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
+import { RpcError, UserError } from "../errors/index.js";
 
 export interface Clients {
   publicClient: PublicClient;
@@ -31,7 +32,14 @@ export interface Clients {
 
 export async function makeClients(rpcUrl: string, privateKey: Hex): Promise<Clients> {
   const probe = createPublicClient({ transport: http(rpcUrl, { retryCount: 5, retryDelay: 200 }) });
-  const id = await withRetry(() => probe.getChainId(), `${rpcUrl}: eth_chainId`);
+  let id: number;
+  try {
+    id = await withRetry(() => probe.getChainId(), `${rpcUrl}: eth_chainId`);
+  } catch (e) {
+    // Unreachable (retried, then given up) or not a JSON-RPC node at all (an HTTP 404, HTML).
+    const why = e instanceof RpcError ? e.message : `${rpcUrl}: not a JSON-RPC endpoint (${oneLine(e)})`;
+    throw new RpcError(why, { url: rpcUrl }, { cause: e });
+  }
   const chain = defineChain({
     id,
     name: `chain-${id}`,
@@ -114,13 +122,14 @@ export function oneLine(e: unknown): string {
 }
 
 /** A transaction (or its simulation) that reverted; `revert` names the custom error. */
-export class TxError extends Error {
+export class TxError extends UserError {
+  override readonly kind: string = "tx";
   constructor(
     message: string,
     readonly revert?: string,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super(message, { op: message.split(":")[0] }, options);
   }
 }
 
@@ -138,7 +147,11 @@ export async function withRetry<T>(f: () => Promise<T>, what: string, attempts =
     } catch (e) {
       if (!isTransient(e)) throw e;
       if (i >= attempts)
-        throw new Error(`${what}: still failing after ${attempts} attempts: ${oneLine(e)}`, { cause: e });
+        throw new RpcError(
+          `${what}: still failing after ${attempts} attempts: ${oneLine(e)}`,
+          {},
+          { cause: e },
+        );
       await new Promise((r) => setTimeout(r, delay));
       delay *= 2;
     }

@@ -1,8 +1,10 @@
 // What the contracts need to know about a model and the VM program, computed exactly as they
 // recompute it (docs/PROTOCOL.md §5): node descriptors and their Merkle root, program constants.
+
 import { encodeAbiParameters, type Hex, keccak256 } from "viem";
 import { depthFor, type Hash, leavesRoot, StaticMerkle, toHex } from "../commit/merkle.js";
 import { type Manifest, numel } from "../dnn/src/package.js";
+import { UserError } from "../errors/index.js";
 import type { LoadedProgram } from "../vm/machine.js";
 import { globalsRootOf } from "../vm/state.js";
 import { nodeLayout } from "./link.js";
@@ -126,7 +128,9 @@ export function modelRecord(m: Manifest): ModelRecord {
 }
 
 /** A package whose graph the registry would refuse; the message names the node. */
-export class GraphError extends Error {}
+export class GraphError extends UserError {
+  override readonly kind: string = "graph";
+}
 
 /**
  * The TypeScript twin of the registry's graph validation (docs/PROTOCOL.md §5.1): graph inputs are
@@ -151,25 +155,30 @@ export function validateGraph(m: Manifest): void {
   let next = nIn;
   m.nodes.forEach((n, k) => {
     const where = `node ${k} (op ${n.op})`;
+    const at = { node: k, nodeName: n.name, op: n.onnxOp };
     n.inputs.forEach((ref, j) => {
       if (ref[0] === "a") {
         if (!(ref[1] >= 0 && ref[1] < next)) {
-          throw new GraphError(`${where}: reads slot ${ref[1]} before it is written`);
+          throw new GraphError(`${where}: reads slot ${ref[1]} before it is written`, at);
         }
       } else if (ref[0] === "w") {
         if (!(ref[1] >= 0 && ref[1] < m.weights.length)) {
-          throw new GraphError(`${where}: reads weight ${ref[1]}, the model has ${m.weights.length}`);
+          throw new GraphError(`${where}: reads weight ${ref[1]}, the model has ${m.weights.length}`, at);
         }
       } else {
-        throw new GraphError(`${where}: input ${j} has unknown kind ${String(ref[0])}`);
+        throw new GraphError(`${where}: input ${j} has unknown kind ${String(ref[0])}`, at);
       }
     });
     for (const slot of n.outputs) {
-      if (slot < next) throw new GraphError(`${where}: writes slot ${slot}, already written`);
+      if (slot < next) throw new GraphError(`${where}: writes slot ${slot}, already written`, at);
       if (slot > next) {
-        throw new GraphError(`${where}: writes slot ${slot} out of order (the next free slot is ${next})`);
+        throw new GraphError(
+          `${where}: writes slot ${slot} out of order (the next free slot is ${next})`,
+          at,
+        );
       }
-      if (!m.activations[slot]) throw new GraphError(`${where}: writes slot ${slot}, not in the manifest`);
+      if (!m.activations[slot])
+        throw new GraphError(`${where}: writes slot ${slot}, not in the manifest`, at);
       next++;
     }
     const d = nodeDesc(m, k);
@@ -179,7 +188,7 @@ export function validateGraph(m: Manifest): void {
     ] as const) {
       hs.forEach((h, j) => {
         if (h > MEMORY_DEPTH)
-          throw new GraphError(`${where}: ${what} ${j} has height ${h} > ${MEMORY_DEPTH}`);
+          throw new GraphError(`${where}: ${what} ${j} has height ${h} > ${MEMORY_DEPTH}`, at);
       });
     }
   });

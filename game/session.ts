@@ -4,11 +4,12 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import type { Address, Hex } from "viem";
 import { ANVIL_KEYS, type Anvil, startAnvil } from "../chain/anvil.js";
-import { type Clients, makeClients } from "../chain/clients.js";
+import { type Clients, makeClients, withRetry } from "../chain/clients.js";
+import { UsageError } from "../errors/index.js";
 import { artifact } from "./artifacts.js";
 import { DEFAULT_PARAMS, type Deployment, deployAll } from "./deploy.js";
 
-export class UsageError extends Error {}
+export { UsageError };
 
 export interface Session {
   clients: Clients;
@@ -38,29 +39,56 @@ function chainIdOf(file: string, v: unknown): number {
   return v;
 }
 
+const ADDRESS_FIELDS = ["verifier", "registry", "link", "game", "requests"] as const;
+
 export function loadDeployment(file: string): Deployment {
   if (!existsSync(file))
-    throw new UsageError(`${file}: no such deployment file (write one with \`opml deploy --out ${file}\`)`);
-  const j = JSON.parse(readFileSync(file, "utf8"));
+    throw new UsageError(`${file}: no such deployment file (write one with \`opml deploy --out ${file}\`)`, {
+      file,
+    });
+  let j: ReturnType<typeof JSON.parse>;
+  try {
+    j = JSON.parse(readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new UsageError(`${file}: not a deployment file (${(e as Error).message})`, { file });
+  }
+  const notDeployment = (why: string) =>
+    new UsageError(`${file}: not a deployment file written by \`opml deploy\` (${why})`, { file });
+  if (typeof j !== "object" || j === null) throw notDeployment("not a JSON object");
+  for (const k of ADDRESS_FIELDS) {
+    if (typeof j[k] !== "string" || !/^0x[0-9a-fA-F]{40}$/.test(j[k]))
+      throw notDeployment(`'${k}' is not an address`);
+  }
+  let numbers: Pick<Deployment, "block" | "params" | "requestsAnswerWindow">;
+  try {
+    numbers = {
+      block: BigInt(j.block),
+      ...(j.requestsAnswerWindow !== undefined
+        ? { requestsAnswerWindow: BigInt(j.requestsAnswerWindow) }
+        : {}),
+      params: {
+        minBond: BigInt(j.params.minBond),
+        challengerBond: BigInt(j.params.challengerBond),
+        challengeWindow: BigInt(j.params.challengeWindow),
+        clockBudget: BigInt(j.params.clockBudget),
+        answerWindow:
+          j.params.answerWindow !== undefined
+            ? BigInt(j.params.answerWindow)
+            : 2n * BigInt(j.params.challengeWindow),
+      },
+    };
+  } catch (e) {
+    // A field missing (BigInt of undefined) or not a number (BigInt of "abc").
+    throw notDeployment((e as Error).message);
+  }
   return {
     verifier: j.verifier as Address,
     registry: j.registry as Address,
     link: j.link as Address,
     game: j.game as Address,
     requests: j.requests as Address,
-    block: BigInt(j.block),
     chainId: chainIdOf(file, j.chainId),
-    ...(j.requestsAnswerWindow !== undefined ? { requestsAnswerWindow: BigInt(j.requestsAnswerWindow) } : {}),
-    params: {
-      minBond: BigInt(j.params.minBond),
-      challengerBond: BigInt(j.params.challengerBond),
-      challengeWindow: BigInt(j.params.challengeWindow),
-      clockBudget: BigInt(j.params.clockBudget),
-      answerWindow:
-        j.params.answerWindow !== undefined
-          ? BigInt(j.params.answerWindow)
-          : 2n * BigInt(j.params.challengeWindow),
-    },
+    ...numbers,
     abis: {
       game: artifact("DisputeGame.sol", "DisputeGame").abi,
       registry: artifact("Registry.sol", "Registry").abi,
@@ -70,7 +98,35 @@ export function loadDeployment(file: string): Deployment {
   };
 }
 
-/** Opens a session; with no RPC URL an embedded anvil gets a fresh deployment. */
+/**
+ * A deployment file used on a chain it was not written for, or whose game has no code there, is
+ * refused with one line naming the file, the chain and the address.
+ */
+async function checkDeploymentChain(c: Clients, d: Deployment, file: string, url: string): Promise<void> {
+  if (d.chainId !== c.chain.id) {
+    throw new UsageError(
+      `${file}: written for chain id ${d.chainId}, but ${url} serves chain id ${c.chain.id}`,
+      {
+        file,
+        chain: c.chain.id,
+        url,
+      },
+    );
+  }
+  const code = await withRetry(() => c.publicClient.getCode({ address: d.game }), "eth_getCode");
+  if (!code || code === "0x") {
+    throw new UsageError(`${file}: no contract at game address ${d.game} on chain id ${c.chain.id}`, {
+      file,
+      address: d.game,
+      chain: c.chain.id,
+    });
+  }
+}
+
+/**
+ * Opens a session; with no RPC URL an embedded anvil gets a fresh deployment. The arguments and
+ * the deployment file are checked before anything starts or connects.
+ */
 export async function openSession(opts: {
   rpcUrl?: string;
   privateKey?: string;
@@ -78,18 +134,30 @@ export async function openSession(opts: {
   keyIndex?: number;
 }): Promise<Session> {
   const rpcUrl = opts.rpcUrl ?? process.env.OPML_RPC_URL;
-  const anvil = rpcUrl ? undefined : await startAnvil();
-  const url = rpcUrl ?? anvil!.rpcUrl;
   const key = privateKeyFrom(opts.privateKey, ANVIL_KEYS[opts.keyIndex ?? 0] as Hex);
   if (rpcUrl && !opts.privateKey && !process.env.OPML_PRIVATE_KEY) {
     throw new UsageError(
       "--rpc-url needs --private-key (or OPML_PRIVATE_KEY): no default account on a real network",
+      { arg: "--private-key" },
     );
   }
-  const clients = await makeClients(url, key);
-  let deployment: Deployment;
-  if (opts.deployment) deployment = loadDeployment(opts.deployment);
-  else if (anvil) deployment = await deployAll(clients, DEFAULT_PARAMS);
-  else throw new UsageError("--rpc-url needs --deployment <file.json> (from `opml deploy`)");
-  return { clients, deployment, anvil, close: async () => anvil?.stop() };
+  if (rpcUrl && !opts.deployment)
+    throw new UsageError("--rpc-url needs --deployment <file.json> (from `opml deploy`)", {
+      arg: "--deployment",
+    });
+  const loaded = opts.deployment ? loadDeployment(opts.deployment) : undefined;
+  const anvil = rpcUrl ? undefined : await startAnvil();
+  const url = rpcUrl ?? anvil!.rpcUrl;
+  try {
+    const clients = await makeClients(url, key);
+    let deployment: Deployment;
+    if (loaded && opts.deployment) {
+      await checkDeploymentChain(clients, loaded, opts.deployment, url);
+      deployment = loaded;
+    } else deployment = await deployAll(clients, DEFAULT_PARAMS);
+    return { clients, deployment, anvil, close: async () => anvil?.stop() };
+  } catch (e) {
+    await anvil?.stop();
+    throw e;
+  }
 }

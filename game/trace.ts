@@ -1,13 +1,18 @@
 // A node's execution with checkpoints: snapshots every K steps, so the state (and its root) at any
 // step N is reached by replaying at most K steps. This is what the bisection asks for repeatedly.
+
 import type { Hash } from "../commit/merkle.js";
 import type { ModelPackage } from "../dnn/src/package.js";
+import { UserError } from "../errors/index.js";
 import { type LoadedProgram, Machine, type Snapshot } from "../vm/machine.js";
 import { proveStep, type StepProof } from "../vm/prove.js";
 import { Status } from "../vm/state.js";
 import { dnnVmProgram, nodeMachine } from "./link.js";
 
-export class StepRangeError extends RangeError {}
+/** A node or step index outside the model or the trace (e.g. `opml prove --node 99`). */
+export class StepRangeError extends UserError {
+  override readonly kind: string = "step";
+}
 
 export class NodeTrace {
   readonly checkpoints: Snapshot[] = [];

@@ -2,9 +2,11 @@
 // that agrees with the truth up to one point and is self-consistent after it, as a careful cheat
 // would be: the graph states after the faulty node are recomputed from the corrupted tensor, and the
 // VM trace of the faulty node is real execution up to the fault.
+
 import { depthFor, graphState, type Hash, leavesProof, leavesRoot, tensorRoot } from "../commit/merkle.js";
 import { defaultBackend, type PreparedModel } from "../dnn/src/engine.js";
 import { numel } from "../dnn/src/package.js";
+import { UserError } from "../errors/index.js";
 import type { ClaimTrace, ClaimView, LinkInfo } from "../game/claim-trace.js";
 import { activationTable, dnnVmProgram, nodeLayout } from "../game/link.js";
 import { Machine, type Snapshot } from "../vm/machine.js";
@@ -20,7 +22,10 @@ export type Lie =
   | { kind: "afterHalt"; node?: number }
   | { kind: "silent" };
 
-export class LieError extends Error {}
+/** A `--lie` spec that does not parse or does not fit the model. */
+export class LieError extends UserError {
+  override readonly kind: string = "lie";
+}
 
 export function parseLie(s: string | undefined): Lie {
   if (!s || s === "none") return { kind: "none" };
@@ -33,7 +38,9 @@ export function parseLie(s: string | undefined): Lie {
   if (m) return { kind: "afterHalt", node: m[1] === undefined ? undefined : Number(m[1]) };
   m = /^step:(\d+)(?:@(\d+))?$/.exec(s);
   if (m) return { kind: "step", step: Number(m[1]), node: m[2] === undefined ? undefined : Number(m[2]) };
-  throw new LieError(`--lie '${s}': expected output, node:K, step:N[@K], after-halt[@K] or silent`);
+  throw new LieError(`--lie '${s}': expected output, node:K, step:N[@K], after-halt[@K] or silent`, {
+    arg: "--lie",
+  });
 }
 
 /** A ClaimView that lies at one point. `silent` lies about the output and then never moves. */
@@ -56,7 +63,10 @@ export class LyingView implements ClaimView {
     const m = truth.pkg.manifest;
     const n = truth.nNodes;
     if (lie.kind === "node" && (lie.node < 0 || lie.node >= n)) {
-      throw new LieError(`--lie node:${lie.node}: the model has ${n} nodes (0..${n - 1})`);
+      throw new LieError(`--lie node:${lie.node}: the model has ${n} nodes (0..${n - 1})`, {
+        arg: "--lie",
+        node: lie.node,
+      });
     }
     this.node =
       lie.kind === "node"

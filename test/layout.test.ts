@@ -22,7 +22,7 @@ describe("layout", () => {
     writeFileSync(join(dir, "tools/commands/x.ts"), 'import { y } from "./y.js";\n');
     writeFileSync(join(dir, "tools/commands/y.ts"), 'import { x } from "./x.js";\n');
     const r = checkLayout(dir);
-    expect(r.upward).toEqual(["vm/a.ts → game/b.ts (vm 2 → game 3)"]);
+    expect(r.upward).toEqual(["vm/a.ts → game/b.ts (vm 3 → game 4)"]);
     expect(r.cycles).toEqual([["tools/commands/x.ts", "tools/commands/y.ts", "tools/commands/x.ts"]]);
   });
 });

@@ -1,7 +1,8 @@
-// `opml` command line. Every error a user can cause ends in one line naming the culprit and exit 1.
+// `opml` command line. Every error a user can cause (a UserError, errors/) ends in one line naming
+// the culprit and exit 1; anything else is a bug: "internal error" with the stack and exit 2.
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import { UsageError } from "../game/session.js";
+import { reportError, UsageError } from "../errors/index.js";
 import {
   deployCommand,
   serveSubmitterCommand,
@@ -13,20 +14,10 @@ import { demoCommand } from "./commands/demo.js";
 import { inferCommand } from "./commands/infer.js";
 import { proveCommand } from "./commands/prove.js";
 
-const USER_ERRORS = new Set([
-  "ConvertError",
-  "PackageError",
-  "InputError",
-  "ExecError",
-  "NonFiniteError",
-  "UsageError",
-  // A transaction the chain refused (one line naming the function and the custom error).
-  "TxError",
-]);
-
 function parseModelId(s: string | undefined): bigint | undefined {
   if (s === undefined) return undefined;
-  if (!/^[1-9][0-9]*$/.test(s)) throw new UsageError(`--model-id '${s}': expected a positive integer`);
+  if (!/^[1-9][0-9]*$/.test(s))
+    throw new UsageError(`--model-id '${s}': expected a positive integer`, { arg: "--model-id" });
   return BigInt(s);
 }
 
@@ -286,11 +277,8 @@ async function main() {
     .parseAsync();
 }
 
-main().catch((e: Error) => {
-  if (USER_ERRORS.has(e?.constructor?.name) || e instanceof SyntaxError || e instanceof RangeError) {
-    console.error(`opml: ${e.message}`);
-    process.exit(1);
-  }
-  console.error(`opml: internal error: ${e?.stack ?? e}`);
-  process.exit(2);
+main().catch((e: unknown) => {
+  const r = reportError(e);
+  console.error(r.text);
+  process.exit(r.exitCode);
 });

@@ -9,6 +9,7 @@
 // a block stack. Block ends are patched once their pc is known; calls are patched once every
 // function's entry pc is known.
 
+import { UserError } from "../errors/index.js";
 import {
   Ctl,
   type FunctionInfo,
@@ -35,8 +36,9 @@ import {
   type WasmModule,
 } from "./wasm/decode.js";
 
-export class LoadError extends Error {
-  override name = "LoadError";
+/** A WASM module that is invalid or outside the VM's subset. */
+export class LoadError extends UserError {
+  override readonly kind: string = "wasm";
 }
 
 const I32 = ValType.I32;

@@ -1,5 +1,6 @@
 // Native execution: the DNN WASM module in V8, node by node over the kernel graph. Callers use the
 // Backend interface so another engine (e.g. a GPU one) can be added without touching them.
+import { UserError } from "../../errors/index.js";
 import { EXEC_ERRORS, OP_NAMES } from "./opcodes.js";
 import { type KernelNode, type Manifest, type ModelPackage, numel } from "./package.js";
 import { dnnWasm } from "./wasm.js";
@@ -21,7 +22,9 @@ export interface Backend {
   prepare(pkg: ModelPackage): PreparedModel;
 }
 
-export class ExecError extends Error {
+/** A kernel that refused a node of the user's model (the library's error code names why). */
+export class ExecError extends UserError {
+  override readonly kind: string = "exec";
   constructor(
     readonly nodeIndex: number,
     readonly node: KernelNode,
@@ -30,6 +33,7 @@ export class ExecError extends Error {
     super(
       `node ${nodeIndex} '${node.name}' (${node.onnxOp} → ${OP_NAMES[node.op] ?? node.op}): ` +
         (EXEC_ERRORS[code] ?? `kernel error ${code}`),
+      { node: nodeIndex, nodeName: node.name, op: node.onnxOp },
     );
   }
 }

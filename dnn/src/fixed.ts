@@ -1,12 +1,16 @@
 // Host-side fixed-point boundary (docs/NUMERICS.md §1). Floats exist only here, where user-supplied
 // floats enter (quantize) and where results leave for display (dequantize). quantize() is exact
 // IEEE-754 arithmetic (scaling by 2^16 is exact in binary64), so every machine gets the same bits.
+
+import { UserError } from "../../errors/index.js";
 export const FRAC_BITS = 16;
 export const SCALE = 2 ** FRAC_BITS;
 export const I32_MAX = 2 ** 31 - 1;
 export const I32_MIN = -(2 ** 31);
 
-export class NonFiniteError extends Error {}
+export class NonFiniteError extends UserError {
+  override readonly kind: string = "number";
+}
 
 /** Round half up (floor(v + 1/2)) then saturate to i32. */
 export function roundSat(v: number): number {

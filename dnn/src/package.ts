@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fromHex, type Hash, modelRoot, tensorRoot, toHex } from "../../commit/merkle.js";
+import { UserError } from "../../errors/index.js";
 import { dequantize, intArray, quantizeArray } from "./fixed.js";
 
 export const FORMAT = "opml-model/1";
@@ -60,36 +61,43 @@ export function numel(shape: readonly number[]): number {
   return n;
 }
 
-export class PackageError extends Error {}
+/** A model package that cannot be read or does not verify against its roots. */
+export class PackageError extends UserError {
+  override readonly kind: string = "package";
+}
 
 export function loadPackage(dir: string): ModelPackage {
   const mpath = join(dir, "manifest.json");
-  if (!existsSync(mpath)) throw new PackageError(`${dir}: not a model package (no manifest.json)`);
+  if (!existsSync(mpath))
+    throw new PackageError(`${dir}: not a model package (no manifest.json)`, { file: dir });
   let manifest: Manifest;
   try {
     manifest = JSON.parse(readFileSync(mpath, "utf8"));
   } catch (e) {
-    throw new PackageError(`${mpath}: invalid JSON (${(e as Error).message})`);
+    throw new PackageError(`${mpath}: invalid JSON (${(e as Error).message})`, { file: mpath });
   }
-  if (manifest.format !== FORMAT) throw new PackageError(`${mpath}: unsupported format ${manifest.format}`);
+  if (manifest.format !== FORMAT)
+    throw new PackageError(`${mpath}: unsupported format ${manifest.format}`, { file: mpath });
   const wpath = join(dir, "weights.bin");
-  if (!existsSync(wpath)) throw new PackageError(`${dir}: weights.bin is missing`);
+  if (!existsSync(wpath)) throw new PackageError(`${dir}: weights.bin is missing`, { file: dir });
   const buf = readFileSync(wpath);
   const weights = manifest.weights.map((w) => {
     const n = numel(w.shape);
     if (w.offset % 4 !== 0 || w.offset + 4 * n > buf.length) {
-      throw new PackageError(`${wpath}: weight '${w.name}' lies outside the file (truncated?)`);
+      throw new PackageError(`${wpath}: weight '${w.name}' lies outside the file (truncated?)`, {
+        file: wpath,
+      });
     }
     const arr = new Int32Array(n);
     const dv = new DataView(buf.buffer, buf.byteOffset + w.offset, 4 * n);
     for (let i = 0; i < n; i++) arr[i] = dv.getInt32(4 * i, true);
     if (toHex(tensorRoot(arr)) !== w.root)
-      throw new PackageError(`${wpath}: weight '${w.name}' does not match its root`);
+      throw new PackageError(`${wpath}: weight '${w.name}' does not match its root`, { file: wpath });
     return arr;
   });
   const root = toHex(modelRoot(manifest.weights.map((w) => fromHex(w.root))));
   if (root !== manifest.modelRoot)
-    throw new PackageError(`${mpath}: modelRoot does not match the weight roots`);
+    throw new PackageError(`${mpath}: modelRoot does not match the weight roots`, { file: mpath });
   return { dir, manifest, weights };
 }
 
@@ -119,7 +127,10 @@ export interface InputTensorJson {
   data: number[];
 }
 
-export class InputError extends Error {}
+/** An input JSON that does not fit the model. */
+export class InputError extends UserError {
+  override readonly kind: string = "input";
+}
 
 /** Validates user inputs against the manifest and quantizes them (q16) or takes them raw (i32). */
 export function prepareInputs(m: Manifest, json: unknown, source: string): Int32Array[] {
@@ -129,18 +140,23 @@ export function prepareInputs(m: Manifest, json: unknown, source: string): Int32
     byName = obj.inputs as Record<string, InputTensorJson>;
   } else if (obj && typeof obj === "object" && "data" in obj) {
     if (m.inputs.length !== 1) {
-      throw new InputError(`${source}: the model has ${m.inputs.length} inputs; use {"inputs":{"<name>":…}}`);
+      throw new InputError(
+        `${source}: the model has ${m.inputs.length} inputs; use {"inputs":{"<name>":…}}`,
+        { file: source },
+      );
     }
     byName = { [m.activations[m.inputs[0]].name]: obj as unknown as InputTensorJson };
   } else {
-    throw new InputError(`${source}: expected {"shape":[…],"data":[…]} or {"inputs":{…}}`);
+    throw new InputError(`${source}: expected {"shape":[…],"data":[…]} or {"inputs":{…}}`, { file: source });
   }
   return m.inputs.map((slot) => {
     const info = m.activations[slot];
     const t = byName[info.name];
-    if (!t) throw new InputError(`${source}: missing input '${info.name}'`);
+    if (!t) throw new InputError(`${source}: missing input '${info.name}'`, { file: source });
     if (!Array.isArray(t.shape) || !Array.isArray(t.data)) {
-      throw new InputError(`${source}: input '${info.name}' needs "shape" and "data" arrays`);
+      throw new InputError(`${source}: input '${info.name}' needs "shape" and "data" arrays`, {
+        file: source,
+      });
     }
     if (t.shape.length !== info.shape.length || t.shape.some((d, i) => d !== info.shape[i])) {
       throw new InputError(

@@ -1,9 +1,16 @@
-// Every user error gets one clear line naming the culprit, a non-zero exit, and no partial output.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+// Every user error gets one clear line naming the culprit, exit 1, and no partial output; a bug
+// gets "internal error" with its stack and exit 2 (tested on reportError in test/errors/).
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import onnxProto from "onnx-proto";
-import { beforeAll, describe, expect, it } from "vitest";
+import { encodeErrorResult } from "viem";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ANVIL_KEYS } from "../../chain/anvil.js";
+import { artifact } from "../../game/artifacts.js";
 import { cli, ROOT } from "../helpers/helpers.js";
 
 const { onnx } = onnxProto as unknown as { onnx: typeof import("onnx-proto").onnx };
@@ -38,6 +45,39 @@ function expectCleanFailure(args: string[], pattern: RegExp, outDir?: string) {
     expect(existsSync(outDir)).toBe(false);
     expect(readdirSync(tmp).filter((f) => f.startsWith(`${basename(outDir)}.tmp-`))).toEqual([]);
   }
+}
+
+type CliResult = { code: number; stdout: string; stderr: string };
+
+/** The CLI in a child process without blocking this one (a test server here must answer it). */
+function cliAsync(args: string[]): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [join(ROOT, "bin/opml.js"), ...args], { cwd: ROOT });
+    let stdout = "";
+    let stderr = "";
+    p.stdout.on("data", (d) => {
+      stdout += d;
+    });
+    p.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    p.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+/**
+ * A user error: exit 1, exactly one stderr line `opml: …` matching `pattern` (the culprit), no
+ * stack, and none of `outputs` written.
+ */
+function expectUserError(r: CliResult, pattern: RegExp, outputs: string[] = []) {
+  expect(r.code, r.stderr).toBe(1);
+  const lines = r.stderr.trimEnd().split("\n");
+  expect(lines, r.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(/^opml: /);
+  expect(lines[0]).toMatch(pattern);
+  expect(r.stderr).not.toContain("    at ");
+  expect(r.stderr).not.toContain("internal error");
+  for (const f of outputs) expect(existsSync(f), f).toBe(false);
 }
 
 describe("opml convert: bad input", () => {
@@ -176,5 +216,219 @@ describe("opml infer --vm and opml prove", () => {
     expect(q.verified).toBe(true);
     expect(q.postRoot).toBe(q.preRoot);
     expect(q.proof.length).toBe(2 + 2 * 384);
+  });
+});
+
+describe("every user error: exit 1, one line naming the culprit, no stack, no output", () => {
+  const KEY = ANVIL_KEYS[0];
+  /** A JSON-RPC node that is up but is not the chain the deployment was written for. */
+  let rpc: Server;
+  let rpcUrl = "";
+  let notRpc: Server;
+  let notRpcUrl = "";
+  const rpcState = { chainId: 1, code: "0x", revert: "0x" };
+  const registryAbi = artifact("Registry.sol", "Registry").abi;
+  const dep = (over: Record<string, unknown> = {}) => {
+    const f = join(
+      tmp,
+      `dep-${Object.keys(over).join("-") || "ok"}-${Math.random().toString(36).slice(2)}.json`,
+    );
+    const a = (n: number) => `0x${n.toString(16).padStart(40, "0")}`;
+    writeFileSync(
+      f,
+      JSON.stringify({
+        verifier: a(1),
+        registry: a(2),
+        link: a(3),
+        game: a(4),
+        requests: a(5),
+        block: "0",
+        chainId: 31337,
+        params: { minBond: "1", challengerBond: "1", challengeWindow: "3600", clockBudget: "1800" },
+        ...over,
+      }),
+    );
+    return f;
+  };
+  beforeAll(async () => {
+    rpc = createServer((req, res) => {
+      let body = "";
+      req.on("data", (d) => {
+        body += d;
+      });
+      req.on("end", () => {
+        const answer = (q: { id: number; method: string }) => {
+          const ok = (result: unknown) => ({ jsonrpc: "2.0", id: q.id, result });
+          if (q.method === "eth_chainId") return ok(`0x${rpcState.chainId.toString(16)}`);
+          if (q.method === "eth_getCode") return ok(rpcState.code);
+          if (q.method === "eth_getLogs") return ok([]);
+          if (q.method === "eth_blockNumber") return ok("0x10");
+          if (q.method === "eth_call")
+            return {
+              jsonrpc: "2.0",
+              id: q.id,
+              error: { code: 3, message: "execution reverted", data: rpcState.revert },
+            };
+          return { jsonrpc: "2.0", id: q.id, error: { code: -32601, message: `no ${q.method} here` } };
+        };
+        const q = JSON.parse(body);
+        res.setHeader("content-type", "application/json");
+        res.end(JSON.stringify(Array.isArray(q) ? q.map(answer) : answer(q)));
+      });
+    });
+    notRpc = createServer((_req, res) => {
+      res.statusCode = 404;
+      res.end("<html>not found</html>");
+    });
+    for (const s of [rpc, notRpc]) await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+    rpcUrl = `http://127.0.0.1:${(rpc.address() as AddressInfo).port}`;
+    notRpcUrl = `http://127.0.0.1:${(notRpc.address() as AddressInfo).port}`;
+  });
+  afterAll(() => {
+    rpc.close();
+    notRpc.close();
+  });
+
+  it("convert: an unsupported op (ConvertError) names the op and the node", () => {
+    writeFileSync(join(tmp, "unsupported2.onnx"), tinyModel("NonMaxSuppression"));
+    const out = join(tmp, "o-unsup2");
+    expectUserError(
+      cli(["convert", join(tmp, "unsupported2.onnx"), "-o", out]),
+      /unsupported2\.onnx: unsupported op 'NonMaxSuppression' at node 'my_NonMaxSuppression'/,
+      [out],
+    );
+  });
+  it("convert: a bad --input-shape (UsageError) names the option", () => {
+    writeFileSync(join(tmp, "ok2.onnx"), tinyModel("Add", [1, 2, 3, 4]));
+    const out = join(tmp, "o-shape");
+    expectUserError(
+      cli(["convert", join(tmp, "ok2.onnx"), "-o", out, "--input-shape", "X=1,x"]),
+      /--input-shape 'X=1,x': expected name=d0,d1/,
+      [out],
+    );
+  });
+  it("infer: a bad package dir (PackageError) and a bad input JSON (InputError) name the file", () => {
+    const empty = join(tmp, "empty-pkg");
+    mkdirSync(empty, { recursive: true });
+    expectUserError(cli(["infer", empty, "--input", DIGIT]), /empty-pkg: not a model package/);
+    const bad = join(tmp, "bad2.json");
+    writeFileSync(bad, "{ nope");
+    expectUserError(cli(["infer", PKG, "--input", bad]), /bad2\.json: invalid JSON/);
+  });
+  it("prove: a node out of range (StepRangeError) names the option", () => {
+    expectUserError(
+      cli(["prove", PKG, "--input", DIGIT, "--node", "99", "--step", "0"]),
+      /--node 99 is out of range: the model has 10 nodes/,
+    );
+  });
+  it("submit: a bad --lie (LieError) names the spec (it printed a stack before)", () => {
+    expectUserError(
+      cli(["submit", "--model", PKG, "--input", DIGIT, "--lie", "bogus"]),
+      /--lie 'bogus': expected output, node:K/,
+    );
+  });
+  it("submit: a bad --model-id (UsageError) names the option", () => {
+    expectUserError(
+      cli(["submit", "--model", PKG, "--input", DIGIT, "--model-id", "abc"]),
+      /--model-id 'abc': expected a positive integer/,
+    );
+  });
+  it("submit: a missing or invalid input file (InputError) names the file (it printed a stack before)", async () => {
+    const args = ["submit", "--rpc-url", rpcUrl, "--private-key", KEY, "--deployment", dep(), "--model", PKG];
+    expectUserError(
+      cli([...args, "--input", join(tmp, "none2.json")]),
+      /none2\.json: cannot read \(ENOENT\)/,
+    );
+    const bad = join(tmp, "bad3.json");
+    writeFileSync(bad, "[1,");
+    expectUserError(await cliAsync([...args, "--input", bad]), /bad3\.json: invalid JSON/);
+  });
+  it("a missing, invalid or incomplete deployment file (UsageError) names the file", async () => {
+    const args = (d: string) => [
+      "watch",
+      "--rpc-url",
+      rpcUrl,
+      "--private-key",
+      KEY,
+      "--deployment",
+      d,
+      "--model",
+      PKG,
+    ];
+    expectUserError(
+      await cliAsync(args(join(tmp, "nope-dep.json"))),
+      /nope-dep\.json: no such deployment file/,
+    );
+    const bad = join(tmp, "bad-dep.json");
+    writeFileSync(bad, "{");
+    expectUserError(await cliAsync(args(bad)), /bad-dep\.json: not a deployment file/);
+    expectUserError(
+      await cliAsync(args(dep({ game: "0x12" }))),
+      /: not a deployment file written by `opml deploy` \('game' is not an address\)/,
+    );
+    expectUserError(
+      await cliAsync(args(dep({ params: {} }))),
+      /: not a deployment file written by `opml deploy`/,
+    );
+  });
+  it("deploy: an unreachable or non-JSON-RPC --rpc-url (RpcError) names the URL and writes nothing", async () => {
+    const out = join(tmp, "dep-out.json");
+    const r = await cliAsync(["deploy", "--rpc-url", notRpcUrl, "--private-key", KEY, "--out", out]);
+    expectUserError(r, new RegExp(`${notRpcUrl}: not a JSON-RPC endpoint`), [out]);
+  });
+  it("deploy: a package whose graph the registry refuses (GraphError) names the dir and the node", () => {
+    const dir = join(tmp, "bad-graph");
+    expect(cli(["convert", join(tmp, "ok2.onnx"), "-o", dir, "--force"]).code).toBe(0);
+    const mf = join(dir, "manifest.json");
+    const m = JSON.parse(readFileSync(mf, "utf8"));
+    m.nodes[0].outputs[0] = 0; // writes the graph input
+    writeFileSync(mf, JSON.stringify(m));
+    const out = join(tmp, "dep-graph.json");
+    expectUserError(
+      cli(["deploy", "--rpc-url", "http://127.0.0.1:1", "--private-key", KEY, "--out", out, "--model", dir]),
+      /bad-graph: not a graph the registry accepts: node 0 \(op \d+\): writes slot 0, already written/,
+      [out],
+    );
+  });
+  it("a deployment used on another chain, or with no contract at its address (UsageError), is refused", async () => {
+    const args = (d: string) => [
+      "watch",
+      "--rpc-url",
+      rpcUrl,
+      "--private-key",
+      KEY,
+      "--deployment",
+      d,
+      "--model",
+      PKG,
+      "--once",
+    ];
+    rpcState.chainId = 1;
+    expectUserError(
+      await cliAsync(args(dep())),
+      new RegExp(`written for chain id 31337, but ${rpcUrl} serves chain id 1`),
+    );
+    rpcState.chainId = 31337;
+    rpcState.code = "0x";
+    expectUserError(await cliAsync(args(dep())), /no contract at game address 0x0{39}4 on chain id 31337/);
+  });
+  it("submit: a transaction the chain refused (TxError) names the function and the error", async () => {
+    rpcState.chainId = 31337;
+    rpcState.code = "0x6080";
+    rpcState.revert = encodeErrorResult({ abi: registryAbi, errorName: "BadProgram" });
+    const r = await cliAsync([
+      "submit",
+      "--rpc-url",
+      rpcUrl,
+      "--private-key",
+      KEY,
+      "--deployment",
+      dep(),
+      "--model",
+      PKG,
+      "--input",
+      DIGIT,
+    ]);
+    expectUserError(r, /^opml: registerProgram: reverted BadProgram$/);
   });
 });

@@ -6,21 +6,22 @@ import { dirname, join, normalize, relative } from "node:path";
 
 /** Stage folders, bottom first. Longest prefix wins; a file's folder is its stage. */
 export const LAYERS: readonly { folder: string; rank: number; what: string }[] = [
-  { folder: "commit", rank: 0, what: "the Merkle rule: tensor, model and graph-state roots" },
-  { folder: "dnn", rank: 1, what: "numbers: fixed-point rules, package format, the DNN library" },
-  { folder: "vm", rank: 2, what: "the Merkle-ized WASM VM, its step proofs and one-step verifier" },
-  { folder: "chain", rank: 2, what: "RPC plumbing: viem clients, retries, anvil, the agents' log" },
-  { folder: "game", rank: 3, what: "the game client: twin of contracts/src/game" },
-  { folder: "challenger", rank: 4, what: "the watchtower agent" },
-  { folder: "submitter", rank: 4, what: "the submitter agents and the scripted liars" },
-  { folder: "agents", rank: 5, what: "library barrel over both agents (opml-toolkit/agents)" },
-  { folder: "tools/convert", rank: 5, what: "the converter: ONNX → fixed-point package" },
-  { folder: "tools/vectors", rank: 6, what: "generators of the differential vectors" },
-  { folder: "tools/adversarial", rank: 6, what: "the adversarial harness" },
-  { folder: "tools/ci", rank: 6, what: "CI helpers" },
-  { folder: "tools/commands", rank: 7, what: "the CLI's commands" },
-  { folder: "tools", rank: 8, what: "CLI entry, library barrel, bench, conformance, fixture builder" },
-  { folder: "bin", rank: 9, what: "the executable" },
+  { folder: "errors", rank: 0, what: "the error hierarchy: UserError and the CLI's error report" },
+  { folder: "commit", rank: 1, what: "the Merkle rule: tensor, model and graph-state roots" },
+  { folder: "dnn", rank: 2, what: "numbers: fixed-point rules, package format, the DNN library" },
+  { folder: "vm", rank: 3, what: "the Merkle-ized WASM VM, its step proofs and one-step verifier" },
+  { folder: "chain", rank: 3, what: "RPC plumbing: viem clients, retries, anvil, the agents' log" },
+  { folder: "game", rank: 4, what: "the game client: twin of contracts/src/game" },
+  { folder: "challenger", rank: 5, what: "the watchtower agent" },
+  { folder: "submitter", rank: 5, what: "the submitter agents and the scripted liars" },
+  { folder: "agents", rank: 6, what: "library barrel over both agents (opml-toolkit/agents)" },
+  { folder: "tools/convert", rank: 6, what: "the converter: ONNX → fixed-point package" },
+  { folder: "tools/vectors", rank: 7, what: "generators of the differential vectors" },
+  { folder: "tools/adversarial", rank: 7, what: "the adversarial harness" },
+  { folder: "tools/ci", rank: 7, what: "CI helpers" },
+  { folder: "tools/commands", rank: 8, what: "the CLI's commands" },
+  { folder: "tools", rank: 9, what: "CLI entry, library barrel, bench, conformance, fixture builder" },
+  { folder: "bin", rank: 10, what: "the executable" },
 ];
 
 const SOURCE = /\.(ts|mts|mjs|js)$/;

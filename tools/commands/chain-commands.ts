@@ -1,17 +1,18 @@
 // CLI commands that talk to a chain: deploy, submit, watch.
-import { readFileSync } from "node:fs";
 import { makeClients, send, warp } from "../../chain/clients.js";
 import { jsonLogger } from "../../chain/log.js";
 import { Watchtower } from "../../challenger/watchtower.js";
 import { toHex } from "../../commit/merkle.js";
-import { loadPackage, type ModelPackage, prepareInputs } from "../../dnn/src/package.js";
+import { loadPackage, type ModelPackage } from "../../dnn/src/package.js";
 import { DEFAULT_PARAMS, deployAll, registerModel } from "../../game/deploy.js";
 import { candidateIds, checkModelRecord } from "../../game/model-check.js";
 import { GameStatus, readGame, withdrawCredit } from "../../game/moves.js";
+import { GraphError, validateGraph } from "../../game/registry.js";
 import { openSession, privateKeyFrom, saveDeployment, UsageError } from "../../game/session.js";
 import { parseLie } from "../../submitter/lies.js";
 import { SubmitterService } from "../../submitter/serve.js";
 import { defendOnce, gamesOf, postClaim } from "../../submitter/submitter.js";
+import { readInputFile } from "./io.js";
 
 /** A flag that turns true on SIGINT/SIGTERM, so a daemon finishes its tick and exits cleanly. */
 function stopSignal(): () => boolean {
@@ -24,6 +25,25 @@ function stopSignal(): () => boolean {
   return () => stop;
 }
 
+/**
+ * Reads and verifies a package that may be registered, and checks that its graph is one the
+ * registry accepts, before anything is sent: a refusal names the directory and the node.
+ */
+function loadModel(dir: string): ModelPackage {
+  const pkg = loadPackage(dir);
+  try {
+    validateGraph(pkg.manifest);
+  } catch (e) {
+    if (e instanceof GraphError)
+      throw new GraphError(`${dir}: not a graph the registry accepts: ${e.message}`, {
+        ...e.culprit,
+        file: dir,
+      });
+    throw e;
+  }
+  return pkg;
+}
+
 interface ChainArgs {
   rpcUrl?: string;
   privateKey?: string;
@@ -34,14 +54,17 @@ export async function deployCommand(a: ChainArgs & { out: string; model?: string
   const rpcUrl = a.rpcUrl ?? process.env.OPML_RPC_URL;
   if (!rpcUrl)
     throw new UsageError("deploy needs --rpc-url (or OPML_RPC_URL): an embedded chain would vanish on exit");
-  const c = await makeClients(rpcUrl, privateKeyFrom(a.privateKey, "0x" as never));
+  const key = privateKeyFrom(a.privateKey, "0x" as never);
+  // Every package is read (and verified) before anything is deployed or written.
+  const pkgs = (a.model ?? []).map((dir) => [dir, loadModel(dir)] as const);
+  const c = await makeClients(rpcUrl, key);
   const d = await deployAll(c, DEFAULT_PARAMS);
   saveDeployment(a.out, d);
   console.log(
     `deployed to ${rpcUrl}: game ${d.game}, registry ${d.registry}, verifier ${d.verifier} → ${a.out}`,
   );
-  for (const dir of a.model ?? []) {
-    const id = await registerModel(c, d, loadPackage(dir), `file://${dir}`);
+  for (const [dir, pkg] of pkgs) {
+    const id = await registerModel(c, d, pkg, `file://${dir}`);
     console.log(`registered ${dir} as model ${id}`);
   }
 }
@@ -60,7 +83,7 @@ async function modelIdFor(
   const d = c.deployment;
   if (wanted !== undefined) {
     const chk = await checkModelRecord(c.clients, d, wanted, pkg);
-    if (!chk.ok) throw new UsageError(`${dir}: refusing ${chk.reason}`);
+    if (!chk.ok) throw new UsageError(`${dir}: refusing ${chk.reason}`, { file: dir, arg: "--model-id" });
     return wanted;
   }
   for (const id of await candidateIds(c.clients, d, pkg)) {
@@ -74,8 +97,8 @@ export async function submitCommand(
   a: ChainArgs & { model: string; input: string; lie?: string; modelId?: bigint },
 ): Promise<void> {
   const lie = parseLie(a.lie);
-  const pkg = loadPackage(a.model);
-  const inputs = prepareInputs(pkg.manifest, JSON.parse(readFileSync(a.input, "utf8")), a.input);
+  const pkg = loadModel(a.model);
+  const inputs = readInputFile(pkg.manifest, a.input);
   const s = await openSession(a);
   try {
     const modelId = await modelIdFor(s, pkg, a.model, a.modelId);
@@ -212,7 +235,7 @@ export async function serveSubmitterCommand(
   const s = await openSession(a);
   const models = new Map<bigint, ModelPackage>();
   for (const dir of a.model) {
-    const pkg = loadPackage(dir);
+    const pkg = loadModel(dir);
     models.set(await modelIdFor(s, pkg, dir), pkg);
   }
   const service = new SubmitterService(s.clients, s.deployment, models, jsonLogger, a.state, lie, {

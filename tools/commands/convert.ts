@@ -2,6 +2,7 @@ import { defaultBackend } from "../../dnn/src/engine.js";
 import { dequantize, intArray, quantizeArray } from "../../dnn/src/fixed.js";
 import { OP_NAMES } from "../../dnn/src/opcodes.js";
 import { loadPackage } from "../../dnn/src/package.js";
+import { UsageError } from "../../errors/index.js";
 import { convertGraph, writePackage } from "../convert/convert.js";
 import { readOnnx } from "../convert/onnx.js";
 import { calibrationInputs, compare, type FloatInput, runOnnxRuntime } from "../convert/reference.js";
@@ -22,7 +23,7 @@ function parseShapes(specs: string[] | undefined): Record<string, number[]> | un
   const out: Record<string, number[]> = {};
   for (const s of specs) {
     const m = /^([^=]+)=(\d+(?:,\d+)*)$/.exec(s);
-    if (!m) throw new Error(`--input-shape '${s}': expected name=d0,d1,…`);
+    if (!m) throw new UsageError(`--input-shape '${s}': expected name=d0,d1,…`, { arg: "--input-shape" });
     out[m[1]] = m[2].split(",").map(Number);
   }
   return out;

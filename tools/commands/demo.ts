@@ -2,7 +2,7 @@
 // deploys, registers the model, posts an honest claim that finalizes after the (time-warped)
 // window, then one lie of each kind that the watchtower must defeat. Exits non-zero if any honest
 // party loses or anything fails.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Hex } from "viem";
@@ -11,12 +11,13 @@ import { type Clients, makeClients, send, warp } from "../../chain/clients.js";
 import { jsonLogger, type Logger } from "../../chain/log.js";
 import { FIXTURES } from "../../chain/paths.js";
 import { Watchtower } from "../../challenger/watchtower.js";
-import { loadPackage, type ModelPackage, prepareInputs } from "../../dnn/src/package.js";
+import { loadPackage, type ModelPackage } from "../../dnn/src/package.js";
 import { ClaimTrace } from "../../game/claim-trace.js";
 import { DEFAULT_PARAMS, type Deployment, deployAll, registerModel } from "../../game/deploy.js";
 import { GameStatus, type Move, readGame } from "../../game/moves.js";
 import { heaviestNode, type Lie, parseLie } from "../../submitter/lies.js";
 import { defendOnce, gamesOf, postClaim } from "../../submitter/submitter.js";
+import { readInputFile } from "./io.js";
 import { type DisputeSummary, writeReport } from "./report.js";
 
 export interface DemoArgs {
@@ -179,7 +180,7 @@ export async function runDemo(a: DemoArgs): Promise<DemoResult> {
   const dir = a.model ?? join(FIXTURES, "packages", "mnist_cnn");
   const pkg = loadPackage(dir);
   const inputFile = a.input ?? join(FIXTURES, "inputs", "mnist_0.json");
-  const inputs = prepareInputs(pkg.manifest, JSON.parse(readFileSync(inputFile, "utf8")), inputFile);
+  const inputs = readInputFile(pkg.manifest, inputFile);
   const chain = a.rpcUrl ? undefined : await startAnvil();
   const rpc = a.rpcUrl ?? chain!.rpcUrl;
   const stateDir = mkdtempSync(join(tmpdir(), "opml-demo-"));

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { tensorRoot, toHex } from "../../commit/merkle.js";
 import { defaultBackend } from "../../dnn/src/engine.js";
 import { decodeOutput, loadPackage } from "../../dnn/src/package.js";
+import { UserError } from "../../errors/index.js";
 import { nodeInputs, runNodeInVm } from "../../game/link.js";
 import { Status } from "../../vm/state.js";
 import { argmax, compare, runOnnxRuntime } from "../convert/reference.js";
@@ -15,7 +16,10 @@ export interface InferArgs {
   vm?: boolean;
 }
 
-export class VmMismatchError extends Error {}
+/** `infer --vm`: a node that trapped in the VM or whose VM output differs from the native one. */
+export class VmMismatchError extends UserError {
+  override readonly kind: string = "vm";
+}
 
 /** Runs every node in the Merkle-ized VM and checks it against the native result, node by node. */
 function runInVm(pkg: ReturnType<typeof loadPackage>, acts: Int32Array[]): number {
@@ -25,6 +29,7 @@ function runInVm(pkg: ReturnType<typeof loadPackage>, acts: Int32Array[]): numbe
     if (run.machine.status !== Status.FINISHED) {
       throw new VmMismatchError(
         `node ${k} '${node.name}' (${node.onnxOp}): the VM trapped at step ${run.steps}: ${run.machine.trapMessage}`,
+        { node: k, nodeName: node.name, op: node.onnxOp, step: run.steps },
       );
     }
     node.outputs.forEach((slot, i) => {
@@ -32,6 +37,7 @@ function runInVm(pkg: ReturnType<typeof loadPackage>, acts: Int32Array[]): numbe
       if (!a.equals(Buffer.from(acts[slot].buffer, acts[slot].byteOffset, acts[slot].byteLength))) {
         throw new VmMismatchError(
           `node ${k} '${node.name}' (${node.onnxOp}): VM output ${i} differs from the native result`,
+          { node: k, nodeName: node.name, op: node.onnxOp },
         );
       }
     });

@@ -9,13 +9,14 @@ export function readInputFile(m: Manifest, file: string): Int32Array[] {
   } catch (e) {
     throw new InputError(
       `${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      { file },
     );
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new InputError(`${file}: invalid JSON (${(e as Error).message})`);
+    throw new InputError(`${file}: invalid JSON (${(e as Error).message})`, { file });
   }
   return prepareInputs(m, json, file);
 }

@@ -20,10 +20,14 @@ export async function proveCommand(a: ProveArgs): Promise<void> {
   if (!Number.isInteger(a.node) || a.node < 0 || a.node >= m.nodes.length) {
     throw new StepRangeError(
       `--node ${a.node} is out of range: the model has ${m.nodes.length} nodes (0..${m.nodes.length - 1})`,
+      { arg: "--node", node: a.node },
     );
   }
   if (!Number.isInteger(a.step) || a.step < 0)
-    throw new StepRangeError(`--step ${a.step} must be a non-negative integer`);
+    throw new StepRangeError(`--step ${a.step} must be a non-negative integer`, {
+      arg: "--step",
+      step: a.step,
+    });
   const inputs = readInputFile(m, a.input);
   const acts = defaultBackend().prepare(pkg).run(inputs, { keepAll: true });
   const trace = new NodeTrace(pkg, a.node, nodeInputs(pkg, a.node, acts));

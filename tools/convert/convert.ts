@@ -245,7 +245,13 @@ export function convertGraph(g: OGraph, file: string, opts: ConvertOptions = {})
       outs = layerNormK(ctx, lnNode, x, val(ln.scale), val(ln.bias), axis, eps, where);
     } else {
       const h = HANDLERS[n.op];
-      if (!h) throw new ConvertError(`${file}: unsupported op '${n.op}' at node '${n.name}' (#${i})`);
+      if (!h)
+        throw new ConvertError(`${file}: unsupported op '${n.op}' at node '${n.name}' (#${i})`, {
+          file,
+          node: i,
+          nodeName: n.name,
+          op: n.op,
+        });
       const missing = n.inputs.find((name, k) => name && !ins[k]);
       if (missing) throw new ConvertError(`${where}: input '${missing}' is not defined before use`);
       outs = h(ctx, n, ins, where);
@@ -299,7 +305,10 @@ function matmulShape(ins: (Val | undefined)[]): number[] {
 export function writePackage(pkg: ModelPackage, outDir: string, force = false): void {
   const dir = resolve(outDir);
   if (existsSync(dir) && !force)
-    throw new ConvertError(`${outDir}: output directory already exists (use --force to replace it)`);
+    throw new ConvertError(`${outDir}: output directory already exists (use --force to replace it)`, {
+      file: outDir,
+      arg: "--force",
+    });
   mkdirSync(dirname(dir), { recursive: true });
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });

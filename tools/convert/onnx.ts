@@ -1,10 +1,15 @@
 // ONNX protobuf → a small in-memory graph (names, attributes, float64/int constant values).
+
 import { readFileSync } from "node:fs";
 import onnxProto from "onnx-proto";
+import { UserError } from "../../errors/index.js";
 
 const { onnx } = onnxProto as unknown as { onnx: typeof import("onnx-proto").onnx };
 
-export class ConvertError extends Error {}
+/** An ONNX model the converter cannot turn into a package (bad file, unsupported op, …). */
+export class ConvertError extends UserError {
+  override readonly kind: string = "convert";
+}
 
 /** Constant tensor values: float tensors as float64, integer/bool tensors as "int". */
 export interface Const {
@@ -200,10 +205,11 @@ export function parseOnnx(bytes: Uint8Array, file: string): OGraph {
   try {
     model = onnx.ModelProto.decode(bytes);
   } catch (e) {
-    throw new ConvertError(`${file}: not a valid ONNX model (${(e as Error).message})`);
+    throw new ConvertError(`${file}: not a valid ONNX model (${(e as Error).message})`, { file });
   }
   const g = model.graph;
-  if (!g?.node || g.node.length === 0) throw new ConvertError(`${file}: ONNX model has no graph nodes`);
+  if (!g?.node || g.node.length === 0)
+    throw new ConvertError(`${file}: ONNX model has no graph nodes`, { file });
   const opset = Math.max(
     0,
     ...(model.opsetImport ?? [])
@@ -218,6 +224,7 @@ export function parseOnnx(bytes: Uint8Array, file: string): OGraph {
     if (n.domain && n.domain !== "ai.onnx") {
       throw new ConvertError(
         `${file}: node '${name}' uses op '${n.domain}.${n.opType}' from an unsupported domain`,
+        { file, node: i, nodeName: name, op: `${n.domain}.${n.opType}` },
       );
     }
     const attrs: Record<string, AttrValue> = {};
@@ -242,6 +249,7 @@ export function readOnnx(file: string): OGraph {
   } catch (e) {
     throw new ConvertError(
       `${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      { file },
     );
   }
   return parseOnnx(bytes, file);

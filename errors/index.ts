@@ -1,0 +1,9 @@
+// Bottom stage (rank 0): the error hierarchy every other stage builds on.
+export {
+  type Culprit,
+  type ErrorReport,
+  RpcError,
+  reportError,
+  UsageError,
+  UserError,
+} from "./user-error.js";
