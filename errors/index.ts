@@ -1,7 +1,7 @@
 // Bottom stage (rank 0): the error hierarchy every other stage builds on.
 export {
   type Culprit,
-  type ErrorReport,
+  type ErrorExit,
   RpcError,
   reportError,
   UsageError,

@@ -51,7 +51,7 @@ export class RpcError extends UserError {
 }
 
 /** How the CLI ends on an error: the text for stderr and the exit status. */
-export interface ErrorReport {
+export interface ErrorExit {
   exitCode: 1 | 2;
   text: string;
 }
@@ -60,7 +60,7 @@ export interface ErrorReport {
  * One line `prog: message` and exit 1 for a UserError (line breaks inside the message are folded,
  * so it stays one line); `prog: internal error: <stack>` and exit 2 for anything else.
  */
-export function reportError(e: unknown, prog = "opml"): ErrorReport {
+export function reportError(e: unknown, prog = "opml"): ErrorExit {
   if (e instanceof UserError) {
     const msg = e.message.replace(/\s*\n\s*/g, "; ").trim();
     return { exitCode: 1, text: `${prog}: ${msg}` };
