@@ -5,8 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import type { Address, Hex } from "viem";
 import { ANVIL_KEYS, type Anvil, startAnvil } from "../chain/anvil.js";
 import { type Clients, makeClients } from "../chain/clients.js";
-import { artifact } from "./artifacts.js";
-import { DEFAULT_PARAMS, type Deployment, deployAll } from "./deploy.js";
+import { ABIS, DEFAULT_PARAMS, type Deployment, deployAll } from "./deploy.js";
 
 export class UsageError extends Error {}
 
@@ -61,12 +60,7 @@ export function loadDeployment(file: string): Deployment {
           ? BigInt(j.params.answerWindow)
           : 2n * BigInt(j.params.challengeWindow),
     },
-    abis: {
-      game: artifact("DisputeGame.sol", "DisputeGame").abi,
-      registry: artifact("Registry.sol", "Registry").abi,
-      link: artifact("NodeVmLink.sol", "NodeVmLink").abi,
-      requests: artifact("InferenceRequests.sol", "InferenceRequests").abi,
-    },
+    abis: ABIS,
   };
 }
 
