@@ -272,6 +272,10 @@ export function firstEvent<const abi extends Abi, eventName extends ContractEven
 
 /** Local dev chains only (anvil): advances block time by `seconds` and mines a block. */
 export async function warp(c: Clients, seconds: bigint): Promise<void> {
-  await c.publicClient.request({ method: "evm_increaseTime" as never, params: [Number(seconds)] as never });
-  await c.publicClient.request({ method: "evm_mine" as never, params: [] as never });
+  // Methods outside viem's public schema: each request names its parameters' type instead.
+  await c.publicClient.request<{ Parameters: [number]; ReturnType: unknown }>({
+    method: "evm_increaseTime",
+    params: [Number(seconds)],
+  });
+  await c.publicClient.request<{ Parameters: []; ReturnType: unknown }>({ method: "evm_mine", params: [] });
 }

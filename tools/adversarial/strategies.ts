@@ -2,7 +2,6 @@
 // the games on them) and returns an adversary that makes its moves when the runner asks. The honest
 // side is never scripted here: it is the real `opml watch` daemon and `opml submit` processes.
 import type { ChildProcess } from "node:child_process";
-import type { Hex } from "viem";
 import { type Clients, send } from "../../chain/clients.js";
 import { leavesProof, tensorBytes, toHex } from "../../commit/merkle.js";
 import type { ClaimView } from "../../game/claim-trace.js";
@@ -145,7 +144,7 @@ class ScriptedChallenger {
       else if (this.mode === "random" || this.mode === "bad-proof") agree = this.rand() < 0.5;
       else {
         const mid = (g.lo + g.hi) / 2n;
-        const midRoot = (await w.read<{ midRoot: Hex }>("gameOf", [this.gameId])).midRoot;
+        const midRoot = (await w.game(this.gameId)).midRoot;
         const t =
           g.level === 0
             ? truth.graphState(Number(mid))

@@ -7,7 +7,7 @@ import { toHex } from "../../commit/merkle.js";
 import { loadPackage, type ModelPackage, prepareInputs } from "../../dnn/src/package.js";
 import { DEFAULT_PARAMS, deployAll, registerModel } from "../../game/deploy.js";
 import { candidateIds, checkModelRecord } from "../../game/model-check.js";
-import { GameStatus, readGame, withdrawCredit } from "../../game/moves.js";
+import { ClaimStatus, GameStatus, readGame, withdrawCredit } from "../../game/moves.js";
 import { openSession, privateKeyFrom, saveDeployment, UsageError } from "../../game/session.js";
 import { parseLie } from "../../submitter/lies.js";
 import { SubmitterService } from "../../submitter/serve.js";
@@ -34,7 +34,7 @@ export async function deployCommand(a: ChainArgs & { out: string; model?: string
   const rpcUrl = a.rpcUrl ?? process.env.OPML_RPC_URL;
   if (!rpcUrl)
     throw new UsageError("deploy needs --rpc-url (or OPML_RPC_URL): an embedded chain would vanish on exit");
-  const c = await makeClients(rpcUrl, privateKeyFrom(a.privateKey, "0x" as never));
+  const c = await makeClients(rpcUrl, privateKeyFrom(a.privateKey, "0x"));
   const d = await deployAll(c, DEFAULT_PARAMS);
   saveDeployment(a.out, d);
   console.log(
@@ -98,17 +98,17 @@ export async function submitCommand(
           hi: m.hi,
           gas: m.tx.gasUsed,
         });
-      const claimState = (await s.clients.publicClient.readContract({
+      const claimState = await s.clients.publicClient.readContract({
         address: d.game,
         abi: d.abis.game,
         functionName: "claimOf",
         args: [claim.claimId],
-      })) as { status: number; deadline: bigint };
-      if (Number(claimState.status) === 2) {
+      });
+      if (claimState.status === ClaimStatus.Rejected) {
         jsonLogger("warn", "claim rejected", { claimId: claim.claimId });
         return "done";
       }
-      if (Number(claimState.status) === 3) {
+      if (claimState.status === ClaimStatus.Finalized) {
         jsonLogger("info", "claim finalized", { claimId: claim.claimId });
         return "done";
       }
