@@ -1,8 +1,6 @@
 // ONNX protobuf → a small in-memory graph (names, attributes, float64/int constant values).
 import { readFileSync } from "node:fs";
-import onnxProto from "onnx-proto";
-
-const { onnx } = onnxProto as unknown as { onnx: typeof import("onnx-proto").onnx };
+import { onnx } from "./onnx-proto.js";
 
 export class ConvertError extends Error {}
 
