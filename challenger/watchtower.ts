@@ -85,7 +85,8 @@ export interface WatchOptions {
   playBudgetMs?: number;
 }
 
-const STATUS_NAME = ["None", "Open", "ClaimantWon", "ChallengerWon", "Void"];
+/** GameStatus's names by value (the generated enum lists them in declaration order). */
+const STATUS_NAME = Object.keys(GameStatus);
 
 /** The ClaimPosted event's arguments. */
 type ClaimEvent = EventArgs<typeof disputeGameAbi, "ClaimPosted">;

@@ -5,7 +5,7 @@ import type { ChildProcess } from "node:child_process";
 import { type Clients, send } from "../../chain/clients.js";
 import { leavesProof, tensorBytes, toHex } from "../../commit/merkle.js";
 import type { ClaimView } from "../../game/claim-trace.js";
-import { disputedNode } from "../../game/moves.js";
+import { disputedNode, Phase } from "../../game/moves.js";
 import { type Lie, LyingView } from "../../submitter/lies.js";
 import { defendOnce, type PostedClaim, postClaim } from "../../submitter/submitter.js";
 import { REQUEST_STRATEGIES } from "./requests.js";
@@ -21,7 +21,7 @@ const pick = <T>(rand: Rand, xs: readonly T[]): T => xs[Math.floor(rand() * xs.l
 async function expired(w: World, gameId: bigint): Promise<boolean> {
   const g = await w.game(gameId);
   if (g.status !== GAME.Open) return false;
-  const claimantMoves = g.phase === 0 || g.phase === 2;
+  const claimantMoves = g.phase === Phase.Bisect || g.phase === Phase.Descend;
   const left = claimantMoves ? g.claimantClock : g.challengerClock;
   return (await w.now()) > g.lastMoveAt + left;
 }
@@ -134,10 +134,10 @@ class ScriptedChallenger {
       await attempt(() => send(c, w.d.game, w.d.abis.game, "timeout", [this.gameId]));
       return;
     }
-    const mine = g.phase === 1 || g.phase === 3;
+    const mine = g.phase === Phase.Respond || g.phase === Phase.Step;
     if (!mine || this.mode === "silent" || this.gaveUp) return;
     const truth = w.cases[this.caseIdx].truth;
-    if (g.phase === 1) {
+    if (g.phase === Phase.Respond) {
       let agree: boolean;
       if (this.mode === "agree") agree = true;
       else if (this.mode === "disagree") agree = false;

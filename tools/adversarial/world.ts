@@ -21,7 +21,7 @@ import {
   type GameParams,
   registerModel,
 } from "../../game/deploy.js";
-import { type ClaimState, ClaimStatus, type GameState, GameStatus } from "../../game/moves.js";
+import { type ClaimState, ClaimStatus, type GameState, GameStatus, Phase } from "../../game/moves.js";
 import { saveDeployment } from "../../game/session.js";
 import { RpcProxy } from "./proxy.js";
 
@@ -351,7 +351,7 @@ export class World {
       const g = await this.game(id);
       if (g.status !== GAME.Open) continue;
       if (!claims.includes(g.claimId)) continue;
-      const claimantMoves = g.phase === 0 || g.phase === 2;
+      const claimantMoves = g.phase === Phase.Bisect || g.phase === Phase.Descend;
       const mover = claimantMoves ? g.claimant : g.challenger;
       const c = await this.claim(g.claimId);
       if (c.status === CLAIM.Rejected) return false; // someone should void it: an agent's move
