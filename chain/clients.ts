@@ -4,16 +4,23 @@ import {
   type Account,
   type Address,
   type Chain,
+  type ContractEventArgs,
+  type ContractEventName,
+  type ContractFunctionArgs,
+  type ContractFunctionName,
   ContractFunctionRevertedError,
   createPublicClient,
   createWalletClient,
   defineChain,
   ExecutionRevertedError,
+  type GetEventArgs,
   type Hex,
   HttpRequestError,
   http,
   LimitExceededRpcError,
+  type Log,
   type PublicClient,
+  parseEventLogs,
   ResourceUnavailableRpcError,
   RpcRequestError,
   SocketClosedError,
@@ -164,13 +171,29 @@ export interface TxResult {
 }
 
 /** Sends a contract call, waits for the receipt, throws with the revert reason if it failed. */
-export async function send(
+export async function send<
+  const abi extends Abi,
+  functionName extends ContractFunctionName<abi, "nonpayable" | "payable">,
+>(
+  c: Clients,
+  address: Address,
+  abi: abi,
+  functionName: functionName,
+  // Every ABI's arguments are a tuple; the intersection lets sendCall take them as one.
+  args: ContractFunctionArgs<abi, "nonpayable" | "payable", functionName> & readonly unknown[],
+  value?: bigint,
+): Promise<TxResult> {
+  return sendCall(c, address, abi, functionName, args, value);
+}
+
+/** send's body, on the widened ABI types (the call was type-checked against the ABI by send). */
+async function sendCall(
   c: Clients,
   address: Address,
   abi: Abi,
   functionName: string,
   args: readonly unknown[],
-  value?: bigint,
+  value: bigint | undefined,
 ): Promise<TxResult> {
   const simulate = () =>
     c.publicClient.simulateContract({
@@ -223,25 +246,49 @@ export async function send(
   return { hash, gasUsed: receipt.gasUsed };
 }
 
-/** Decoded logs of one event of a game-family contract, with retries. */
-export async function events<A>(
+/** The decoded arguments of `eventName` (all fields present: `events` decodes strictly). */
+export type EventArgs<abi extends Abi, eventName extends ContractEventName<abi>> = GetEventArgs<
+  abi,
+  eventName,
+  { EnableUnion: false; IndexedOnly: false; Required: true }
+>;
+
+/**
+ * Decoded logs of one event of a game-family contract, with retries; `args` are typed from the
+ * ABI. Strict: a log whose data does not decode against the event is dropped, never half-decoded.
+ */
+export async function events<const abi extends Abi, eventName extends ContractEventName<abi>>(
   c: Clients,
   address: Address,
-  abi: Abi,
-  eventName: string,
-  args: Record<string, unknown> | undefined,
+  abi: abi,
+  eventName: eventName,
+  args: ContractEventArgs<abi, eventName> | undefined,
   fromBlock: bigint,
   toBlock?: bigint,
-): Promise<{ args: A; transactionHash: Hex }[]> {
-  const logs = await withRetry(
-    () => c.publicClient.getContractEvents({ address, abi, eventName, args, fromBlock, toBlock } as never),
+) {
+  return withRetry(
+    () =>
+      c.publicClient.getContractEvents({ address, abi, eventName, args, fromBlock, toBlock, strict: true }),
     `${eventName} logs`,
   );
-  return logs as unknown as { args: A; transactionHash: Hex }[];
+}
+
+/** The first `eventName` log among a receipt's logs, decoded (undefined if there is none). */
+export function firstEvent<const abi extends Abi, eventName extends ContractEventName<abi>>(
+  abi: abi,
+  logs: Log[],
+  eventName: eventName,
+) {
+  const [ev] = parseEventLogs({ abi, logs, eventName });
+  return ev;
 }
 
 /** Local dev chains only (anvil): advances block time by `seconds` and mines a block. */
 export async function warp(c: Clients, seconds: bigint): Promise<void> {
-  await c.publicClient.request({ method: "evm_increaseTime" as never, params: [Number(seconds)] as never });
-  await c.publicClient.request({ method: "evm_mine" as never, params: [] as never });
+  // Methods outside viem's public schema: each request names its parameters' type instead.
+  await c.publicClient.request<{ Parameters: [number]; ReturnType: unknown }>({
+    method: "evm_increaseTime",
+    params: [Number(seconds)],
+  });
+  await c.publicClient.request<{ Parameters: []; ReturnType: unknown }>({ method: "evm_mine", params: [] });
 }

@@ -3,11 +3,20 @@
 // and withdraws what it won. Its progress is a small JSON file written atomically after every
 // change; the game itself lives onchain, so a restarted watchtower reads each game and continues.
 import { createServer, type Server } from "node:http";
-import type { Hex } from "viem";
-import { type Clients, events, isTransient, oneLine, send, withRetry } from "../chain/clients.js";
+import type { ContractEventArgs, ContractEventName, Hex } from "viem";
+import {
+  type Clients,
+  type EventArgs,
+  events,
+  isTransient,
+  oneLine,
+  send,
+  withRetry,
+} from "../chain/clients.js";
 import { jsonLogger, type Logger } from "../chain/log.js";
 import { toHex } from "../commit/merkle.js";
 import type { ModelPackage } from "../dnn/src/package.js";
+import type { disputeGameAbi } from "../game/abi.js";
 import { ClaimTrace } from "../game/claim-trace.js";
 import type { Deployment } from "../game/deploy.js";
 import { publishedInputs, tensorFromBytes } from "../game/inputs.js";
@@ -76,15 +85,12 @@ export interface WatchOptions {
   playBudgetMs?: number;
 }
 
-const STATUS_NAME = ["None", "Open", "ClaimantWon", "ChallengerWon", "Void"];
+/** GameStatus's names by value (the generated enum lists them in declaration order). */
+const STATUS_NAME = Object.keys(GameStatus);
 
-interface ClaimEvent {
-  claimId: bigint;
-  modelId: bigint;
-  graphState0: Hex;
-  outputRoot: Hex;
-  finalGraphState: Hex;
-}
+/** The ClaimPosted event's arguments. */
+type ClaimEvent = EventArgs<typeof disputeGameAbi, "ClaimPosted">;
+type GameEvent = ContractEventName<typeof disputeGameAbi>;
 
 type Resolved = { trace: ClaimTrace } | { verdict: Exclude<Verdict, "valid" | "invalid">; reason: string };
 
@@ -271,7 +277,7 @@ export class Watchtower {
     const key = claimId.toString();
     let r = this.traces.get(key);
     if (!r) {
-      const [ev] = await this.gameEvents<ClaimEvent>("ClaimPosted", { claimId });
+      const [ev] = await this.gameEvents("ClaimPosted", { claimId });
       if (!ev) return undefined;
       r = await this.resolve(ev.args);
     }
@@ -284,7 +290,7 @@ export class Watchtower {
     const from = BigInt(this.state.lastBlock) + 1n;
     const to = await withRetry(() => this.c.publicClient.getBlockNumber({ cacheTime: 0 }), "blockNumber");
     if (to < from) return;
-    const logs = await this.gameEvents<ClaimEvent>("ClaimPosted", undefined, from, to);
+    const logs = await this.gameEvents("ClaimPosted", undefined, from, to);
     for (const l of logs) {
       const a = l.args;
       const key = a.claimId.toString();
@@ -338,8 +344,7 @@ export class Watchtower {
 
   private async challenge(claimId: bigint): Promise<void> {
     // A game opened before a crash (tx mined, state not saved) is found again by its event.
-    const started = () =>
-      this.gameEvents<{ gameId: bigint }>("GameStarted", { claimId, challenger: this.c.account.address });
+    const started = () => this.gameEvents("GameStarted", { claimId, challenger: this.c.account.address });
     const mine = await started();
     let gameId: bigint;
     if (mine.length > 0) gameId = mine[0].args.gameId;
@@ -364,13 +369,13 @@ export class Watchtower {
     this.save();
   }
 
-  private gameEvents<A>(
-    eventName: string,
-    args?: Record<string, unknown>,
+  private gameEvents<eventName extends GameEvent>(
+    eventName: eventName,
+    args?: ContractEventArgs<typeof disputeGameAbi, eventName>,
     fromBlock = this.d.block,
     toBlock?: bigint,
   ) {
-    return events<A>(this.c, this.d.game, this.d.abis.game, eventName, args, fromBlock, toBlock);
+    return events(this.c, this.d.game, this.d.abis.game, eventName, args, fromBlock, toBlock);
   }
 
   private addGas(gameId: bigint, gas: bigint) {

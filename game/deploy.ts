@@ -2,9 +2,10 @@
 // of contracts/script/Deploy.s.sol), and registers the DNN program and a model package.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { type Abi, type Address, decodeEventLog, type Hex, keccak256, parseEther } from "viem";
-import { type Clients, send, withRetry } from "../chain/clients.js";
+import { type Address, keccak256, parseEther } from "viem";
+import { type Clients, firstEvent, send, withRetry } from "../chain/clients.js";
 import type { ModelPackage } from "../dnn/src/package.js";
+import { disputeGameAbi, inferenceRequestsAbi, nodeVmLinkAbi, registryAbi } from "./abi.js";
 import { artifact } from "./artifacts.js";
 import { dnnVmProgram } from "./link.js";
 import { modelRecord, nodeDesc, programInfo, validateGraph } from "./registry.js";
@@ -28,13 +29,21 @@ export const DEFAULT_PARAMS: GameParams = {
   answerWindow: 7200n, // 2 × challengeWindow
 };
 
+/** The typed ABIs of the deployed contracts (game/abi.ts, generated from forge's out/). */
+export const ABIS = {
+  game: disputeGameAbi,
+  registry: registryAbi,
+  link: nodeVmLinkAbi,
+  requests: inferenceRequestsAbi,
+} as const;
+
 export interface Deployment {
   verifier: Address;
   registry: Address;
   link: Address;
   game: Address;
   requests: Address;
-  abis: { game: Abi; registry: Abi; link: Abi; requests: Abi };
+  abis: typeof ABIS;
   params: GameParams;
   block: bigint;
   /** The chain the contracts live on (eth_chainId at deployment). */
@@ -89,30 +98,8 @@ export async function deployAll(c: Clients, params: GameParams = DEFAULT_PARAMS)
     block,
     chainId,
     requestsAnswerWindow: params.answerWindow,
-    abis: {
-      game: artifact("DisputeGame.sol", "DisputeGame").abi,
-      registry: artifact("Registry.sol", "Registry").abi,
-      link: artifact("NodeVmLink.sol", "NodeVmLink").abi,
-      requests: artifact("InferenceRequests.sol", "InferenceRequests").abi,
-    },
+    abis: ABIS,
   };
-}
-
-function idFromLogs(
-  abi: Abi,
-  logs: readonly { data: Hex; topics: readonly Hex[] }[],
-  event: string,
-  field: string,
-): bigint {
-  for (const l of logs) {
-    try {
-      const d = decodeEventLog({ abi, data: l.data, topics: l.topics as [Hex, ...Hex[]] });
-      if (d.eventName === event) return (d.args as unknown as Record<string, bigint>)[field];
-    } catch {
-      // another event
-    }
-  }
-  throw new Error(`no ${event} event in the receipt`);
 }
 
 /**
@@ -136,7 +123,8 @@ export async function registerModel(
     p.globalsRoot,
   ]);
   const r1 = await c.publicClient.getTransactionReceipt({ hash: tx1.hash });
-  const programId = idFromLogs(d.abis.registry, r1.logs, "ProgramRegistered", "programId");
+  const programId = firstEvent(d.abis.registry, r1.logs, "ProgramRegistered")?.args.programId;
+  if (programId === undefined) throw new Error("no ProgramRegistered event in the receipt");
   validateGraph(pkg.manifest);
   const m = modelRecord(pkg.manifest);
   const manifestHash = pkg.dir ? keccak256(readFileSync(join(pkg.dir, "manifest.json"))) : keccak256("0x");
@@ -166,5 +154,7 @@ export async function registerModel(
   };
   const tx2 = await send(c, d.registry, d.abis.registry, "registerModel", [spec, nodes]);
   const r2 = await c.publicClient.getTransactionReceipt({ hash: tx2.hash });
-  return idFromLogs(d.abis.registry, r2.logs, "ModelRegistered", "modelId");
+  const modelId = firstEvent(d.abis.registry, r2.logs, "ModelRegistered")?.args.modelId;
+  if (modelId === undefined) throw new Error("no ModelRegistered event in the receipt");
+  return modelId;
 }

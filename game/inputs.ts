@@ -22,7 +22,7 @@ export async function publishedInputs(
   graphState0: Hex,
   modelId?: bigint,
 ): Promise<Hex[][]> {
-  const logs = await events<{ graphState0: Hex; modelId: bigint; inputs: Hex[] }>(
+  const logs = await events(
     c,
     d.game,
     d.abis.game,
@@ -36,7 +36,7 @@ export async function publishedInputs(
     const k = l.args.inputs.join(",");
     if (seen.has(k)) continue;
     seen.add(k);
-    out.push(l.args.inputs);
+    out.push([...l.args.inputs]);
   }
   return out;
 }

@@ -1,35 +1,22 @@
 // One move of the dispute game for either side, decided from the game's onchain state and the
 // party's ClaimView. Stateless on purpose: a restarted party reads the game and continues.
-import type { Address, Hex } from "viem";
+import type { ContractFunctionArgs, ContractFunctionReturnType, Hex } from "viem";
 import { type Clients, events, revertName, send, type TxResult, withRetry } from "../chain/clients.js";
 import { type Hash, toHex } from "../commit/merkle.js";
 import { encodeFields } from "../vm/state.js";
+import { ClaimStatus, type disputeGameAbi, GameStatus, Phase } from "./abi.js";
 import type { ClaimView, LinkInfo } from "./claim-trace.js";
 import type { Deployment } from "./deploy.js";
 
-export const Phase = { Bisect: 0, Respond: 1, Descend: 2, Step: 3 } as const;
-export const GameStatus = { None: 0, Open: 1, ClaimantWon: 2, ChallengerWon: 3, Void: 4 } as const;
-export const ClaimStatus = { None: 0, Pending: 1, Rejected: 2, Finalized: 3 } as const;
+export { ClaimStatus, GameStatus, Phase } from "./abi.js";
 
-export interface GameState {
-  challenger: Address;
-  claimant: Address;
-  claimId: bigint;
-  level: number;
-  phase: number;
-  status: number;
-  lo: bigint;
-  hi: bigint;
-  loRoot: Hex;
-  hiRoot: Hex;
-  midRoot: Hex;
-  lastMoveAt: bigint;
-  claimantClock: bigint;
-  challengerClock: bigint;
-}
+/** A game as gameOf returns it (the Game struct of IDisputeGame). */
+export type GameState = ContractFunctionReturnType<typeof disputeGameAbi, "view", "gameOf">;
+/** A claim as claimOf returns it (the Claim struct of IDisputeGame). */
+export type ClaimState = ContractFunctionReturnType<typeof disputeGameAbi, "view", "claimOf">;
 
 export async function readGame(c: Clients, d: Deployment, gameId: bigint): Promise<GameState> {
-  const g = (await withRetry(
+  return withRetry(
     () =>
       c.publicClient.readContract({
         address: d.game,
@@ -38,31 +25,28 @@ export async function readGame(c: Clients, d: Deployment, gameId: bigint): Promi
         args: [gameId],
       }),
     "gameOf",
-  )) as unknown as GameState;
-  return { ...g, level: Number(g.level), phase: Number(g.phase), status: Number(g.status) };
+  );
 }
 
 /** The graph node whose VM run a level-1 game disputes: the `parentIndex` of its PhaseEntered. */
 export async function disputedNode(c: Clients, d: Deployment, gameId: bigint): Promise<number> {
-  const logs = await events<{ parentIndex: bigint }>(
-    c,
-    d.game,
-    d.abis.game,
-    "PhaseEntered",
-    { gameId },
-    d.block,
-  );
+  const logs = await events(c, d.game, d.abis.game, "PhaseEntered", { gameId }, d.block);
   const last = logs[logs.length - 1];
   if (!last) throw new Error(`game ${gameId}: no PhaseEntered event`);
   return Number(last.args.parentIndex);
 }
 
-function words(fieldsBytes: Uint8Array): Hex[] {
-  return Array.from({ length: 12 }, (_, i) => toHex(fieldsBytes.subarray(32 * i, 32 * i + 32)));
+/** The LinkData struct of INodeVmLink, as enterVm takes it. */
+export type LinkData = ContractFunctionArgs<typeof disputeGameAbi, "nonpayable", "enterVm">[1];
+
+/** The 12 words of the VM's final field block (LinkData.finalState, bytes32[12]). */
+function words(fieldsBytes: Uint8Array): LinkData["finalState"] {
+  const w = (i: number): Hex => toHex(fieldsBytes.subarray(32 * i, 32 * i + 32));
+  return [w(0), w(1), w(2), w(3), w(4), w(5), w(6), w(7), w(8), w(9), w(10), w(11)];
 }
 
 /** The LinkData struct of INodeVmLink for viem. */
-export function linkArgs(l: LinkInfo) {
+export function linkArgs(l: LinkInfo): LinkData {
   const big = (xs: number[]) => xs.map((x) => BigInt(x));
   const hx = (hs: Hash[]) => hs.map(toHex);
   return {
@@ -163,7 +147,7 @@ export async function playMove(
 
 /** The claim's status (ClaimStatus) as the game sees it now. */
 export async function claimStatus(c: Clients, d: Deployment, claimId: bigint): Promise<number> {
-  const cl = (await withRetry(
+  const cl = await withRetry(
     () =>
       c.publicClient.readContract({
         address: d.game,
@@ -172,8 +156,8 @@ export async function claimStatus(c: Clients, d: Deployment, claimId: bigint): P
         args: [claimId],
       }),
     "claimOf",
-  )) as { status: number };
-  return Number(cl.status);
+  );
+  return cl.status;
 }
 
 /** Latest block timestamp (the next block's is at least this). */
@@ -248,7 +232,7 @@ export async function playTurn(
 
 /** Withdraws this account's credit from the game, if any; returns the amount withdrawn. */
 export async function withdrawCredit(c: Clients, d: Deployment): Promise<bigint> {
-  const credit = (await withRetry(
+  const credit = await withRetry(
     () =>
       c.publicClient.readContract({
         address: d.game,
@@ -257,7 +241,7 @@ export async function withdrawCredit(c: Clients, d: Deployment): Promise<bigint>
         args: [c.account.address],
       }),
     "credit",
-  )) as bigint;
+  );
   if (credit > 0n) await send(c, d.game, d.abis.game, "withdraw", []);
   return credit;
 }

@@ -6,8 +6,7 @@ import type { Address, Hex } from "viem";
 import { ANVIL_KEYS, type Anvil, startAnvil } from "../chain/anvil.js";
 import { type Clients, makeClients, withRetry } from "../chain/clients.js";
 import { UsageError } from "../errors/index.js";
-import { artifact } from "./artifacts.js";
-import { DEFAULT_PARAMS, type Deployment, deployAll } from "./deploy.js";
+import { ABIS, DEFAULT_PARAMS, type Deployment, deployAll } from "./deploy.js";
 
 export { UsageError };
 
@@ -89,12 +88,7 @@ export function loadDeployment(file: string): Deployment {
     requests: j.requests as Address,
     chainId: chainIdOf(file, j.chainId),
     ...numbers,
-    abis: {
-      game: artifact("DisputeGame.sol", "DisputeGame").abi,
-      registry: artifact("Registry.sol", "Registry").abi,
-      link: artifact("NodeVmLink.sol", "NodeVmLink").abi,
-      requests: artifact("InferenceRequests.sol", "InferenceRequests").abi,
-    },
+    abis: ABIS,
   };
 }
 

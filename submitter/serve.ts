@@ -12,7 +12,7 @@
 // - games on a claim rejected elsewhere are voided; a silent challenger is timed out;
 // - the state file is bound to its chain (see game/state-file.ts).
 import { randomBytes } from "node:crypto";
-import { type Abi, encodeAbiParameters, type Hex, keccak256 } from "viem";
+import { encodeAbiParameters, type Hex, keccak256 } from "viem";
 import { type Clients, events, isTransient, oneLine, send, withRetry } from "../chain/clients.js";
 import type { Logger } from "../chain/log.js";
 import { toHex } from "../commit/merkle.js";
@@ -63,8 +63,6 @@ interface ServeState {
   served: Record<string, Served>;
 }
 
-const hasFunction = (abi: Abi, name: string) => abi.some((x) => x.type === "function" && x.name === name);
-
 export interface ServeOptions {
   rescan?: boolean;
 }
@@ -113,15 +111,11 @@ export class SubmitterService {
     if (this.ready) saveBound(this.stateFile, { ...this.st, chain: this.chain });
   }
 
-  private get commitReveal(): boolean {
-    return hasFunction(this.d.abis.requests, "commit");
-  }
-
   async tick(): Promise<void> {
     await this.init();
     const to = await withRetry(() => this.c.publicClient.getBlockNumber({ cacheTime: 0 }), "blockNumber");
     if (to > this.lastBlock) {
-      const logs = await events<{ requestId: bigint; modelId: bigint; inputs: Hex[]; deadline?: bigint }>(
+      const logs = await events(
         this.c,
         this.d.requests,
         this.d.abis.requests,
@@ -137,8 +131,8 @@ export class SubmitterService {
         this.served[key] = {
           status: served ? "intent" : "skipped",
           modelId: l.args.modelId.toString(),
-          inputs: l.args.inputs,
-          deadline: l.args.deadline?.toString(),
+          inputs: [...l.args.inputs],
+          deadline: l.args.deadline.toString(),
           done: !served,
           reason: served ? undefined : `model ${l.args.modelId} is not served here`,
         };
@@ -193,7 +187,7 @@ export class SubmitterService {
   }
 
   private async request(requestId: bigint) {
-    return (await withRetry(
+    return withRetry(
       () =>
         this.c.publicClient.readContract({
           address: this.d.requests,
@@ -202,7 +196,7 @@ export class SubmitterService {
           args: [requestId],
         }),
       "requestOf",
-    )) as { claimId: bigint; deadline?: bigint; closed?: boolean; paid?: boolean; submitter: string };
+    );
   }
 
   /** Whether someone else's claim holds the request and is not rejected. */
@@ -274,7 +268,7 @@ export class SubmitterService {
         this.save();
         return;
       }
-      if (this.commitReveal && !s.committed) {
+      if (!s.committed) {
         await send(this.c, this.d.requests, this.d.abis.requests, "commit", [
           requestId,
           this.commitment(requestId, finalGraphState, s.salt!),
@@ -317,7 +311,7 @@ export class SubmitterService {
     if (!s.fromBlock) return undefined;
     const r = await this.request(requestId);
     const graphState0 = (r as { graphState0?: Hex }).graphState0?.toLowerCase();
-    const mine = await events<{ claimId: bigint; graphState0: Hex; finalGraphState: Hex }>(
+    const mine = await events(
       this.c,
       this.d.game,
       this.d.abis.game,
@@ -342,11 +336,12 @@ export class SubmitterService {
       this.save();
       return;
     }
-    const args = this.commitReveal
-      ? [requestId, BigInt(s.claimId!), s.salt]
-      : [requestId, BigInt(s.claimId!)];
     try {
-      await send(this.c, this.d.requests, this.d.abis.requests, "answer", args);
+      await send(this.c, this.d.requests, this.d.abis.requests, "answer", [
+        requestId,
+        BigInt(s.claimId!),
+        s.salt!,
+      ]);
       s.status = "answered";
       this.log("info", "answered request", { requestId, claimId: s.claimId });
     } catch (e) {
@@ -365,7 +360,7 @@ export class SubmitterService {
   /** Finalizes the claim after its window (when no game is open), collects the reward, withdraws. */
   private async settle(requestId: bigint, s: Served): Promise<void> {
     const claimId = BigInt(s.claimId!);
-    const c = (await withRetry(
+    const c = await withRetry(
       () =>
         this.c.publicClient.readContract({
           address: this.d.game,
@@ -374,8 +369,8 @@ export class SubmitterService {
           args: [claimId],
         }),
       "claimOf",
-    )) as { status: number; deadline: bigint };
-    const status = Number(c.status);
+    );
+    const status = c.status;
     if (status === ClaimStatus.Rejected) {
       this.log("warn", "claim rejected", { requestId, claimId });
       return this.end(s, s.status, "claim rejected");
@@ -389,7 +384,7 @@ export class SubmitterService {
     let result = "bond back";
     if (s.status === "answered") {
       const r = await this.request(requestId);
-      const closed = r.closed ?? r.paid ?? false;
+      const closed = r.closed;
       if (!closed && r.claimId === claimId) {
         await send(this.c, this.d.requests, this.d.abis.requests, "collect", [requestId]);
         result = "rewarded";

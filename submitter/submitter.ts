@@ -1,7 +1,6 @@
 // The submitter: posts an inference claim with its bond and defends every game on it until each
 // resolves. With a lie it asserts the lie consistently (see lies.ts); `silent` never moves.
-import { decodeEventLog, type Hex } from "viem";
-import { type Clients, events, send, type TxResult, withRetry } from "../chain/clients.js";
+import { type Clients, events, firstEvent, send, type TxResult, withRetry } from "../chain/clients.js";
 import { type Hash, tensorBytes, toHex } from "../commit/merkle.js";
 import type { ModelPackage } from "../dnn/src/package.js";
 import { ClaimTrace, type ClaimView } from "../game/claim-trace.js";
@@ -40,28 +39,20 @@ export async function postClaim(
     toHex(view.graphState(n)),
     toHex(view.tableRoot(n)),
     view.outputPath().map(toHex),
-  ];
+  ] as const;
   const tx = await send(c, d.game, d.abis.game, "postClaimWithInputs", args, d.params.minBond);
   const receipt = await withRetry(
     () => c.publicClient.getTransactionReceipt({ hash: tx.hash }),
     "claim receipt",
   );
-  let claimId: bigint | undefined;
-  for (const l of receipt.logs) {
-    try {
-      const ev = decodeEventLog({ abi: d.abis.game, data: l.data, topics: l.topics as [Hex, ...Hex[]] });
-      if (ev.eventName === "ClaimPosted") claimId = (ev.args as unknown as { claimId: bigint }).claimId;
-    } catch {
-      // not ours
-    }
-  }
+  const claimId = firstEvent(d.abis.game, receipt.logs, "ClaimPosted")?.args.claimId;
   if (claimId === undefined) throw new Error("postClaimWithInputs: no ClaimPosted event");
   return { claimId, view, truth, tx, outputRoot: view.outputRoot() };
 }
 
 /** Games opened against a claim. */
 export async function gamesOf(c: Clients, d: Deployment, claimId: bigint): Promise<bigint[]> {
-  const logs = await events<{ gameId: bigint }>(c, d.game, d.abis.game, "GameStarted", { claimId }, d.block);
+  const logs = await events(c, d.game, d.abis.game, "GameStarted", { claimId }, d.block);
   return logs.map((l) => l.args.gameId);
 }
 

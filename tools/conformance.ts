@@ -3,14 +3,12 @@
 // output. Cases whose ops we do not support are not counted; everything else is, failures included.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import onnxProto from "onnx-proto";
 import { defaultBackend } from "../dnn/src/engine.js";
 import { dequantize, intArray, quantizeArray } from "../dnn/src/fixed.js";
 import { convertGraph } from "./convert/convert.js";
 import { SUPPORTED_OPS } from "./convert/lower/index.js";
 import { decodeTensor, parseOnnx } from "./convert/onnx.js";
-
-const { onnx } = onnxProto as unknown as { onnx: typeof import("onnx-proto").onnx };
+import { onnx } from "./convert/onnx-proto.js";
 
 export const TESTDATA_DIR = "/usr/share/libonnx-testdata/data/node";
 /** |got − expected| ≤ ATOL + RTOL·|expected| for every element. */

@@ -132,20 +132,32 @@ export class InputError extends UserError {
   override readonly kind: string = "input";
 }
 
-/** Validates user inputs against the manifest and quantizes them (q16) or takes them raw (i32). */
+/** An object: a JSON value that is neither null nor an array nor a scalar. */
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null;
+}
+
+function isNumbers(xs: unknown[]): xs is number[] {
+  return xs.every((v) => typeof v === "number");
+}
+
+/**
+ * Validates user inputs against the manifest and quantizes them (q16) or takes them raw (i32).
+ * Each tensor's "shape" and "data" are checked below, one input at a time, so they stay `unknown`
+ * until then.
+ */
 export function prepareInputs(m: Manifest, json: unknown, source: string): Int32Array[] {
-  const obj = json as Record<string, unknown>;
-  let byName: Record<string, InputTensorJson>;
-  if (obj && typeof obj === "object" && "inputs" in obj && obj.inputs && typeof obj.inputs === "object") {
-    byName = obj.inputs as Record<string, InputTensorJson>;
-  } else if (obj && typeof obj === "object" && "data" in obj) {
+  let byName: Record<string, unknown>;
+  if (isObject(json) && "inputs" in json && json.inputs && isObject(json.inputs)) {
+    byName = json.inputs;
+  } else if (isObject(json) && "data" in json) {
     if (m.inputs.length !== 1) {
       throw new InputError(
         `${source}: the model has ${m.inputs.length} inputs; use {"inputs":{"<name>":…}}`,
         { file: source },
       );
     }
-    byName = { [m.activations[m.inputs[0]].name]: obj as unknown as InputTensorJson };
+    byName = { [m.activations[m.inputs[0]].name]: json };
   } else {
     throw new InputError(`${source}: expected {"shape":[…],"data":[…]} or {"inputs":{…}}`, { file: source });
   }
@@ -153,7 +165,7 @@ export function prepareInputs(m: Manifest, json: unknown, source: string): Int32
     const info = m.activations[slot];
     const t = byName[info.name];
     if (!t) throw new InputError(`${source}: missing input '${info.name}'`, { file: source });
-    if (!Array.isArray(t.shape) || !Array.isArray(t.data)) {
+    if (!isObject(t) || !Array.isArray(t.shape) || !Array.isArray(t.data)) {
       throw new InputError(`${source}: input '${info.name}' needs "shape" and "data" arrays`, {
         file: source,
       });
@@ -169,9 +181,10 @@ export function prepareInputs(m: Manifest, json: unknown, source: string): Int32
       );
     }
     const what = `${source}: input '${info.name}'`;
-    if (t.data.some((v) => typeof v !== "number")) throw new InputError(`${what}: data must be numbers`);
+    const data: unknown[] = t.data;
+    if (!isNumbers(data)) throw new InputError(`${what}: data must be numbers`);
     try {
-      return info.dtype === "q16" ? quantizeArray(t.data, what) : intArray(t.data, what);
+      return info.dtype === "q16" ? quantizeArray(data, what) : intArray(data, what);
     } catch (e) {
       throw new InputError((e as Error).message);
     }

@@ -7,15 +7,9 @@ import { tensorBytes, toHex } from "../../commit/merkle.js";
 import type { Rand, Strategy } from "./strategy.js";
 import { attempt, CLAIM, type World } from "./world.js";
 
-interface RequestState {
-  closed: boolean;
-  submitter: Hex;
-  claimId: bigint;
-}
-
 async function request(w: World, c: Clients, inputs: Uint8Array[], reward: bigint): Promise<bigint> {
   await send(c, w.d.requests, w.d.abis.requests, "request", [w.modelId, inputs.map(toHex)], reward);
-  return w.read<bigint>("requestCount", [], "requests");
+  return w.requestCount();
 }
 
 function serveSubmitter(w: World, tag: string) {
@@ -37,13 +31,14 @@ function serveSubmitter(w: World, tag: string) {
 }
 
 async function paidTo(w: World, requestId: bigint): Promise<Hex | undefined> {
-  const logs = (await w.admin.publicClient.getContractEvents({
+  const logs = await w.admin.publicClient.getContractEvents({
     address: w.d.requests,
     abi: w.d.abis.requests,
     eventName: "RewardPaid",
     args: { requestId },
     fromBlock: w.d.block,
-  } as never)) as unknown as { args: { submitter: Hex } }[];
+    strict: true,
+  });
   return logs[0]?.args.submitter;
 }
 
@@ -51,7 +46,7 @@ async function paidTo(w: World, requestId: bigint): Promise<Hex | undefined> {
 function rewardedHonestly(w: World, requestId: bigint) {
   return {
     async done() {
-      return (await w.read<RequestState>("requestOf", [requestId], "requests")).closed;
+      return (await w.request(requestId)).closed;
     },
     async check() {
       const to = await paidTo(w, requestId);

@@ -51,10 +51,6 @@ export function rng(seed: number): () => number {
   };
 }
 
-interface Ev {
-  args: Record<string, unknown>;
-}
-
 export async function runAdversarial(o: RunOptions): Promise<RunResult> {
   const t0 = performance.now();
   const log = o.log ?? (() => {});
@@ -154,7 +150,7 @@ async function playOne(
   const start = await w.counts();
   const accounts = known();
   const credit0 = new Map<Address, bigint>();
-  for (const a of accounts) credit0.set(a, await w.read<bigint>("credit", [a]));
+  for (const a of accounts) credit0.set(a, await w.credit(a));
   w.atBlock = undefined;
 
   let play: Play | undefined;
@@ -243,37 +239,35 @@ async function playOne(
     const g = await w.game(id);
     if (g.status === GAME.Open) {
       const c = await w.claim(g.claimId);
-      hold(
-        g.challenger,
-        g.bond + (c.status === CLAIM.Rejected ? (c as unknown as { rewardShare: bigint }).rewardShare : 0n),
-      );
+      hold(g.challenger, g.bond + (c.status === CLAIM.Rejected ? c.rewardShare : 0n));
     } else unresolvedGames.delete(id);
   }
   w.atBlock = undefined;
   const inflightOf = (m: Map<string, bigint> | undefined, a: Address) => m?.get(a.toLowerCase()) ?? 0n;
-  const events = async (name: string): Promise<Ev[]> =>
-    (await w.admin.publicClient.getContractEvents({
+  const events = <const name extends "ClaimPosted" | "GameStarted" | "Withdrawn">(eventName: name) =>
+    w.admin.publicClient.getContractEvents({
       address: w.d.game,
       abi: w.d.abis.game,
-      eventName: name,
+      eventName,
       fromBlock: startBlock,
       toBlock: endBlock,
-    } as never)) as unknown as Ev[];
+      strict: true,
+    });
   const posted = await events("ClaimPosted");
   const started = await events("GameStarted");
   const withdrawn = await events("Withdrawn");
   const same = (a: unknown, b: Address) => String(a).toLowerCase() === b.toLowerCase();
   const credit1 = new Map<Address, bigint>();
   w.atBlock = endBlock; // the same block as the events' last
-  for (const a of accounts) credit1.set(a, await w.read<bigint>("credit", [a]));
+  for (const a of accounts) credit1.set(a, await w.credit(a));
   w.atBlock = undefined;
   const ledger: Ledger = {
     net(a) {
       let n = (credit1.get(a) ?? 0n) - (credit0.get(a) ?? 0n);
       n += inflightOf(inflight, a) - inflightOf(prev?.inflight, a);
-      for (const e of withdrawn) if (same(e.args.account, a)) n += e.args.amount as bigint;
-      for (const e of posted) if (same(e.args.claimant, a)) n -= e.args.bond as bigint;
-      for (const e of started) if (same(e.args.challenger, a)) n -= e.args.bond as bigint;
+      for (const e of withdrawn) if (same(e.args.account, a)) n += e.args.amount;
+      for (const e of posted) if (same(e.args.claimant, a)) n -= e.args.bond;
+      for (const e of started) if (same(e.args.challenger, a)) n -= e.args.bond;
       return n;
     },
     rewards: () => 0n,
@@ -289,9 +283,9 @@ async function playOne(
   w.atBlock = endBlock;
   let owed = 0n;
   for (const v of inflight.values()) owed += v;
-  for (const a of known()) owed += await w.read<bigint>("credit", [a]);
+  for (const a of known()) owed += await w.credit(a);
   try {
-    owed += await w.read<bigint>("totalBurned");
+    owed += await w.totalBurned();
   } catch {
     // a game without burning
   }

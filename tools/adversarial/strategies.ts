@@ -2,11 +2,10 @@
 // the games on them) and returns an adversary that makes its moves when the runner asks. The honest
 // side is never scripted here: it is the real `opml watch` daemon and `opml submit` processes.
 import type { ChildProcess } from "node:child_process";
-import type { Hex } from "viem";
 import { type Clients, send } from "../../chain/clients.js";
 import { leavesProof, tensorBytes, toHex } from "../../commit/merkle.js";
 import type { ClaimView } from "../../game/claim-trace.js";
-import { disputedNode } from "../../game/moves.js";
+import { disputedNode, Phase } from "../../game/moves.js";
 import { type Lie, LyingView } from "../../submitter/lies.js";
 import { defendOnce, type PostedClaim, postClaim } from "../../submitter/submitter.js";
 import { REQUEST_STRATEGIES } from "./requests.js";
@@ -22,7 +21,7 @@ const pick = <T>(rand: Rand, xs: readonly T[]): T => xs[Math.floor(rand() * xs.l
 async function expired(w: World, gameId: bigint): Promise<boolean> {
   const g = await w.game(gameId);
   if (g.status !== GAME.Open) return false;
-  const claimantMoves = g.phase === 0 || g.phase === 2;
+  const claimantMoves = g.phase === Phase.Bisect || g.phase === Phase.Descend;
   const left = claimantMoves ? g.claimantClock : g.challengerClock;
   return (await w.now()) > g.lastMoveAt + left;
 }
@@ -135,17 +134,17 @@ class ScriptedChallenger {
       await attempt(() => send(c, w.d.game, w.d.abis.game, "timeout", [this.gameId]));
       return;
     }
-    const mine = g.phase === 1 || g.phase === 3;
+    const mine = g.phase === Phase.Respond || g.phase === Phase.Step;
     if (!mine || this.mode === "silent" || this.gaveUp) return;
     const truth = w.cases[this.caseIdx].truth;
-    if (g.phase === 1) {
+    if (g.phase === Phase.Respond) {
       let agree: boolean;
       if (this.mode === "agree") agree = true;
       else if (this.mode === "disagree") agree = false;
       else if (this.mode === "random" || this.mode === "bad-proof") agree = this.rand() < 0.5;
       else {
         const mid = (g.lo + g.hi) / 2n;
-        const midRoot = (await w.read<{ midRoot: Hex }>("gameOf", [this.gameId])).midRoot;
+        const midRoot = (await w.game(this.gameId)).midRoot;
         const t =
           g.level === 0
             ? truth.graphState(Number(mid))

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { type Address, encodePacked, type Hex, keccak256, parseEther } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { ANVIL_KEYS, type Anvil, startAnvil } from "../../chain/anvil.js";
-import { type Clients, makeClients } from "../../chain/clients.js";
+import { type Clients, makeClients, warp } from "../../chain/clients.js";
 import { FIXTURES, REPO_ROOT } from "../../chain/paths.js";
 import { toHex } from "../../commit/merkle.js";
 import { loadPackage, type ModelPackage, prepareInputs } from "../../dnn/src/package.js";
@@ -21,6 +21,7 @@ import {
   type GameParams,
   registerModel,
 } from "../../game/deploy.js";
+import { type ClaimState, ClaimStatus, type GameState, GameStatus, Phase } from "../../game/moves.js";
 import { saveDeployment } from "../../game/session.js";
 import { RpcProxy } from "./proxy.js";
 
@@ -45,34 +46,13 @@ export interface Case {
   finalGraphState: Hex;
 }
 
-export interface ClaimInfo {
-  claimant: Address;
-  status: number;
-  modelId: bigint;
-  bond: bigint;
-  graphState0: Hex;
-  finalGraphState: Hex;
-  outputRoot: Hex;
-  deadline: bigint;
-}
+/** A claim as the game stores it (claimOf). */
+export type ClaimInfo = ClaimState;
+/** A game as the game stores it (gameOf). */
+export type GameInfo = GameState;
 
-export interface GameInfo {
-  challenger: Address;
-  claimant: Address;
-  claimId: bigint;
-  status: number;
-  phase: number;
-  level: number;
-  lo: bigint;
-  hi: bigint;
-  bond: bigint;
-  lastMoveAt: bigint;
-  claimantClock: bigint;
-  challengerClock: bigint;
-}
-
-export const CLAIM = { None: 0, Pending: 1, Rejected: 2, Finalized: 3 } as const;
-export const GAME = { None: 0, Open: 1, ClaimantWon: 2, ChallengerWon: 3, Void: 4 } as const;
+export const CLAIM = ClaimStatus;
+export const GAME = GameStatus;
 
 export interface WorldOptions {
   model?: string;
@@ -247,32 +227,79 @@ export class World {
   /** When set, every read is of this block (for checks that must see one consistent state). */
   atBlock?: bigint;
 
-  async read<T>(
-    functionName: string,
-    args: readonly unknown[] = [],
-    on: "game" | "requests" = "game",
-  ): Promise<T> {
-    return (await this.admin.publicClient.readContract({
-      address: on === "game" ? this.d.game : this.d.requests,
-      abi: on === "game" ? this.d.abis.game : this.d.abis.requests,
-      functionName,
-      args,
-      blockNumber: this.atBlock,
-    } as never)) as T;
-  }
+  // Every read is at atBlock when set.
 
   async claim(id: bigint): Promise<ClaimInfo> {
-    const c = await this.read<ClaimInfo>("claimOf", [id]);
-    return { ...c, status: Number(c.status) };
+    return this.admin.publicClient.readContract({
+      address: this.d.game,
+      abi: this.d.abis.game,
+      functionName: "claimOf",
+      args: [id],
+      blockNumber: this.atBlock,
+    });
   }
 
   async game(id: bigint): Promise<GameInfo> {
-    const g = await this.read<GameInfo>("gameOf", [id]);
-    return { ...g, status: Number(g.status), phase: Number(g.phase), level: Number(g.level) };
+    return this.admin.publicClient.readContract({
+      address: this.d.game,
+      abi: this.d.abis.game,
+      functionName: "gameOf",
+      args: [id],
+      blockNumber: this.atBlock,
+    });
   }
 
   async counts(): Promise<{ claims: bigint; games: bigint }> {
-    return { claims: await this.read<bigint>("claimCount"), games: await this.read<bigint>("gameCount") };
+    const read = (functionName: "claimCount" | "gameCount") =>
+      this.admin.publicClient.readContract({
+        address: this.d.game,
+        abi: this.d.abis.game,
+        functionName,
+        blockNumber: this.atBlock,
+      });
+    return { claims: await read("claimCount"), games: await read("gameCount") };
+  }
+
+  /** What `account` may withdraw from the game. */
+  async credit(account: Address): Promise<bigint> {
+    return this.admin.publicClient.readContract({
+      address: this.d.game,
+      abi: this.d.abis.game,
+      functionName: "credit",
+      args: [account],
+      blockNumber: this.atBlock,
+    });
+  }
+
+  /** Wei the game has burned (the honest ETH ledger's sink). */
+  async totalBurned(): Promise<bigint> {
+    return this.admin.publicClient.readContract({
+      address: this.d.game,
+      abi: this.d.abis.game,
+      functionName: "totalBurned",
+      blockNumber: this.atBlock,
+    });
+  }
+
+  /** InferenceRequests' request count (the last request's id). */
+  async requestCount(): Promise<bigint> {
+    return this.admin.publicClient.readContract({
+      address: this.d.requests,
+      abi: this.d.abis.requests,
+      functionName: "requestCount",
+      blockNumber: this.atBlock,
+    });
+  }
+
+  /** One request as InferenceRequests stores it. */
+  async request(id: bigint) {
+    return this.admin.publicClient.readContract({
+      address: this.d.requests,
+      abi: this.d.abis.requests,
+      functionName: "requestOf",
+      args: [id],
+      blockNumber: this.atBlock,
+    });
   }
 
   async now(): Promise<bigint> {
@@ -286,11 +313,7 @@ export class World {
   async warpTo(t: bigint): Promise<void> {
     const now = await this.now();
     if (t <= now) return;
-    await this.admin.publicClient.request({
-      method: "evm_increaseTime" as never,
-      params: [Number(t - now)] as never,
-    });
-    await this.admin.publicClient.request({ method: "evm_mine" as never, params: [] as never });
+    await warp(this.admin, t - now);
   }
 
   /** The watchtower's progress file says it has looked at claim `id` (valid, invalid, skipped …). */
@@ -328,7 +351,7 @@ export class World {
       const g = await this.game(id);
       if (g.status !== GAME.Open) continue;
       if (!claims.includes(g.claimId)) continue;
-      const claimantMoves = g.phase === 0 || g.phase === 2;
+      const claimantMoves = g.phase === Phase.Bisect || g.phase === Phase.Descend;
       const mover = claimantMoves ? g.claimant : g.challenger;
       const c = await this.claim(g.claimId);
       if (c.status === CLAIM.Rejected) return false; // someone should void it: an agent's move

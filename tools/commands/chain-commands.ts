@@ -6,7 +6,7 @@ import { toHex } from "../../commit/merkle.js";
 import { loadPackage, type ModelPackage } from "../../dnn/src/package.js";
 import { DEFAULT_PARAMS, deployAll, registerModel } from "../../game/deploy.js";
 import { candidateIds, checkModelRecord } from "../../game/model-check.js";
-import { GameStatus, readGame, withdrawCredit } from "../../game/moves.js";
+import { ClaimStatus, GameStatus, readGame, withdrawCredit } from "../../game/moves.js";
 import { GraphError, validateGraph } from "../../game/registry.js";
 import { openSession, privateKeyFrom, saveDeployment, UsageError } from "../../game/session.js";
 import { parseLie } from "../../submitter/lies.js";
@@ -54,7 +54,7 @@ export async function deployCommand(a: ChainArgs & { out: string; model?: string
   const rpcUrl = a.rpcUrl ?? process.env.OPML_RPC_URL;
   if (!rpcUrl)
     throw new UsageError("deploy needs --rpc-url (or OPML_RPC_URL): an embedded chain would vanish on exit");
-  const key = privateKeyFrom(a.privateKey, "0x" as never);
+  const key = privateKeyFrom(a.privateKey, "0x");
   // Every package is read (and verified) before anything is deployed or written.
   const pkgs = (a.model ?? []).map((dir) => [dir, loadModel(dir)] as const);
   const c = await makeClients(rpcUrl, key);
@@ -121,17 +121,17 @@ export async function submitCommand(
           hi: m.hi,
           gas: m.tx.gasUsed,
         });
-      const claimState = (await s.clients.publicClient.readContract({
+      const claimState = await s.clients.publicClient.readContract({
         address: d.game,
         abi: d.abis.game,
         functionName: "claimOf",
         args: [claim.claimId],
-      })) as { status: number; deadline: bigint };
-      if (Number(claimState.status) === 2) {
+      });
+      if (claimState.status === ClaimStatus.Rejected) {
         jsonLogger("warn", "claim rejected", { claimId: claim.claimId });
         return "done";
       }
-      if (Number(claimState.status) === 3) {
+      if (claimState.status === ClaimStatus.Finalized) {
         jsonLogger("info", "claim finalized", { claimId: claim.claimId });
         return "done";
       }

@@ -47,12 +47,12 @@ async function honestClaim(
   if (verdict !== "valid") throw new Error(`watchtower judged the honest claim ${verdict}`);
   await warp(sub, d.params.challengeWindow + 1n);
   await send(sub, d.game, d.abis.game, "finalize", [claim.claimId]);
-  const valid = (await sub.publicClient.readContract({
+  const valid = await sub.publicClient.readContract({
     address: d.game,
     abi: d.abis.game,
     functionName: "isValid",
     args: [claim.claimId],
-  })) as boolean;
+  });
   if (!valid) throw new Error("honest claim did not finalize");
   log("info", "honest claim finalized after the challenge window", { claimId: claim.claimId });
   return claim;
@@ -114,13 +114,13 @@ async function dispute(
     address: d.game,
     abi: d.abis.game,
     fromBlock: d.block,
-    args: { gameId } as never,
+    args: { gameId },
   });
   let node: number | undefined;
   let vmSteps: number | undefined;
   let graph = 0;
   let vm = 0;
-  for (const e of events as unknown as { eventName: string; args: Record<string, bigint> }[]) {
+  for (const e of events) {
     if (e.eventName === "Responded") {
       if (Number(e.args.level) === 0) graph++;
       else vm++;

@@ -1,10 +1,8 @@
 // ONNX protobuf → a small in-memory graph (names, attributes, float64/int constant values).
 
 import { readFileSync } from "node:fs";
-import onnxProto from "onnx-proto";
 import { UserError } from "../../errors/index.js";
-
-const { onnx } = onnxProto as unknown as { onnx: typeof import("onnx-proto").onnx };
+import { onnx } from "./onnx-proto.js";
 
 /** An ONNX model the converter cannot turn into a package (bad file, unsupported op, …). */
 export class ConvertError extends UserError {

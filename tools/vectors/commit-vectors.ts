@@ -233,10 +233,11 @@ export function buildCommitVectors(seed = COMMIT_VECTORS_SEED): CommitVectors {
 const LINE_WIDTH = 110; // biome.json formatter.lineWidth
 
 /**
- * The committed text, laid out as `biome format` lays out JSON (two-space indent, objects expanded,
+ * The committed text of a vector file (commit or phase-link vectors: any JSON value), laid out as
+ * `biome format` lays out JSON (two-space indent, objects expanded,
  * an array on one line when it fits in 110 columns) so `biome check` passes on the file as written.
  */
-export function serializeCommitVectors(v: CommitVectors): string {
+export function serializeCommitVectors(v: object): string {
   const out = (value: unknown, indent: string, prefix: string, suffix: string): string[] => {
     if (Array.isArray(value)) {
       if (value.length === 0) return [`${indent}${prefix}[]${suffix}`];

@@ -52,7 +52,7 @@ import {
 } from "../../game/registry.js";
 import { proveStep } from "../../vm/prove.js";
 import { decodeFields, encodeFields, type StateFields, Status, stateRoot } from "../../vm/state.js";
-import { type CommitVectors, serializeCommitVectors } from "./commit-vectors.js";
+import { serializeCommitVectors } from "./commit-vectors.js";
 
 export const PHASE_LINK_VECTORS_PATH = "contracts/test/vectors/phase-link.json";
 export const PHASE_LINK_MODEL = "mnist_cnn";
@@ -360,7 +360,7 @@ export function writePhaseLinkVectors(path = PHASE_LINK_VECTORS_PATH): string {
   const abs = resolve(path);
   mkdirSync(dirname(abs), { recursive: true });
   // The commit-vectors serializer lays out any JSON value the way `biome format` would.
-  writeFileSync(abs, serializeCommitVectors(buildPhaseLinkVectors() as unknown as CommitVectors));
+  writeFileSync(abs, serializeCommitVectors(buildPhaseLinkVectors()));
   return abs;
 }
 
