@@ -44,6 +44,7 @@ import {
 } from "../../game/link.js";
 import {
   modelRecord,
+  type NodeDesc,
   nodeDesc,
   nodeLeaf,
   nodesTree,
@@ -62,16 +63,9 @@ export const VM_GAME_NODE = 8;
 
 type Hex = `0x${string}`;
 
-export interface NodeVector {
+/** One node's vector: its descriptor (as committed in nodesRoot) and what the link computes. */
+export interface NodeVector extends NodeDesc {
   index: number;
-  // NodeDesc
-  op: number;
-  inKinds: number[];
-  inIndex: number[];
-  inHeights: number[];
-  outSlots: number[];
-  outHeights: number[];
-  params: number[];
   nodeLeaf: Hex;
   nodePath: Hex[];
   // the graph transition index → index + 1
