@@ -7,6 +7,8 @@ export type Logger = (
 ) => void;
 
 export const jsonLogger: Logger = (level, msg, fields = {}) => {
+  // A field (a game's "level", say) never overwrites the line's own level or message.
   const line = { t: new Date().toISOString(), level, msg, ...fields };
+  Object.assign(line, { level, msg });
   console.log(JSON.stringify(line, (_, v) => (typeof v === "bigint" ? v.toString() : v)));
 };

@@ -474,7 +474,7 @@ export class Watchtower {
           info.lastError = undefined;
           this.log("info", m.kind, {
             gameId,
-            level: m.level,
+            gameLevel: m.level,
             lo: m.lo,
             hi: m.hi,
             detail: m.detail,
