@@ -318,6 +318,7 @@ async function playOne(
     const block = attempt === 0 ? endBlock : await w.blockNumber();
     const { owed, balance } = await owedAt(block);
     if (balance === owed) {
+      if (reads.length > 0) o.log?.(`ETH conservation healed on a later read: ${reads.join("; ")}`);
       reads.length = 0;
       break;
     }
