@@ -127,6 +127,42 @@ export async function runAdversarial(o: RunOptions): Promise<RunResult> {
   return result;
 }
 
+/**
+ * The bonds the game holds at `block` for the open games and pending claims among these ids, by
+ * account (an open game on a rejected claim with the reward share it is owed), and the ids that
+ * are no longer open or pending there.
+ */
+async function inFlight(
+  w: World,
+  block: bigint,
+  claimIds: Iterable<bigint>,
+  gameIds: Iterable<bigint>,
+): Promise<{ inflight: Map<string, bigint>; resolvedClaims: bigint[]; resolvedGames: bigint[] }> {
+  const inflight = new Map<string, bigint>();
+  const hold = (a: Address, v: bigint) =>
+    inflight.set(a.toLowerCase(), (inflight.get(a.toLowerCase()) ?? 0n) + v);
+  const resolvedClaims: bigint[] = [];
+  const resolvedGames: bigint[] = [];
+  w.atBlock = block;
+  try {
+    for (const id of claimIds) {
+      const c = await w.claim(id);
+      if (c.status === CLAIM.Pending) hold(c.claimant, c.bond);
+      else resolvedClaims.push(id);
+    }
+    for (const id of gameIds) {
+      const g = await w.game(id);
+      if (g.status === GAME.Open) {
+        const c = await w.claim(g.claimId);
+        hold(g.challenger, g.bond + (c.status === CLAIM.Rejected ? c.rewardShare : 0n));
+      } else resolvedGames.push(id);
+    }
+  } finally {
+    w.atBlock = undefined;
+  }
+  return { inflight, resolvedClaims, resolvedGames };
+}
+
 /** Where one game's ledger ended: its block and the bonds in flight there, by account. */
 interface GameEnd {
   block: bigint;
@@ -222,27 +258,17 @@ async function playOne(
     if (c.status === CLAIM.Pending) out.push(`claim ${id} is still pending`);
   }
   // What the game holds for open games and pending claims at the end block, by account: the
-  // bonds still in flight (with the reward share an open game on a rejected claim is owed). The
-  // next game starts from this block, so its ledger starts from this map.
-  w.atBlock = endBlock;
+  // bonds still in flight. The next game starts from this block, so its ledger starts from this map.
   for (let id = start.claims + 1n; id <= end.claims; id++) unresolvedClaims.add(id);
   for (let id = start.games + 1n; id <= end.games; id++) unresolvedGames.add(id);
-  const inflight = new Map<string, bigint>();
-  const hold = (a: Address, v: bigint) =>
-    inflight.set(a.toLowerCase(), (inflight.get(a.toLowerCase()) ?? 0n) + v);
-  for (const id of [...unresolvedClaims]) {
-    const c = await w.claim(id);
-    if (c.status === CLAIM.Pending) hold(c.claimant, c.bond);
-    else unresolvedClaims.delete(id);
-  }
-  for (const id of [...unresolvedGames]) {
-    const g = await w.game(id);
-    if (g.status === GAME.Open) {
-      const c = await w.claim(g.claimId);
-      hold(g.challenger, g.bond + (c.status === CLAIM.Rejected ? c.rewardShare : 0n));
-    } else unresolvedGames.delete(id);
-  }
-  w.atBlock = undefined;
+  const { inflight, resolvedClaims, resolvedGames } = await inFlight(
+    w,
+    endBlock,
+    unresolvedClaims,
+    unresolvedGames,
+  );
+  for (const id of resolvedClaims) unresolvedClaims.delete(id);
+  for (const id of resolvedGames) unresolvedGames.delete(id);
   const inflightOf = (m: Map<string, bigint> | undefined, a: Address) => m?.get(a.toLowerCase()) ?? 0n;
   const events = <const name extends "ClaimPosted" | "GameStarted" | "Withdrawn">(eventName: name) =>
     w.admin.publicClient.getContractEvents({
@@ -285,22 +311,16 @@ async function playOne(
   const owedAt = async (block: bigint): Promise<{ owed: bigint; balance: bigint }> => {
     w.atBlock = block;
     try {
+      // Ids created after the end block count too when the reading is later.
       const now = await w.counts();
-      let owed = 0n;
-      const claimIds = new Set([...unresolvedClaims]);
-      const gameIds = new Set([...unresolvedGames]);
+      const claimIds = new Set(unresolvedClaims);
+      const gameIds = new Set(unresolvedGames);
       for (let id = end.claims + 1n; id <= now.claims; id++) claimIds.add(id);
       for (let id = end.games + 1n; id <= now.games; id++) gameIds.add(id);
-      for (const id of claimIds) {
-        const c = await w.claim(id);
-        if (c.status === CLAIM.Pending) owed += c.bond;
-      }
-      for (const id of gameIds) {
-        const g = await w.game(id);
-        if (g.status !== GAME.Open) continue;
-        const c = await w.claim(g.claimId);
-        owed += g.bond + (c.status === CLAIM.Rejected ? c.rewardShare : 0n);
-      }
+      const held = block === endBlock ? inflight : (await inFlight(w, block, claimIds, gameIds)).inflight;
+      let owed = 0n;
+      for (const v of held.values()) owed += v;
+      w.atBlock = block;
       for (const a of known()) owed += await w.credit(a);
       try {
         owed += await w.totalBurned();
