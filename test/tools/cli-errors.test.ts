@@ -343,18 +343,20 @@ describe("every user error: exit 1, one line naming the culprit, no stack, no ou
     writeFileSync(bad, "[1,");
     expectUserError(await cliAsync([...args, "--input", bad]), /bad3\.json: invalid JSON/);
   });
+  const watchArgs = (d: string, ...extra: string[]) => [
+    "watch",
+    "--rpc-url",
+    rpcUrl,
+    "--private-key",
+    KEY,
+    "--deployment",
+    d,
+    "--model",
+    PKG,
+    ...extra,
+  ];
   it("a missing, invalid or incomplete deployment file (UsageError) names the file", async () => {
-    const args = (d: string) => [
-      "watch",
-      "--rpc-url",
-      rpcUrl,
-      "--private-key",
-      KEY,
-      "--deployment",
-      d,
-      "--model",
-      PKG,
-    ];
+    const args = (d: string) => watchArgs(d);
     expectUserError(
       await cliAsync(args(join(tmp, "nope-dep.json"))),
       /nope-dep\.json: no such deployment file/,
@@ -391,18 +393,7 @@ describe("every user error: exit 1, one line naming the culprit, no stack, no ou
     );
   });
   it("a deployment used on another chain, or with no contract at its address (UsageError), is refused", async () => {
-    const args = (d: string) => [
-      "watch",
-      "--rpc-url",
-      rpcUrl,
-      "--private-key",
-      KEY,
-      "--deployment",
-      d,
-      "--model",
-      PKG,
-      "--once",
-    ];
+    const args = (d: string) => watchArgs(d, "--once");
     rpcState.chainId = 1;
     expectUserError(
       await cliAsync(args(dep())),
