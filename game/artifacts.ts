@@ -34,9 +34,7 @@ export function ensureBuilt(): void {
   const cache = join(REPO_ROOT, "cache", "solidity-files-cache.json");
   const src = join(REPO_ROOT, "contracts", "src");
   const fresh =
-    existsSync(join(REPO_ROOT, "out")) &&
-    existsSync(cache) &&
-    (!existsSync(src) || statSync(cache).mtimeMs >= newestSource(src));
+    existsSync(join(REPO_ROOT, "out")) && existsSync(cache) && statSync(cache).mtimeMs >= newestSource(src);
   if (fresh) return;
   execFileSync(join(REPO_ROOT, "node_modules/.bin/forge"), ["build", "--quiet"], {
     cwd: REPO_ROOT,
