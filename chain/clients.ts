@@ -38,7 +38,8 @@ export interface Clients {
 }
 
 export async function makeClients(rpcUrl: string, privateKey: Hex): Promise<Clients> {
-  const probe = createPublicClient({ transport: http(rpcUrl, { retryCount: 5, retryDelay: 200 }) });
+  const transport = http(rpcUrl, { retryCount: 5, retryDelay: 200 });
+  const probe = createPublicClient({ transport });
   let id: number;
   try {
     id = await withRetry(() => probe.getChainId(), `${rpcUrl}: eth_chainId`);
@@ -53,7 +54,6 @@ export async function makeClients(rpcUrl: string, privateKey: Hex): Promise<Clie
     nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
     rpcUrls: { default: { http: [rpcUrl] } },
   });
-  const transport = http(rpcUrl, { retryCount: 5, retryDelay: 200 });
   const account = privateKeyToAccount(privateKey);
   return {
     publicClient: createPublicClient({ chain, transport, pollingInterval: 100 }) as PublicClient,
