@@ -24,11 +24,19 @@ export function quantize(x: number): number {
   return roundSat(x * SCALE);
 }
 
-export function quantizeArray(xs: ArrayLike<number>, what: string): Int32Array {
+/**
+ * float[] → Q16.16. NaN is always refused. ±Infinity is refused unless `saturateInfinities` (model
+ * constants: attention masks written as `masked_fill(mask == 0, -inf)`), where it maps to the i32
+ * extreme of its sign, the same value a finite float extreme such as `finfo(float32).min` saturates
+ * to (docs/NUMERICS.md §3.1), so a masked logit contributes exactly 0 to a softmax.
+ */
+export function quantizeArray(xs: ArrayLike<number>, what: string, saturateInfinities = false): Int32Array {
   const out = new Int32Array(xs.length);
   for (let i = 0; i < xs.length; i++) {
     const x = xs[i];
-    if (!Number.isFinite(x)) throw new NonFiniteError(`${what}: element ${i} is ${x} (NaN/Inf not allowed)`);
+    if (!Number.isFinite(x) && !(saturateInfinities && (x === Infinity || x === -Infinity))) {
+      throw new NonFiniteError(`${what}: element ${i} is ${x} (NaN/Inf not allowed)`);
+    }
     out[i] = roundSat(x * SCALE);
   }
   return out;

@@ -36,7 +36,7 @@ export class Ctx {
       try {
         data =
           dtype === "q16"
-            ? quantizeArray(c.data, `${where}: tensor '${name}'`)
+            ? quantizeArray(c.data, `${where}: tensor '${name}'`, true)
             : intArray(c.data, `${where}: tensor '${name}'`);
       } catch (e) {
         if (e instanceof NonFiniteError) throw new ConvertError(`${this.file}: ${e.message}`);
