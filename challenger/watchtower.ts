@@ -86,6 +86,9 @@ export interface WatchOptions {
 }
 
 /** GameStatus's names by value (the generated enum lists them in declaration order). */
+/** Re-executed claims kept in memory at once (see evictTraces). */
+const MAX_TRACES = 4;
+
 const STATUS_NAME = Object.keys(GameStatus);
 
 /** The ClaimPosted event's arguments. */
@@ -248,7 +251,12 @@ export class Watchtower {
   private async resolve(ev: ClaimEvent): Promise<Resolved> {
     const key = ev.claimId.toString();
     const cached = this.traces.get(key);
-    if (cached) return cached;
+    if (cached) {
+      // Refresh its place in the LRU order (a Map iterates in insertion order).
+      this.traces.delete(key);
+      this.traces.set(key, cached);
+      return cached;
+    }
     const p = await this.packageFor(ev.modelId);
     let out: Resolved;
     if ("reason" in p) out = { verdict: "unknown-model", reason: p.reason };
@@ -270,13 +278,29 @@ export class Watchtower {
       }
     }
     this.traces.set(key, out);
+    this.evictTraces();
     return out;
+  }
+
+  /**
+   * Keeps at most MAX_TRACES re-executions in memory (least recently used first out): each holds
+   * every activation of the claim and the VM traces of its disputed nodes, so a watchtower that
+   * sees many claims of a large model must not keep them all. An evicted claim is re-executed from
+   * its published inputs when a game needs it again.
+   */
+  private evictTraces(): void {
+    const withTrace = [...this.traces].filter(([, r]) => "trace" in r);
+    for (const [key] of withTrace.slice(0, Math.max(0, withTrace.length - MAX_TRACES)))
+      this.traces.delete(key);
   }
 
   private async traceOf(claimId: bigint): Promise<ClaimTrace | undefined> {
     const key = claimId.toString();
     let r = this.traces.get(key);
-    if (!r) {
+    if (r) {
+      this.traces.delete(key);
+      this.traces.set(key, r);
+    } else {
       const [ev] = await this.gameEvents("ClaimPosted", { claimId });
       if (!ev) return undefined;
       r = await this.resolve(ev.args);

@@ -4,11 +4,11 @@
 // VM trace of the faulty node is real execution up to the fault.
 
 import { depthFor, graphState, type Hash, leavesProof, leavesRoot, tensorRoot } from "../commit/merkle.js";
-import { defaultBackend, type PreparedModel } from "../dnn/src/engine.js";
+import { type PreparedModel, preparedModel } from "../dnn/src/engine.js";
 import { numel } from "../dnn/src/package.js";
 import { UserError } from "../errors/index.js";
 import type { ClaimTrace, ClaimView, LinkInfo } from "../game/claim-trace.js";
-import { activationTable, dnnVmProgram, nodeLayout } from "../game/link.js";
+import { activationTableOf, dnnVmProgram, nodeLayout } from "../game/link.js";
 import { Machine, type Snapshot } from "../vm/machine.js";
 import { proveStep } from "../vm/prove.js";
 import { Status } from "../vm/state.js";
@@ -49,6 +49,7 @@ export class LyingView implements ClaimView {
   private readonly acts: Int32Array[];
   private readonly prepared: PreparedModel;
   private tables = new Map<number, Hash[]>();
+  private roots = new Map<number, Hash>();
   /** Fault inside the VM: the step after which the trace is corrupted, and the corrupted machine there. */
   private faultStep: number;
   private faulty: Snapshot;
@@ -77,7 +78,7 @@ export class LyingView implements ClaimView {
             ? (lie.node ?? n - 1)
             : n - 1;
     if (this.node < 0 || this.node >= n) throw new LieError(`node ${this.node} out of range (0..${n - 1})`);
-    this.prepared = defaultBackend().prepare(truth.pkg);
+    this.prepared = preparedModel(truth.pkg);
     const trace = truth.nodeTrace(this.node);
     const T = trace.totalSteps;
     const layout = nodeLayout(m, this.node);
@@ -142,14 +143,26 @@ export class LyingView implements ClaimView {
   inputRoots(): Hash[] {
     return this.truth.inputRoots();
   }
+  /** Root of slot s as the liar sees it: the truth's cached root where the tensor is the truth's. */
+  private slotRoot(s: number): Hash | undefined {
+    const a = this.acts[s];
+    if (!a) return undefined;
+    if (a === this.truth.acts[s]) return this.truth.slotRoot(s);
+    let r = this.roots.get(s);
+    if (!r) {
+      r = tensorRoot(a);
+      this.roots.set(s, r);
+    }
+    return r;
+  }
   outputRoot(): Hash {
-    return tensorRoot(this.acts[this.truth.outputSlot]);
+    return this.slotRoot(this.truth.outputSlot) ?? tensorRoot(this.acts[this.truth.outputSlot]);
   }
   private table(i: number): Hash[] {
     if (i <= this.node) return this.truth.table(i);
     let t = this.tables.get(i);
     if (!t) {
-      t = activationTable(this.truth.pkg.manifest, this.acts, i);
+      t = activationTableOf(this.truth.pkg.manifest, (s) => this.slotRoot(s), i);
       this.tables.set(i, t);
     }
     return t;

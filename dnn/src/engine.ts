@@ -167,3 +167,19 @@ export const wasmCpuBackend: Backend = {
 export function defaultBackend(): Backend {
   return wasmCpuBackend;
 }
+
+const prepared = new WeakMap<ModelPackage, PreparedModel>();
+
+/**
+ * The default backend's prepared model for a package, made once per package: preparing copies
+ * every weight into the engine's memory, which for a large model is as big as the package, so
+ * each claim of the same model must not make its own.
+ */
+export function preparedModel(pkg: ModelPackage): PreparedModel {
+  let p = prepared.get(pkg);
+  if (!p) {
+    p = defaultBackend().prepare(pkg);
+    prepared.set(pkg, p);
+  }
+  return p;
+}
