@@ -86,8 +86,9 @@ export interface WatchOptions {
 }
 
 /** GameStatus's names by value (the generated enum lists them in declaration order). */
-/** Re-executed claims kept in memory at once (see evictTraces). */
+/** Re-executed claims kept in memory at once, by count and by activation bytes (see evictTraces). */
 const MAX_TRACES = 4;
+const MAX_TRACE_BYTES = 256 * 2 ** 20;
 
 const STATUS_NAME = Object.keys(GameStatus);
 
@@ -283,15 +284,25 @@ export class Watchtower {
   }
 
   /**
-   * Keeps at most MAX_TRACES re-executions in memory (least recently used first out): each holds
+   * Keeps at most MAX_TRACES re-executions, MAX_TRACE_BYTES of activations, in memory (least
+   * recently used first out; the newest always stays): each holds
    * every activation of the claim and the VM traces of its disputed nodes, so a watchtower that
    * sees many claims of a large model must not keep them all. An evicted claim is re-executed from
    * its published inputs when a game needs it again.
    */
   private evictTraces(): void {
     const withTrace = [...this.traces].filter(([, r]) => "trace" in r);
-    for (const [key] of withTrace.slice(0, Math.max(0, withTrace.length - MAX_TRACES)))
-      this.traces.delete(key);
+    let bytes = 0;
+    let kept = 0;
+    // Newest first: the most recently used trace is always kept.
+    for (const [key, r] of withTrace.reverse()) {
+      const b = "trace" in r ? r.trace.acts.reduce((a, t) => a + (t?.byteLength ?? 0), 0) : 0;
+      if (kept > 0 && (kept >= MAX_TRACES || bytes + b > MAX_TRACE_BYTES)) this.traces.delete(key);
+      else {
+        kept++;
+        bytes += b;
+      }
+    }
   }
 
   private async traceOf(claimId: bigint): Promise<ClaimTrace | undefined> {

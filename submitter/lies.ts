@@ -4,6 +4,7 @@
 // VM trace of the faulty node is real execution up to the fault.
 
 import { depthFor, graphState, type Hash, leavesProof, leavesRoot, tensorRoot } from "../commit/merkle.js";
+import { stepBound } from "../dnn/src/cost.js";
 import { type PreparedModel, preparedModel } from "../dnn/src/engine.js";
 import { numel } from "../dnn/src/package.js";
 import { UserError } from "../errors/index.js";
@@ -207,12 +208,17 @@ function corruptWord(m: Machine, addr: number): void {
   m.mem.touch(addr, 4);
 }
 
+/**
+ * The node with the largest step bound (dnn/src/cost.ts; the first of equals): the heaviest VM
+ * level a dispute can reach, found without running any node in the VM (a large model has
+ * thousands of nodes and ~10^11 VM steps in all).
+ */
 export function heaviestNode(t: ClaimTrace): number {
   let best = 0;
   let most = -1;
-  for (let k = 0; k < t.nNodes; k++) {
-    const s = t.vmSteps(k);
-    if (s > most) [best, most] = [k, s];
-  }
+  t.pkg.manifest.nodes.forEach((n, k) => {
+    const b = stepBound(n.op, n.params);
+    if (b > most) [best, most] = [k, b];
+  });
   return best;
 }
