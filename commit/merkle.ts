@@ -130,6 +130,54 @@ export function hashLevel(src: Uint8Array, srcOff: number, n: number, dst: Uint8
   }
 }
 
+// Content checksum (not cryptographic: the package cache's fast check that a file is unchanged,
+// at memory speed). 16 lanes of little-endian 32-bit words, word w into lane w % 16:
+// lane = lane·K + w (mod 2^32), lanes starting at 1..16; the input is zero-padded to a multiple of
+// 64 bytes (callers bind the length separately). K is odd, so any one changed word changes its
+// lane. commit/keccak's sum() and jsContentChecksum below are the same rule.
+const SUM_K = 0x9e3779b1 | 0;
+const SUM_STATE = 128; // commit/keccak: SUM
+
+/** The 64-byte content checksum of `bytes`, in plain JS (the fallback; tests compare the two). */
+export function jsContentChecksum(bytes: Uint8Array): Uint8Array {
+  const lanes = Int32Array.from({ length: 16 }, (_, l) => l + 1);
+  const padded = new Uint8Array(64);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const full = bytes.length & ~63;
+  for (let off = 0; off < full; off += 64)
+    for (let l = 0; l < 16; l++) lanes[l] = (Math.imul(lanes[l], SUM_K) + dv.getInt32(off + 4 * l, true)) | 0;
+  if (full < bytes.length) {
+    padded.set(bytes.subarray(full));
+    const pv = new DataView(padded.buffer);
+    for (let l = 0; l < 16; l++) lanes[l] = (Math.imul(lanes[l], SUM_K) + pv.getInt32(4 * l, true)) | 0;
+  }
+  const out = new Uint8Array(64);
+  const ov = new DataView(out.buffer);
+  for (let l = 0; l < 16; l++) ov.setInt32(4 * l, lanes[l], true);
+  return out;
+}
+
+/** The 64-byte content checksum of `bytes` (WebAssembly SIMD when built, ~memory speed). */
+export function contentChecksum(bytes: Uint8Array): Uint8Array {
+  if (!fast) return jsContentChecksum(bytes);
+  const BLOCK = 1 << 20;
+  const mem = fast.room(BLOCK);
+  const p = fast.data;
+  fast.e.sumReset();
+  const full = bytes.length & ~63;
+  for (let off = 0; off < full; off += BLOCK) {
+    const k = Math.min(BLOCK, full - off);
+    mem.set(bytes.subarray(off, off + k), p);
+    fast.e.sum(p, k);
+  }
+  if (full < bytes.length) {
+    mem.fill(0, p, p + 64);
+    mem.set(bytes.subarray(full), p);
+    fast.e.sum(p, 64);
+  }
+  return mem.slice(SUM_STATE, SUM_STATE + 64);
+}
+
 /** ZERO[d] = root of an all-zero subtree of depth d (2^d leaves). */
 export const ZERO: readonly Hash[] = (() => {
   const z: Hash[] = [new Uint8Array(32)];
