@@ -115,6 +115,11 @@ export { nobleHashPair };
 /** Whether the WebAssembly hasher is in use (else @noble/hashes). */
 export const wasmHashing = fast !== undefined;
 
+/** Benchmarks only: this thread's WebAssembly hasher with or without the two-lane v128 path. */
+export function setWasmSimd(on: boolean): void {
+  fast?.e.setSimd(on ? 1 : 0);
+}
+
 /**
  * n consecutive 64-byte pairs of `src` (from byte srcOff) hashed into n 32-byte nodes of `dst`
  * (from byte dstOff): one tree level, or a run of one, per call.
