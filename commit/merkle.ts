@@ -4,7 +4,7 @@
 // (not hashed), an inner node is keccak256(left ‖ right), and a list is zero-padded to a power of
 // two. A tensor laid at an address aligned to its padded size is therefore exactly a subtree of the
 // VM memory tree, and the contracts recompute the same roots with plain keccak256.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, readSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
@@ -262,6 +262,44 @@ function runHere(jobs: readonly Job[], out: Uint8Array, at: number): void {
   for (let j = 0; j < jobs.length; j++) out.set(fast!.root(jobs[j].bytes, jobs[j].depth), 32 * (at + j));
 }
 
+/**
+ * Runs jobs 0..count-1 on both threads: the worker claims from the back (its `message` says what
+ * a job is), this thread from the front with `here(k)`, each claim a compare-and-swap on ctl;
+ * returns when all are done. Returns how many the worker did.
+ */
+function share(
+  h: Helper,
+  count: number,
+  message: Record<string, unknown>,
+  here: (k: number) => void,
+): number {
+  // ctl: [claimed by (1 worker, 2 here) × count, done × count, number done]
+  const ctl = new Int32Array(new SharedArrayBuffer(4 * (2 * count + 1)));
+  h.worker.postMessage({ ...message, ctl, count });
+  let mine = 0;
+  for (let k = 0; k < count && hashing.steal; k++, mine++) {
+    if (Atomics.compareExchange(ctl, k, 0, 2) !== 0) break; // the worker has reached here
+    here(k);
+    Atomics.store(ctl, count + k, 1);
+    Atomics.add(ctl, 2 * count, 1);
+  }
+  for (let done = Atomics.load(ctl, 2 * count); done < count; done = Atomics.load(ctl, 2 * count)) {
+    // A job takes milliseconds; a worker that shows no progress for 30 s is given up on.
+    if (!h.broken && Atomics.wait(ctl, 2 * count, done, 30_000) !== "timed-out") continue;
+    h.broken = true;
+    void h.worker.terminate();
+    for (let k = 0; k < count; k++) if (Atomics.load(ctl, count + k) === 0) here(k);
+    return 0;
+  }
+  let failed = 0;
+  for (let k = 0; k < count; k++)
+    if (Atomics.load(ctl, count + k) === 2) {
+      here(k);
+      failed++;
+    }
+  return count - mine - failed;
+}
+
 /** Every job's root into out (32 bytes each, in job order). */
 function runJobs(jobs: readonly Job[], out: Uint8Array): void {
   let total = 0;
@@ -272,50 +310,72 @@ function runJobs(jobs: readonly Job[], out: Uint8Array): void {
     runHere(jobs, out, 0);
     return;
   }
-  // The first half of the bytes stays here; the rest is copied to shared memory for either thread.
+  // Bytes already in one SharedArrayBuffer (readShared) are shared as they are; otherwise the
+  // first half of the bytes stays here and the rest is copied to shared memory for either thread.
+  const sab = jobs[0].bytes.buffer;
+  const inPlace = sab instanceof SharedArrayBuffer && jobs.every((j) => j.bytes.buffer === sab);
   let split = 0;
-  for (let acc = 0; split < jobs.length - 1 && acc + jobs[split].bytes.length <= total / 2; split++)
-    acc += jobs[split].bytes.length;
+  if (!inPlace)
+    for (let acc = 0; split < jobs.length - 1 && acc + jobs[split].bytes.length <= total / 2; split++)
+      acc += jobs[split].bytes.length;
   const shared = jobs.slice(split);
   const count = shared.length;
-  let sharedBytes = 0;
-  for (const j of shared) sharedBytes += j.bytes.length;
-  if (!h.data || h.data.byteLength < sharedBytes) h.data = new SharedArrayBuffer(sharedBytes);
-  const data = new Uint8Array(h.data);
   const table = new Float64Array(new SharedArrayBuffer(24 * count));
-  let off = 0;
-  shared.forEach((j, k) => {
-    data.set(j.bytes, off);
-    table.set([off, j.bytes.length, j.depth], 3 * k);
-    off += j.bytes.length;
-  });
-  // ctl: [claimed by (1 worker, 2 here) × count, done × count, number done]
-  const ctl = new Int32Array(new SharedArrayBuffer(4 * (2 * count + 1)));
+  let buffer: SharedArrayBuffer;
+  if (inPlace) {
+    buffer = sab;
+    shared.forEach((j, k) => {
+      table.set([j.bytes.byteOffset, j.bytes.length, j.depth], 3 * k);
+    });
+  } else {
+    let sharedBytes = 0;
+    for (const j of shared) sharedBytes += j.bytes.length;
+    if (!h.data || h.data.byteLength < sharedBytes) h.data = new SharedArrayBuffer(sharedBytes);
+    buffer = h.data;
+    const data = new Uint8Array(buffer);
+    let off = 0;
+    shared.forEach((j, k) => {
+      data.set(j.bytes, off);
+      table.set([off, j.bytes.length, j.depth], 3 * k);
+      off += j.bytes.length;
+    });
+    if (sharedBytes > 64 << 20) h.data = undefined; // do not hold a big buffer between calls
+  }
+  const data = new Uint8Array(buffer);
   const results = new Uint8Array(new SharedArrayBuffer(32 * count));
-  h.worker.postMessage({ ctl, table, data: h.data, results: results.buffer, count });
+  const message = { kind: "root", table, data: buffer, results: results.buffer };
   runHere(jobs.slice(0, split), out, 0);
-  const finish = (k: number) => {
+  hashing.workerJobs = share(h, count, message, (k) => {
     const o = table[3 * k];
     results.set(fast!.root(data.subarray(o, o + table[3 * k + 1]), table[3 * k + 2]), 32 * k);
-  };
-  let stolen = 0;
-  for (let k = 0; k < count && hashing.steal; k++, stolen++) {
-    if (Atomics.compareExchange(ctl, k, 0, 2) !== 0) break; // the worker has reached here
-    finish(k);
-    Atomics.store(ctl, count + k, 1);
-    Atomics.add(ctl, 2 * count, 1);
-  }
-  for (let done = Atomics.load(ctl, 2 * count); done < count; done = Atomics.load(ctl, 2 * count)) {
-    // A job takes milliseconds; a worker that shows no progress for 30 s is given up on.
-    if (!h.broken && Atomics.wait(ctl, 2 * count, done, 30_000) !== "timed-out") continue;
-    h.broken = true;
-    void h.worker.terminate();
-    for (let k = 0; k < count; k++) if (Atomics.load(ctl, count + k) === 0) finish(k);
-    break;
-  }
-  hashing.workerJobs = count - stolen;
+  });
   out.set(results, 32 * split);
-  if (sharedBytes > 64 << 20) h.data = undefined; // do not hold a big buffer between calls
+}
+
+/**
+ * Reads bytes [0, size) of the open file `fd` into a new buffer, in 8 MiB pieces shared with the
+ * worker thread when the file is big (page faults and copies then run on both cores). The buffer
+ * is a SharedArrayBuffer in that case, so roots of views over it are hashed without a copy.
+ * Returns the bytes actually read (fewer if the file shrank).
+ */
+export function readFileInto(fd: number, size: number): { bytes: Uint8Array; read: number } {
+  const h = hashing.workers && size >= hashing.minParallelBytes * 4 ? getHelper() : undefined;
+  const bytes = new Uint8Array(h ? new SharedArrayBuffer(size) : new ArrayBuffer(size));
+  const PIECE = 8 << 20;
+  const count = Math.ceil(size / PIECE);
+  const got = new Float64Array(h ? new SharedArrayBuffer(8 * count) : new ArrayBuffer(8 * count));
+  const here = (k: number) => {
+    const from = k * PIECE;
+    const to = Math.min(size, from + PIECE);
+    let off = from;
+    for (let n = 1; off < to && n > 0; off += n) n = readSync(fd, bytes, off, to - off, off);
+    got[k] = off - from;
+  };
+  if (h) share(h, count, { kind: "read", fd, piece: PIECE, size, data: bytes.buffer, got: got.buffer }, here);
+  else for (let k = 0; k < count; k++) here(k);
+  let read = 0;
+  for (let k = 0; k < count && got[k] === Math.min(PIECE, size - k * PIECE); k++) read += got[k];
+  return { bytes, read: count === 0 ? 0 : read };
 }
 
 /** Roots of many byte ranges at once (the work of all of them shared between the cores). */

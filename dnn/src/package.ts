@@ -1,8 +1,16 @@
 // The model package on disk (docs/PROTOCOL.md §3): manifest.json + weights.bin.
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, openSync, readFileSync } from "node:fs";
 import { endianness } from "node:os";
 import { join } from "node:path";
-import { contentChecksum, fromHex, type Hash, modelRoot, tensorRoots, toHex } from "../../commit/merkle.js";
+import {
+  contentChecksum,
+  fromHex,
+  type Hash,
+  modelRoot,
+  readFileInto,
+  tensorRoots,
+  toHex,
+} from "../../commit/merkle.js";
 import { UserError } from "../../errors/index.js";
 import { dequantize, intArray, quantizeArray } from "./fixed.js";
 import { cacheEnabled, cacheHit, entriesHash, identityOf, sameStat, storeRecord } from "./root-cache.js";
@@ -70,20 +78,19 @@ export class PackageError extends UserError {
   override readonly kind: string = "package";
 }
 
-/** The whole file, read once into a fresh (so 4-byte aligned) buffer, with fstat before and after. */
+/**
+ * The whole file, read once (by both cores when big) into a fresh, so 4-byte aligned, buffer, with
+ * fstat before and after.
+ */
 function readWeights(wpath: string) {
   const fd = openSync(wpath, "r");
   try {
     const before = fstatSync(fd, { bigint: true });
-    const size = Number(before.size);
-    const buf = new Uint8Array(new ArrayBuffer(size));
-    for (let off = 0; off < size; ) {
-      const n = readSync(fd, buf, off, size - off, off);
-      if (n === 0) break; // shrank while being read: the checks below refuse what is missing
-      off += n;
-    }
+    const { bytes, read } = readFileInto(fd, Number(before.size));
     const after = fstatSync(fd, { bigint: true });
-    return { buf, before, stable: sameStat(before, after) };
+    // A file that shrank while being read: keep what was read; the checks below refuse what is missing.
+    const buf = read < bytes.length ? bytes.subarray(0, read) : bytes;
+    return { buf, before, stable: read === bytes.length && sameStat(before, after) };
   } catch (e) {
     throw new PackageError(`${wpath}: cannot read (${(e as Error).message})`, { file: wpath });
   } finally {

@@ -18,7 +18,14 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { contentChecksum, jsContentChecksum, modelRoot, tensorRoot, toHex } from "../../commit/merkle.js";
+import {
+  contentChecksum,
+  hashing,
+  jsContentChecksum,
+  modelRoot,
+  tensorRoot,
+  toHex,
+} from "../../commit/merkle.js";
 import { loadPackage, type Manifest, packWeights, weightViews } from "../../dnn/src/package.js";
 import { CACHE_FILE, entriesHash, identityOf, storeRecord } from "../../dnn/src/root-cache.js";
 import { rng } from "../helpers/helpers.js";
@@ -104,6 +111,23 @@ describe("loadPackage: weights as views over one read of weights.bin", () => {
     const p = loadPackage(dir);
     expect(p.weights.map((w) => Array.from(w))).toEqual(weights.map((w) => Array.from(w)));
     expect(new Set(p.weights.map((w) => w.buffer)).size).toBe(1);
+  });
+
+  it("read and hashed with the worker thread (a shared buffer, no copy): the same weights and checks", () => {
+    const saved = { ...hashing };
+    try {
+      hashing.minParallelBytes = 0;
+      hashing.steal = false; // the worker reads and hashes every piece
+      const p = loadPackage(dir);
+      expect(p.weights[0].buffer).toBeInstanceOf(SharedArrayBuffer);
+      expect(p.rootCheck).toBe("hashed");
+      expect(hashing.workerJobs).toBeGreaterThan(0);
+      expect(p.weights.map((w) => Array.from(w))).toEqual(weights.map((w) => Array.from(w)));
+      flipByte(dir);
+      expect(() => loadPackage(dir)).toThrow(/weight 'w2' does not match its root/);
+    } finally {
+      Object.assign(hashing, saved);
+    }
   });
 
   it("an unaligned buffer is copied word by word, with the same values", () => {
