@@ -49,7 +49,20 @@ class WasmHasher {
   mem: Uint8Array;
 
   constructor(module: WebAssembly.Module) {
-    this.e = new WebAssembly.Instance(module, {}).exports as unknown as KeccakExports;
+    const x = new WebAssembly.Instance(module, {}).exports;
+    // Each export is the function or object commit/keccak/keccak.ts declares.
+    const fn = (name: string) => x[name] as (...args: number[]) => void;
+    this.e = {
+      memory: x.memory as WebAssembly.Memory,
+      DATA: x.DATA as WebAssembly.Global,
+      hash64: fn("hash64"),
+      hashPairs: fn("hashPairs"),
+      root: fn("root"),
+      init: fn("init"),
+      setSimd: fn("setSimd"),
+      sumReset: fn("sumReset"),
+      sum: fn("sum"),
+    };
     this.e.init();
     this.data = this.e.DATA.value as number;
     this.mem = new Uint8Array(this.e.memory.buffer);
@@ -249,7 +262,13 @@ function getHelper(): Helper | undefined {
   if (helper || !wasm) return undefined; // broken once: stay on one thread
   const file = buildFile("hash-worker.mjs");
   if (!existsSync(file)) return undefined;
-  const h: Helper = { worker: new Worker(file, { workerData: { module: wasm.module } }), broken: false };
+  let worker: Worker;
+  try {
+    worker = new Worker(file, { workerData: { module: wasm.module } });
+  } catch {
+    return undefined; // tried again on the next big call
+  }
+  const h: Helper = { worker, broken: false };
   h.worker.unref();
   h.worker.on("error", () => {
     h.broken = true;
