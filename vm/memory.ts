@@ -2,7 +2,7 @@
 // docs/PROTOCOL.md §4.4). Leaves are the raw bytes (commit.ts's rule), so a tensor laid at an
 // aligned address is a subtree whose root is its tensor root. The tree is sparse: only the span that
 // holds data is stored, everything above it is zero subtrees, and only dirty paths are rehashed.
-import { type Hash, hashPair, ZERO } from "../commit/merkle.js";
+import { type Hash, hashLevel, hashPair, ZERO } from "../commit/merkle.js";
 import { LIMITS } from "./isa.js";
 
 const DEPTH = LIMITS.MEMORY_DEPTH;
@@ -105,15 +105,23 @@ export class MerkleMemory {
   private flush(): Uint8Array {
     if (this.span === 0) return this.leaf(0);
     if (this.anyDirty) {
+      // Each run of dirty nodes of a level is one batch call: their children lie contiguous below.
       for (let k = 1; k <= this.span; k++) {
         const d = this.dirty[k - 1];
         const lvl = this.levels[k - 1];
         const up = k < this.span ? this.dirty[k] : undefined;
-        for (let j = 0; j < d.length; j++) {
-          if (!d[j]) continue;
-          d[j] = 0;
-          lvl.set(hashPair(this.node(k - 1, 2 * j), this.node(k - 1, 2 * j + 1)), j * 32);
-          if (up) up[j >>> 1] = 1;
+        const below = k === 1 ? this.bytes : this.levels[k - 2];
+        // Level 1 past the end of memory (span rounds pages up to a power of two): zero leaves.
+        const inside = k === 1 ? this.bytes.length / 64 : d.length;
+        for (let j = d.indexOf(1); j !== -1; j = d.indexOf(1, j)) {
+          let end = j + 1;
+          while (end < d.length && d[end]) end++;
+          d.fill(0, j, end);
+          if (up) up.fill(1, j >>> 1, ((end - 1) >>> 1) + 1);
+          const stop = Math.min(end, inside);
+          if (stop > j) hashLevel(below, 64 * j, stop - j, lvl, 32 * j);
+          for (let z = Math.max(j, inside); z < end; z++) lvl.set(ZERO[1], 32 * z);
+          j = end;
         }
       }
       this.anyDirty = false;
