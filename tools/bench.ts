@@ -11,6 +11,7 @@ import { loadPackage, numel, prepareInputs } from "../dnn/src/package.js";
 import { dnnVmProgram, nodeInputs, nodeLayout, nodeMachine, runNodeInVm } from "../game/link.js";
 import { instrLeaf } from "../vm/isa.js";
 import { Status } from "../vm/state.js";
+import { traceRows } from "./bench-trace.js";
 import { runDemo } from "./commands/demo.js";
 import { onnxSession } from "./convert/reference.js";
 
@@ -187,6 +188,7 @@ async function main() {
     await inference("transformer_block", "transformer.json"),
     ...(await vmRows()),
     fullRootRow(),
+    ...traceRows(),
     merkleRow(),
     ...(await disputeRows()),
   ];
