@@ -4,11 +4,12 @@
 // VM trace of the faulty node is real execution up to the fault.
 
 import { depthFor, graphState, type Hash, leavesProof, leavesRoot, tensorRoot } from "../commit/merkle.js";
-import { defaultBackend, type PreparedModel } from "../dnn/src/engine.js";
+import { stepBound } from "../dnn/src/cost.js";
+import { type PreparedModel, preparedModel } from "../dnn/src/engine.js";
 import { numel } from "../dnn/src/package.js";
 import { UserError } from "../errors/index.js";
 import type { ClaimTrace, ClaimView, LinkInfo } from "../game/claim-trace.js";
-import { activationTable, nodeLayout } from "../game/link.js";
+import { activationTableOf, nodeLayout } from "../game/link.js";
 import { MachineTrace } from "../game/trace.js";
 import type { Machine } from "../vm/machine.js";
 
@@ -48,6 +49,7 @@ export class LyingView implements ClaimView {
   private readonly acts: Int32Array[];
   private readonly prepared: PreparedModel;
   private tables = new Map<number, Hash[]>();
+  private roots = new Map<number, Hash>();
   /** Fault inside the VM: the step after which the trace is corrupted, and the corrupted run from there. */
   private faultStep: number;
   private fake: MachineTrace;
@@ -75,7 +77,7 @@ export class LyingView implements ClaimView {
             ? (lie.node ?? n - 1)
             : n - 1;
     if (this.node < 0 || this.node >= n) throw new LieError(`node ${this.node} out of range (0..${n - 1})`);
-    this.prepared = defaultBackend().prepare(truth.pkg);
+    this.prepared = preparedModel(truth.pkg);
     const trace = truth.nodeTrace(this.node);
     const T = trace.totalSteps;
     const layout = nodeLayout(m, this.node);
@@ -137,14 +139,26 @@ export class LyingView implements ClaimView {
   inputRoots(): Hash[] {
     return this.truth.inputRoots();
   }
+  /** Root of slot s as the liar sees it: the truth's cached root where the tensor is the truth's. */
+  private slotRoot(s: number): Hash | undefined {
+    const a = this.acts[s];
+    if (!a) return undefined;
+    if (a === this.truth.acts[s]) return this.truth.slotRoot(s);
+    let r = this.roots.get(s);
+    if (!r) {
+      r = tensorRoot(a);
+      this.roots.set(s, r);
+    }
+    return r;
+  }
   outputRoot(): Hash {
-    return tensorRoot(this.acts[this.truth.outputSlot]);
+    return this.slotRoot(this.truth.outputSlot) ?? tensorRoot(this.acts[this.truth.outputSlot]);
   }
   private table(i: number): Hash[] {
     if (i <= this.node) return this.truth.table(i);
     let t = this.tables.get(i);
     if (!t) {
-      t = activationTable(this.truth.pkg.manifest, this.acts, i);
+      t = activationTableOf(this.truth.pkg.manifest, (s) => this.slotRoot(s), i);
       this.tables.set(i, t);
     }
     return t;
@@ -191,12 +205,17 @@ function corruptWord(m: Machine, addr: number): void {
   m.mem.touch(addr, 4);
 }
 
+/**
+ * The node with the largest step bound (dnn/src/cost.ts; the first of equals): the heaviest VM
+ * level a dispute can reach, found without running any node in the VM (a large model has
+ * thousands of nodes and ~10^11 VM steps in all).
+ */
 export function heaviestNode(t: ClaimTrace): number {
   let best = 0;
   let most = -1;
-  for (let k = 0; k < t.nNodes; k++) {
-    const s = t.vmSteps(k);
-    if (s > most) [best, most] = [k, s];
-  }
+  t.pkg.manifest.nodes.forEach((n, k) => {
+    const b = stepBound(n.op, n.params);
+    if (b > most) [best, most] = [k, b];
+  });
   return best;
 }

@@ -63,6 +63,10 @@ async function main() {
             type: "boolean",
             default: true,
             describe: "compare with onnxruntime (--no-fidelity skips)",
+          })
+          .option("step-budget", {
+            type: "number",
+            describe: "most VM steps one node may take; bigger nodes are split (default 2^26)",
           }),
       (a) =>
         convertCommand({

@@ -46,6 +46,8 @@ export interface Manifest {
   weights: WeightInfo[];
   nodes: KernelNode[];
   modelRoot: `0x${string}`;
+  /** Per-node VM step bound the registry enforces (docs/PROTOCOL.md §5.8); absent: 2^32. */
+  maxSteps?: number;
   source?: { file: string; opset: number; producer: string };
 }
 

@@ -16,6 +16,7 @@ export interface ConvertArgs {
   inputShape?: string[];
   force?: boolean;
   fidelity?: boolean;
+  stepBudget?: number;
 }
 
 function parseShapes(specs: string[] | undefined): Record<string, number[]> | undefined {
@@ -30,8 +31,18 @@ function parseShapes(specs: string[] | undefined): Record<string, number[]> | un
 }
 
 export async function convertCommand(a: ConvertArgs): Promise<void> {
+  const budget = a.stepBudget;
+  if (budget !== undefined && (!Number.isSafeInteger(budget) || budget < 2 ** 16 || budget > 2 ** 40)) {
+    throw new UsageError(`--step-budget ${budget}: expected an integer in 2^16 … 2^40`, {
+      arg: "--step-budget",
+    });
+  }
   const g = readOnnx(a.model);
-  const pkg = convertGraph(g, a.model, { name: a.name, inputShapes: parseShapes(a.inputShape) });
+  const pkg = convertGraph(g, a.model, {
+    name: a.name,
+    inputShapes: parseShapes(a.inputShape),
+    stepBudget: budget,
+  });
   const m = pkg.manifest;
   // Fidelity is measured before anything is written, so a failing run leaves no package behind.
   let report = "";

@@ -3,6 +3,7 @@
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { modelRoot, tensorRoot, toHex } from "../../commit/merkle.js";
+import { DEFAULT_STEP_BUDGET } from "../../dnn/src/cost.js";
 import {
   FORMAT,
   type KernelNode,
@@ -21,6 +22,7 @@ import {
   lowerMatMul,
   materialize,
   shapeOf,
+  splitKernel,
   type Val,
 } from "./lower/index.js";
 import { type Const, ConvertError, FLOAT_TYPES, INT_TYPES, type OGraph, type ONode } from "./onnx.js";
@@ -32,6 +34,11 @@ export interface ConvertOptions {
   inputShapes?: Record<string, number[]>;
   /** Graph inputs bound to constant values (e.g. shape or axes tensors fed as inputs). */
   constInputs?: Record<string, Const>;
+  /**
+   * Per-node VM step budget (default 2^26): a kernel whose step bound exceeds it is split into
+   * sub-nodes (lower/split.ts); the manifest's maxSteps records it for the registry.
+   */
+  stepBudget?: number;
 }
 
 interface Fusions {
@@ -158,6 +165,8 @@ function prune(ctx: Ctx, outputs: number[], inputs: number[]) {
 
 export function convertGraph(g: OGraph, file: string, opts: ConvertOptions = {}): ModelPackage {
   const ctx = new Ctx(g.opset, file);
+  const budget = opts.stepBudget ?? DEFAULT_STEP_BUDGET;
+  ctx.budget = { steps: budget, split: splitKernel };
   const env = new Map<string, Val>();
   for (const [name, c] of g.initializers) env.set(name, { kind: "const", c, name });
   const inputSlots: number[] = [];
@@ -283,6 +292,7 @@ export function convertGraph(g: OGraph, file: string, opts: ConvertOptions = {})
     weights: pruned.weights.map((w, k) => ({ ...w.info, offset: offsets[k], root: toHex(roots[k]) })),
     nodes: pruned.nodes,
     modelRoot: toHex(modelRoot(roots)),
+    maxSteps: budget,
     source: { file: basename(file), opset: g.opset, producer: g.producer },
   };
   return { manifest, weights: weightTensors };
