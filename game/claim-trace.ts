@@ -139,7 +139,7 @@ export class ClaimTrace implements ClaimView {
       return { root: roots[r[1]], path: leavesProof(roots, r[1], weightsTree) };
     });
     const trace = this.nodeTrace(k);
-    const fin = finalMachine ?? trace.machineAt(trace.totalSteps);
+    const fin = finalMachine ?? trace.liveAt(trace.totalSteps); // read-only below: no copy
     const layout = nodeLayout(m, k);
     const outputs = node.outputs.map((slot, i): { root: Hash; proof: OutputProof; tablePath: Hash[] } => ({
       root: acts === this.acts ? this.slotRoot(slot) : tensorRoot(acts[slot]),

@@ -9,10 +9,9 @@ import { type PreparedModel, preparedModel } from "../dnn/src/engine.js";
 import { numel } from "../dnn/src/package.js";
 import { UserError } from "../errors/index.js";
 import type { ClaimTrace, ClaimView, LinkInfo } from "../game/claim-trace.js";
-import { activationTableOf, dnnVmProgram, nodeLayout } from "../game/link.js";
-import { Machine, type Snapshot } from "../vm/machine.js";
-import { proveStep } from "../vm/prove.js";
-import { Status } from "../vm/state.js";
+import { activationTableOf, nodeLayout } from "../game/link.js";
+import { MachineTrace } from "../game/trace.js";
+import type { Machine } from "../vm/machine.js";
 
 export type Lie =
   | { kind: "none" }
@@ -51,10 +50,9 @@ export class LyingView implements ClaimView {
   private readonly prepared: PreparedModel;
   private tables = new Map<number, Hash[]>();
   private roots = new Map<number, Hash>();
-  /** Fault inside the VM: the step after which the trace is corrupted, and the corrupted machine there. */
+  /** Fault inside the VM: the step after which the trace is corrupted, and the corrupted run from there. */
   private faultStep: number;
-  private faulty: Snapshot;
-  private finalFake: Machine;
+  private fake: MachineTrace;
   /** Steps the liar claims for its node (one more than the truth for afterHalt). */
   private steps: number;
 
@@ -93,14 +91,14 @@ export class LyingView implements ClaimView {
       this.steps = T + 1;
       const mach = trace.machineAt(T);
       corruptWord(mach, out0);
-      this.faulty = mach.snapshot();
-      this.finalFake = mach;
+      mach.r.steps = T + 1; // the fake trace counts the claimed step
+      this.fake = new MachineTrace(mach, undefined, `the lie's node ${this.node}`);
     } else if (lie.kind === "step") {
       // Corrupt output element 0 once it holds its final value, at or after the asked step, so the
       // fault survives to the end of the node; the trace is honest up to that step.
       let s = Math.min(lie.step < 0 ? Math.floor(T * 0.6) : lie.step, T - 1);
-      let mach = trace.machineAt(s);
-      while (s < T - 1 && new Int32Array(mach.mem.bytes.buffer, out0, 1)[0] !== trueOut[0]) {
+      const mach = trace.machineAt(s);
+      while (s < T - 1 && mach.mem.view.getInt32(out0, true) !== trueOut[0]) {
         mach.step();
         s++;
       }
@@ -109,24 +107,21 @@ export class LyingView implements ClaimView {
           `--lie step:${lie.step}: node ${this.node} has no step after which its output can be corrupted (${T} steps)`,
         );
       this.faultStep = s;
-      mach = trace.machineAt(s + 1);
+      mach.step(); // the honest machine after s + 1 steps, then corrupted
       corruptWord(mach, out0);
-      this.faulty = mach.snapshot();
-      while (mach.status === Status.RUNNING) mach.run(1 << 20);
-      this.finalFake = mach;
+      this.fake = new MachineTrace(mach, undefined, `the lie's node ${this.node}`);
     } else {
       // The node runs honestly; only the claimed final state has a corrupted output.
       this.faultStep = T - 1;
       const mach = trace.machineAt(T);
       corruptWord(mach, out0);
-      this.faulty = mach.snapshot();
-      this.finalFake = mach;
+      this.fake = new MachineTrace(mach, undefined, `the lie's node ${this.node}`);
     }
     // Activations as the liar sees them: the faulty node's output read from its fake final memory,
     // everything after it recomputed natively from the corrupted tensor.
     this.acts = truth.acts.slice();
     const fakeOut = new Int32Array(
-      this.finalFake.mem.bytes.buffer.slice(out0, out0 + 4 * numel(m.activations[slot].shape)),
+      this.finalFake().mem.bytes.slice(out0, out0 + 4 * numel(m.activations[slot].shape)).buffer,
     );
     this.acts[slot] = fakeOut;
     for (let k = this.node + 1; k < n; k++) {
@@ -181,23 +176,25 @@ export class LyingView implements ClaimView {
   vmSteps(k: number): number {
     return k === this.node ? this.steps : this.truth.vmSteps(k);
   }
-  private machineAt(step: number): Machine {
-    if (step <= this.faultStep) return this.truth.nodeTrace(this.node).machineAt(step);
-    const m = Machine.restore(dnnVmProgram(), this.faulty);
-    m.run(step - this.faultStep - 1);
-    return m;
+  /** The liar's final machine (borrowed from its fake trace). */
+  private finalFake(): Machine {
+    return this.fake.liveAt(this.fake.totalSteps);
+  }
+  /** The trace the liar answers `step` from: the truth up to the fault, its fake run after. */
+  private traceFor(step: number): MachineTrace {
+    return step <= this.faultStep ? this.truth.nodeTrace(this.node) : this.fake;
   }
   vmRoot(k: number, step: number): Hash {
     if (k !== this.node) return this.truth.vmRoot(k, step);
-    return step >= this.steps ? this.finalFake.stateRoot() : this.machineAt(step).stateRoot();
+    return this.traceFor(step).stateRootAt(step);
   }
   link(k: number): LinkInfo {
     if (k !== this.node) return this.truth.link(k);
-    return { ...this.truth.link(k, this.finalFake, this.acts), steps: this.steps };
+    return { ...this.truth.link(k, this.finalFake(), this.acts), steps: this.steps };
   }
   stepProof(k: number, step: number): Uint8Array {
     if (k !== this.node) return this.truth.stepProof(k, step);
-    return proveStep(this.machineAt(step)).proof;
+    return this.traceFor(step).proveStep(step).proof;
   }
 }
 

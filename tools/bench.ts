@@ -25,6 +25,7 @@ import { CACHE_FILE } from "../dnn/src/root-cache.js";
 import { dnnVmProgram, nodeInputs, nodeLayout, nodeMachine, runNodeInVm } from "../game/link.js";
 import { instrLeaf } from "../vm/isa.js";
 import { Status } from "../vm/state.js";
+import { traceRows } from "./bench-trace.js";
 import { runDemo } from "./commands/demo.js";
 import { onnxSession } from "./convert/reference.js";
 
@@ -374,6 +375,7 @@ async function main() {
     rows.push(await inference("transformer_block", "transformer.json"));
   }
   if (want("vm")) rows.push(...(await vmRows()), fullRootRow());
+  if (want("trace")) rows.push(...traceRows());
   if (want("merkle")) rows.push(merkleRow());
   if (want("hash")) rows.push(...hashRows());
   if (want("package")) rows.push(...packageRows(packageDir));
