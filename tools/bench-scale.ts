@@ -29,6 +29,7 @@ import { reportError, UsageError, UserError } from "../errors/index.js";
 import { dnnVmProgram, nodeInputs, nodeLayout, nodeMachine } from "../game/link.js";
 import { parseLie } from "../submitter/lies.js";
 import { Status } from "../vm/state.js";
+import type { DemoResult } from "./commands/demo.js";
 import { readInputFile } from "./commands/io.js";
 import { compare, type FloatInput, onnxSession } from "./convert/reference.js";
 
@@ -40,6 +41,7 @@ const SIZES = {
   l: { layers: 12, d: 768, heads: 12, vocab: 50257, ctx: 64 },
 } as const;
 type SizeName = keyof typeof SIZES;
+const isSize = (s: string): s is SizeName => Object.hasOwn(SIZES, s);
 
 const PYTHON = "/usr/bin/python3";
 const NANOGPT = join(REPO_ROOT, "tools", "torch", "nanogpt.py");
@@ -110,9 +112,10 @@ function parseOptions(argv: string[]): Options {
     const msg = (e as Error).message.split(/\.\s/)[0].replace(/\.$/, "");
     throw new UsageError(msg.charAt(0).toLowerCase() + msg.slice(1));
   }
-  const sizes = (v.sizes ?? "s,m,l").split(",").map((s) => s.trim());
-  for (const s of sizes) {
-    if (!(s in SIZES))
+  const sizes: SizeName[] = [];
+  for (const s of (v.sizes ?? "s,m,l").split(",").map((x) => x.trim())) {
+    if (isSize(s)) sizes.push(s);
+    else
       throw new UsageError(`--sizes: unknown size '${s}' (sizes: ${Object.keys(SIZES).join(", ")})`, {
         arg: "--sizes",
       });
@@ -135,7 +138,7 @@ function parseOptions(argv: string[]): Options {
     return Number(s);
   };
   return {
-    sizes: sizes as SizeName[],
+    sizes,
     json: v.json ?? false,
     skipDemo: v["skip-demo"] ?? false,
     lies,
@@ -323,8 +326,14 @@ function buildModel(size: SizeName, cache: string): BuiltModel {
   const out = { onnx: `${base}.onnx`, input: `${base}.json` };
   const metaFile = `${base}.meta.json`;
   if (existsSync(metaFile) && existsSync(out.onnx) && existsSync(out.input)) {
-    const meta = JSON.parse(readFileSync(metaFile, "utf8"));
-    if (Object.entries(cfg).every(([k, v]) => meta[k] === v)) return { ...out, params: meta.params };
+    let meta: Record<string, unknown> = {};
+    try {
+      meta = JSON.parse(readFileSync(metaFile, "utf8"));
+    } catch {
+      // a damaged record: build again
+    }
+    if (Object.entries(cfg).every(([k, v]) => meta[k] === v) && typeof meta.params === "number")
+      return { ...out, params: meta.params };
   }
   const probe = spawnSync(PYTHON, ["-c", "import torch"], { encoding: "utf8" });
   if (probe.error || probe.status !== 0)
@@ -679,15 +688,7 @@ async function measureSize(size: SizeName, o: Options): Promise<SizeResult> {
         const goalRss = GOALS.demoRss(pkgBytes);
         let disputes: DisputeResult[] = [];
         try {
-          const j = JSON.parse(r.stdout) as {
-            disputes: {
-              lie: string;
-              winner: string;
-              seconds: number;
-              disputedNode?: number;
-              vmSteps?: number;
-            }[];
-          };
+          const j = JSON.parse(r.stdout) as DemoResult; // the demo's own --json summary
           disputes = j.disputes.map((d) => ({
             lie: d.lie,
             winner: d.winner,
