@@ -5,7 +5,6 @@ import { join } from "node:path";
 import { type Address, encodeFunctionData, keccak256, parseEther } from "viem";
 import { type Clients, firstEvent, send, type TxResult, withRetry } from "../chain/clients.js";
 import type { Manifest, ModelPackage } from "../dnn/src/package.js";
-import { UserError } from "../errors/user-error.js";
 import { disputeGameAbi, inferenceRequestsAbi, nodeVmLinkAbi, registryAbi } from "./abi.js";
 import { artifact } from "./artifacts.js";
 import { dnnVmProgram } from "./link.js";
@@ -156,7 +155,9 @@ export const ADD_NODES_OVERHEAD = 4 + 3 * 32;
 
 /**
  * Splits `nodes` greedily, in order, into pages whose addNodes calldata fits `pageBytes`; returns
- * each page's [from, to). A node that alone does not fit is a UserError naming it.
+ * each page's [from, to). A node that alone does not fit goes in a page of its own: a node's leaf is
+ * the hash of its whole descriptor, so it cannot be split, and whether the chain takes that
+ * transaction is the chain's call (anvil takes up to 2 MB, geth's txpool 128 KiB).
  */
 export function pageRanges(nodes: readonly NodeArg[], pageBytes: number): [number, number][] {
   const pages: [number, number][] = [];
@@ -164,13 +165,7 @@ export function pageRanges(nodes: readonly NodeArg[], pageBytes: number): [numbe
   let size = ADD_NODES_OVERHEAD;
   for (let k = 0; k < nodes.length; k++) {
     const b = nodeArgBytes(nodes[k]);
-    if (ADD_NODES_OVERHEAD + b > pageBytes) {
-      throw new UserError(
-        `node ${k} encodes to ${b} bytes of calldata, more than the registration page budget of ${pageBytes} bytes`,
-        { node: k, op: "addNodes" },
-      );
-    }
-    if (size + b > pageBytes) {
+    if (k > from && size + b > pageBytes) {
       pages.push([from, k]);
       from = k;
       size = ADD_NODES_OVERHEAD;
