@@ -1514,6 +1514,195 @@ export const disputeGameAbi = [
 export const registryAbi = [
   {
     "type": "function",
+    "name": "addNodes",
+    "inputs": [
+      {
+        "name": "draftId",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "nodes",
+        "type": "tuple[]",
+        "internalType": "struct INodeVmLink.NodeDesc[]",
+        "components": [
+          {
+            "name": "op",
+            "type": "uint256",
+            "internalType": "uint256"
+          },
+          {
+            "name": "inKinds",
+            "type": "uint256[]",
+            "internalType": "uint256[]"
+          },
+          {
+            "name": "inIndex",
+            "type": "uint256[]",
+            "internalType": "uint256[]"
+          },
+          {
+            "name": "inHeights",
+            "type": "uint256[]",
+            "internalType": "uint256[]"
+          },
+          {
+            "name": "outSlots",
+            "type": "uint256[]",
+            "internalType": "uint256[]"
+          },
+          {
+            "name": "outHeights",
+            "type": "uint256[]",
+            "internalType": "uint256[]"
+          },
+          {
+            "name": "params",
+            "type": "int256[]",
+            "internalType": "int256[]"
+          }
+        ]
+      }
+    ],
+    "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "beginModel",
+    "inputs": [
+      {
+        "name": "s",
+        "type": "tuple",
+        "internalType": "struct IRegistry.ModelSpec",
+        "components": [
+          {
+            "name": "programId",
+            "type": "uint256",
+            "internalType": "uint256"
+          },
+          {
+            "name": "modelRoot",
+            "type": "bytes32",
+            "internalType": "bytes32"
+          },
+          {
+            "name": "tableDepth",
+            "type": "uint256",
+            "internalType": "uint256"
+          },
+          {
+            "name": "weightsDepth",
+            "type": "uint256",
+            "internalType": "uint256"
+          },
+          {
+            "name": "inputBytes",
+            "type": "uint32[]",
+            "internalType": "uint32[]"
+          },
+          {
+            "name": "outputSlot",
+            "type": "uint256",
+            "internalType": "uint256"
+          },
+          {
+            "name": "maxSteps",
+            "type": "uint256",
+            "internalType": "uint256"
+          },
+          {
+            "name": "manifestHash",
+            "type": "bytes32",
+            "internalType": "bytes32"
+          },
+          {
+            "name": "weightsURI",
+            "type": "string",
+            "internalType": "string"
+          }
+        ]
+      },
+      {
+        "name": "nNodes",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "nSlots",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "draftId",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "draft",
+    "inputs": [
+      {
+        "name": "draftId",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "owner",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "nodesAdded",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "nNodes",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "slots",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "nSlots",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "finishModel",
+    "inputs": [
+      {
+        "name": "draftId",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "modelId",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
     "name": "model",
     "inputs": [
       {
@@ -1814,6 +2003,37 @@ export const registryAbi = [
   },
   {
     "type": "event",
+    "name": "ModelDraftBegun",
+    "inputs": [
+      {
+        "name": "draftId",
+        "type": "uint256",
+        "indexed": true,
+        "internalType": "uint256"
+      },
+      {
+        "name": "owner",
+        "type": "address",
+        "indexed": true,
+        "internalType": "address"
+      },
+      {
+        "name": "nNodes",
+        "type": "uint256",
+        "indexed": false,
+        "internalType": "uint256"
+      },
+      {
+        "name": "nSlots",
+        "type": "uint256",
+        "indexed": false,
+        "internalType": "uint256"
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
     "name": "ModelRegistered",
     "inputs": [
       {
@@ -1965,6 +2185,71 @@ export const registryAbi = [
     "type": "error",
     "name": "BadProgram",
     "inputs": []
+  },
+  {
+    "type": "error",
+    "name": "DepthTooLarge",
+    "inputs": [
+      {
+        "name": "depth",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "DraftIncomplete",
+    "inputs": [
+      {
+        "name": "draftId",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "nodes",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "slots",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "DraftOverflow",
+    "inputs": [
+      {
+        "name": "draftId",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "NotDraftOwner",
+    "inputs": [
+      {
+        "name": "draftId",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "UnknownDraft",
+    "inputs": [
+      {
+        "name": "draftId",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
   },
   {
     "type": "error",

@@ -2,9 +2,9 @@
 // of contracts/script/Deploy.s.sol), and registers the DNN program and a model package.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { type Address, keccak256, parseEther } from "viem";
-import { type Clients, firstEvent, send, withRetry } from "../chain/clients.js";
-import type { ModelPackage } from "../dnn/src/package.js";
+import { type Address, encodeFunctionData, keccak256, parseEther } from "viem";
+import { type Clients, firstEvent, send, type TxResult, withRetry } from "../chain/clients.js";
+import type { Manifest, ModelPackage } from "../dnn/src/package.js";
 import { disputeGameAbi, inferenceRequestsAbi, nodeVmLinkAbi, registryAbi } from "./abi.js";
 import { artifact } from "./artifacts.js";
 import { dnnVmProgram } from "./link.js";
@@ -103,34 +103,29 @@ export async function deployAll(c: Clients, params: GameParams = DEFAULT_PARAMS)
 }
 
 /**
- * Registers the DNN program and the model (its whole node list: the registry validates the graph
- * and computes nodesRoot); returns the model id the claims refer to. A package the registry would
- * refuse throws GraphError before any transaction.
+ * Default calldata budget of one registration transaction, in bytes: under geth's 128 KiB
+ * transaction size limit (txpool) with room for the signature and RLP envelope, and far under
+ * anvil's 2 MB JSON-RPC request limit. A node list that does not fit one registerModel call of
+ * this size is registered in pages (beginModel, addNodes …, finishModel).
  */
-export async function registerModel(
-  c: Clients,
-  d: Deployment,
-  pkg: ModelPackage,
-  weightsURI = "",
-  /** Fields registered differently from what the package implies (the adversarial harness's griefer). */
-  overrides: { outputSlot?: number } = {},
-): Promise<bigint> {
-  const p = programInfo(dnnVmProgram());
-  const tx1 = await send(c, d.registry, d.abis.registry, "registerProgram", [
-    p.codeRoot,
-    BigInt(p.codeDepth),
-    BigInt(p.entryPc),
-    p.globalsRoot,
-  ]);
-  const r1 = await c.publicClient.getTransactionReceipt({ hash: tx1.hash });
-  const programId = firstEvent(d.abis.registry, r1.logs, "ProgramRegistered")?.args.programId;
-  if (programId === undefined) throw new Error("no ProgramRegistered event in the receipt");
-  validateGraph(pkg.manifest);
-  const m = modelRecord(pkg.manifest);
-  const manifestHash = pkg.dir ? keccak256(readFileSync(join(pkg.dir, "manifest.json"))) : keccak256("0x");
+export const DEFAULT_PAGE_BYTES = 96 * 1024;
+
+/** The registry's NodeDesc as the ABI takes it. */
+export interface NodeArg {
+  op: bigint;
+  inKinds: bigint[];
+  inIndex: bigint[];
+  inHeights: bigint[];
+  outSlots: bigint[];
+  outHeights: bigint[];
+  params: bigint[];
+}
+
+/** The package's node descriptors as registerModel and addNodes take them. */
+export function nodeArgs(manifest: Manifest): NodeArg[] {
   const big = (xs: number[]) => xs.map((x) => BigInt(x));
-  const nodes = pkg.manifest.nodes.map((_, k) => {
-    const n = nodeDesc(pkg.manifest, k);
+  return manifest.nodes.map((_, k) => {
+    const n = nodeDesc(manifest, k);
     return {
       op: BigInt(n.op),
       inKinds: big(n.inKinds),
@@ -141,6 +136,89 @@ export async function registerModel(
       params: big(n.params),
     };
   });
+}
+
+/**
+ * ABI-encoded bytes of one node as an element of a NodeDesc[] argument: its offset word, 7 head
+ * words (op and six array offsets) and each array's length word and elements.
+ */
+export function nodeArgBytes(n: NodeArg): number {
+  const words =
+    n.inKinds.length + n.inIndex.length + n.inHeights.length + n.outSlots.length + n.outHeights.length;
+  return 32 * (14 + words + n.params.length);
+}
+
+const hexBytes = (hex: string) => (hex.length - 2) / 2;
+
+/** Calldata bytes of addNodes(draftId, nodes): selector, draftId, array offset, length, nodes. */
+export const ADD_NODES_OVERHEAD = 4 + 3 * 32;
+
+/**
+ * Splits `nodes` greedily, in order, into pages whose addNodes calldata fits `pageBytes`; returns
+ * each page's [from, to). A node that alone does not fit goes in a page of its own: a node's leaf is
+ * the hash of its whole descriptor, so it cannot be split, and whether the chain takes that
+ * transaction is the chain's call (anvil takes up to 2 MB, geth's txpool 128 KiB).
+ */
+export function pageRanges(nodes: readonly NodeArg[], pageBytes: number): [number, number][] {
+  const pages: [number, number][] = [];
+  let from = 0;
+  let size = ADD_NODES_OVERHEAD;
+  for (let k = 0; k < nodes.length; k++) {
+    const b = nodeArgBytes(nodes[k]);
+    if (k > from && size + b > pageBytes) {
+      pages.push([from, k]);
+      from = k;
+      size = ADD_NODES_OVERHEAD;
+    }
+    size += b;
+  }
+  if (from < nodes.length) pages.push([from, nodes.length]);
+  return pages;
+}
+
+export interface RegisterOptions {
+  /** Calldata budget per transaction (DEFAULT_PAGE_BYTES): above it, the node list goes in pages. */
+  pageBytes?: number;
+  /** Called after each registration transaction (the program's included), e.g. to log its gas. */
+  onTx?: (
+    what: "registerProgram" | "registerModel" | "beginModel" | "addNodes" | "finishModel",
+    r: TxResult,
+  ) => void;
+}
+
+/**
+ * Registers the DNN program and the model (its whole node list: the registry validates the graph
+ * and computes nodesRoot); returns the model id the claims refer to. A package the registry would
+ * refuse throws GraphError before any transaction. A node list whose registerModel call would
+ * exceed `opts.pageBytes` of calldata is sent in pages instead (docs/PROTOCOL.md §5.1); the
+ * record is the same either way.
+ */
+export async function registerModel(
+  c: Clients,
+  d: Deployment,
+  pkg: ModelPackage,
+  weightsURI = "",
+  /** Fields registered differently from what the package implies (the adversarial harness's griefer). */
+  overrides: { outputSlot?: number } = {},
+  opts: RegisterOptions = {},
+): Promise<bigint> {
+  const pageBytes = opts.pageBytes ?? DEFAULT_PAGE_BYTES;
+  const onTx = opts.onTx ?? (() => {});
+  const p = programInfo(dnnVmProgram());
+  const tx1 = await send(c, d.registry, d.abis.registry, "registerProgram", [
+    p.codeRoot,
+    BigInt(p.codeDepth),
+    BigInt(p.entryPc),
+    p.globalsRoot,
+  ]);
+  onTx("registerProgram", tx1);
+  const r1 = await c.publicClient.getTransactionReceipt({ hash: tx1.hash });
+  const programId = firstEvent(d.abis.registry, r1.logs, "ProgramRegistered")?.args.programId;
+  if (programId === undefined) throw new Error("no ProgramRegistered event in the receipt");
+  validateGraph(pkg.manifest);
+  const m = modelRecord(pkg.manifest);
+  const manifestHash = pkg.dir ? keccak256(readFileSync(join(pkg.dir, "manifest.json"))) : keccak256("0x");
+  const nodes = nodeArgs(pkg.manifest);
   const spec = {
     programId,
     modelRoot: m.modelRoot,
@@ -152,7 +230,38 @@ export async function registerModel(
     manifestHash,
     weightsURI,
   };
-  const tx2 = await send(c, d.registry, d.abis.registry, "registerModel", [spec, nodes]);
+  // The list alone is checked first, so a large one is never encoded whole.
+  const listBytes = 32 + nodes.reduce((b, n) => b + nodeArgBytes(n), 0);
+  const oneShot =
+    listBytes <= pageBytes &&
+    hexBytes(
+      encodeFunctionData({ abi: d.abis.registry, functionName: "registerModel", args: [spec, nodes] }),
+    ) <= pageBytes;
+  let tx2: TxResult;
+  if (oneShot) {
+    tx2 = await send(c, d.registry, d.abis.registry, "registerModel", [spec, nodes]);
+    onTx("registerModel", tx2);
+  } else {
+    const pages = pageRanges(nodes, pageBytes);
+    const nSlots = m.inputBytes.length + nodes.reduce((s, n) => s + n.outSlots.length, 0);
+    const tb = await send(c, d.registry, d.abis.registry, "beginModel", [
+      spec,
+      BigInt(nodes.length),
+      BigInt(nSlots),
+    ]);
+    onTx("beginModel", tb);
+    const rb = await c.publicClient.getTransactionReceipt({ hash: tb.hash });
+    const draftId = firstEvent(d.abis.registry, rb.logs, "ModelDraftBegun")?.args.draftId;
+    if (draftId === undefined) throw new Error("no ModelDraftBegun event in the receipt");
+    for (const [from, to] of pages) {
+      onTx(
+        "addNodes",
+        await send(c, d.registry, d.abis.registry, "addNodes", [draftId, nodes.slice(from, to)]),
+      );
+    }
+    tx2 = await send(c, d.registry, d.abis.registry, "finishModel", [draftId]);
+    onTx("finishModel", tx2);
+  }
   const r2 = await c.publicClient.getTransactionReceipt({ hash: tx2.hash });
   const modelId = firstEvent(d.abis.registry, r2.logs, "ModelRegistered")?.args.modelId;
   if (modelId === undefined) throw new Error("no ModelRegistered event in the receipt");

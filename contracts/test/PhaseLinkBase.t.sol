@@ -48,7 +48,11 @@ abstract contract PhaseLinkBase is Test {
 
     /// Registers the vectors' model (all of its node descriptors) with the given step bound.
     function _registerModel(uint256 maxSteps) internal returns (uint256) {
-        IRegistry.ModelSpec memory s;
+        return registry.registerModel(_modelSpec(maxSteps), _nodeDescs());
+    }
+
+    /// The vectors' model spec with the given step bound.
+    function _modelSpec(uint256 maxSteps) internal view returns (IRegistry.ModelSpec memory s) {
         s.programId = programId;
         s.modelRoot = vm.parseJsonBytes32(json, ".model.modelRoot");
         s.tableDepth = vm.parseJsonUint(json, ".model.tableDepth");
@@ -62,11 +66,14 @@ abstract contract PhaseLinkBase is Test {
         s.maxSteps = maxSteps;
         s.manifestHash = vm.parseJsonBytes32(json, ".model.manifestHash");
         s.weightsURI = "ipfs://mnist_cnn/weights.bin";
-        INodeVmLink.NodeDesc[] memory nodes = new INodeVmLink.NodeDesc[](nNodes);
+    }
+
+    /// All of the vectors' node descriptors.
+    function _nodeDescs() internal view returns (INodeVmLink.NodeDesc[] memory nodes) {
+        nodes = new INodeVmLink.NodeDesc[](nNodes);
         for (uint256 k; k < nNodes; ++k) {
             nodes[k] = _nodeDesc(k);
         }
-        return registry.registerModel(s, nodes);
     }
 
     /// The claim's raw inputs (to publish them before posting by roots).

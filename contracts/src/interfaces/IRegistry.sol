@@ -111,6 +111,9 @@ interface IRegistry {
         address indexed registrant
     );
 
+    /// @notice A paged registration was begun (beginModel); its nodes follow in addNodes pages.
+    event ModelDraftBegun(uint256 indexed draftId, address indexed owner, uint256 nNodes, uint256 nSlots);
+
     error UnknownProgram(uint256 programId);
     error UnknownModel(uint256 modelId);
     /// @dev A tree depth above 32, or an entry pc outside the code tree.
@@ -120,6 +123,14 @@ interface IRegistry {
     error BadModel();
     /// @dev Node `node` breaks the graph rules (§5.1) as `fault` says.
     error BadGraph(uint256 node, GraphFault fault);
+    /// @dev No draft `draftId` is open: never begun, or already finished.
+    error UnknownDraft(uint256 draftId);
+    /// @dev Only the account that began draft `draftId` may add to or finish it.
+    error NotDraftOwner(uint256 draftId);
+    /// @dev A page would take draft `draftId` past the nNodes nodes or nSlots slots it declared.
+    error DraftOverflow(uint256 draftId);
+    /// @dev Draft `draftId` has `nodes` nodes and `slots` slots (inputs included), not the declared ones.
+    error DraftIncomplete(uint256 draftId, uint256 nodes, uint256 slots);
 
     function registerProgram(bytes32 codeRoot, uint256 codeDepth, uint256 entryPc, bytes32 globalsRoot)
         external
@@ -129,6 +140,28 @@ interface IRegistry {
     function registerModel(ModelSpec calldata s, INodeVmLink.NodeDesc[] calldata nodes)
         external
         returns (uint256 modelId);
+
+    /// @notice Paged registration, for node lists too large for one transaction (§5.1): checks the
+    /// spec as registerModel does, with the node and slot counts (inputs included) declared up
+    /// front, and opens a draft owned by the caller. The record, event and nodesRoot that
+    /// finishModel produces are exactly those registerModel gives for the same spec and nodes.
+    function beginModel(ModelSpec calldata s, uint256 nNodes, uint256 nSlots)
+        external
+        returns (uint256 draftId);
+
+    /// @notice Appends the next nodes (in order) to the caller's draft, validating each as
+    /// registerModel does; BadGraph names a node by its index in the whole list.
+    function addNodes(uint256 draftId, INodeVmLink.NodeDesc[] calldata nodes) external;
+
+    /// @notice Registers the caller's draft as a model once it holds exactly the declared nodes and
+    /// slots, and closes the draft.
+    function finishModel(uint256 draftId) external returns (uint256 modelId);
+
+    /// @notice An open draft's owner and progress (nodes and slots so far, and as declared).
+    function draft(uint256 draftId)
+        external
+        view
+        returns (address owner, uint256 nodesAdded, uint256 nNodes, uint256 slots, uint256 nSlots);
 
     function program(uint256 programId) external view returns (Program memory);
 
