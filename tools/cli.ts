@@ -63,6 +63,11 @@ async function main() {
             type: "boolean",
             default: true,
             describe: "compare with onnxruntime (--no-fidelity skips)",
+          })
+          .option("json", {
+            type: "boolean",
+            default: false,
+            describe: "print a JSON summary (and no progress bars)",
           }),
       (a) =>
         convertCommand({
