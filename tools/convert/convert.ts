@@ -482,7 +482,7 @@ class WeightFile {
   private fd: number | undefined;
   bytes = 0;
   constructor(private readonly path: string) {
-    this.fd = openSync(path, "w");
+    this.fd = openSync(path, "w+"); // read back by finish() when it compacts
   }
 
   add(k: number, data: Int32Array): void {
