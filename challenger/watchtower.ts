@@ -86,6 +86,10 @@ export interface WatchOptions {
 }
 
 /** GameStatus's names by value (the generated enum lists them in declaration order). */
+/** Re-executed claims kept in memory at once, by count and by activation bytes (see evictTraces). */
+const MAX_TRACES = 4;
+const MAX_TRACE_BYTES = 256 * 2 ** 20;
+
 const STATUS_NAME = Object.keys(GameStatus);
 
 /** The ClaimPosted event's arguments. */
@@ -248,7 +252,12 @@ export class Watchtower {
   private async resolve(ev: ClaimEvent): Promise<Resolved> {
     const key = ev.claimId.toString();
     const cached = this.traces.get(key);
-    if (cached) return cached;
+    if (cached) {
+      // Refresh its place in the LRU order (a Map iterates in insertion order).
+      this.traces.delete(key);
+      this.traces.set(key, cached);
+      return cached;
+    }
     const p = await this.packageFor(ev.modelId);
     let out: Resolved;
     if ("reason" in p) out = { verdict: "unknown-model", reason: p.reason };
@@ -270,13 +279,39 @@ export class Watchtower {
       }
     }
     this.traces.set(key, out);
+    this.evictTraces();
     return out;
+  }
+
+  /**
+   * Keeps at most MAX_TRACES re-executions, MAX_TRACE_BYTES of activations, in memory (least
+   * recently used first out; the newest always stays): each holds
+   * every activation of the claim and the VM traces of its disputed nodes, so a watchtower that
+   * sees many claims of a large model must not keep them all. An evicted claim is re-executed from
+   * its published inputs when a game needs it again.
+   */
+  private evictTraces(): void {
+    const withTrace = [...this.traces].filter(([, r]) => "trace" in r);
+    let bytes = 0;
+    let kept = 0;
+    // Newest first: the most recently used trace is always kept.
+    for (const [key, r] of withTrace.reverse()) {
+      const b = "trace" in r ? r.trace.acts.reduce((a, t) => a + (t?.byteLength ?? 0), 0) : 0;
+      if (kept > 0 && (kept >= MAX_TRACES || bytes + b > MAX_TRACE_BYTES)) this.traces.delete(key);
+      else {
+        kept++;
+        bytes += b;
+      }
+    }
   }
 
   private async traceOf(claimId: bigint): Promise<ClaimTrace | undefined> {
     const key = claimId.toString();
     let r = this.traces.get(key);
-    if (!r) {
+    if (r) {
+      this.traces.delete(key);
+      this.traces.set(key, r);
+    } else {
       const [ev] = await this.gameEvents("ClaimPosted", { claimId });
       if (!ev) return undefined;
       r = await this.resolve(ev.args);

@@ -6,13 +6,18 @@ import asc from "assemblyscript/asc";
 
 const here = dirname(fileURLToPath(import.meta.url));
 mkdirSync(join(here, "build"), { recursive: true });
-// The Merkle hasher: keccak256 of one 64-byte node, used by commit/merkle.ts (noble is the fallback).
+// The Merkle hasher: keccak256 of 64-byte nodes, whole levels per call, used by commit/merkle.ts
+// (noble is the fallback when this file is absent).
 const k = await asc.main([
   join(here, "keccak/keccak.ts"),
   "-O3",
   "--runtime",
   "stub",
   "--noAssert",
+  "--enable",
+  "simd",
+  "--memoryBase",
+  "1024",
   "--initialMemory",
   "1",
   "--outFile",

@@ -2,6 +2,7 @@
 export {
   byteDepth,
   bytesRoot,
+  bytesRoots,
   depthFor,
   fromHex,
   graphState,
@@ -16,6 +17,7 @@ export {
   StaticMerkle,
   tensorBytes,
   tensorRoot,
+  tensorRoots,
   toHex,
   ZERO,
 } from "./merkle.js";

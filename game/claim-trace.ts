@@ -3,11 +3,11 @@
 // and the data of the phase link. The honest submitter and the watchtower use it as is; a lying
 // submitter wraps it with a deliberate fault (see submitter/lies.ts).
 import { depthFor, graphState, type Hash, leavesProof, leavesRoot, tensorRoot } from "../commit/merkle.js";
-import { defaultBackend } from "../dnn/src/engine.js";
+import { preparedModel } from "../dnn/src/engine.js";
 import type { ModelPackage } from "../dnn/src/package.js";
 import type { Machine } from "../vm/machine.js";
 import {
-  activationTable,
+  activationTableOf,
   nodeInputs,
   nodeLayout,
   type OutputProof,
@@ -39,12 +39,14 @@ export class ClaimTrace implements ClaimView {
   readonly model: Hash;
   private tables = new Map<number, Hash[]>();
   private traces = new Map<number, NodeTrace>();
+  /** Tensor root of each activation slot, computed on first use. */
+  private roots: (Hash | undefined)[] = [];
 
   constructor(
     readonly pkg: ModelPackage,
     readonly inputs: Int32Array[],
   ) {
-    this.acts = defaultBackend().prepare(pkg).run(inputs, { keepAll: true });
+    this.acts = preparedModel(pkg).run(inputs, { keepAll: true });
     this.model = Buffer.from(pkg.manifest.modelRoot.slice(2), "hex");
   }
 
@@ -56,19 +58,29 @@ export class ClaimTrace implements ClaimView {
     return this.pkg.manifest.outputs[0];
   }
 
+  /** Tensor root of activation slot s (cached). */
+  slotRoot(s: number): Hash {
+    let r = this.roots[s];
+    if (!r) {
+      r = tensorRoot(this.acts[s]);
+      this.roots[s] = r;
+    }
+    return r;
+  }
+
   outputRoot(): Hash {
-    return tensorRoot(this.acts[this.outputSlot]);
+    return this.slotRoot(this.outputSlot);
   }
 
   inputRoots(): Hash[] {
-    return this.pkg.manifest.inputs.map((s) => tensorRoot(this.acts[s]));
+    return this.pkg.manifest.inputs.map((s) => this.slotRoot(s));
   }
 
   /** Activation table after the first i nodes. */
   table(i: number): Hash[] {
     let t = this.tables.get(i);
     if (!t) {
-      t = activationTable(this.pkg.manifest, this.acts, i);
+      t = activationTableOf(this.pkg.manifest, (s) => (this.acts[s] ? this.slotRoot(s) : undefined), i);
       this.tables.set(i, t);
     }
     return t;
@@ -127,10 +139,10 @@ export class ClaimTrace implements ClaimView {
       return { root: roots[r[1]], path: leavesProof(roots, r[1], weightsTree) };
     });
     const trace = this.nodeTrace(k);
-    const fin = finalMachine ?? trace.machineAt(trace.totalSteps);
+    const fin = finalMachine ?? trace.liveAt(trace.totalSteps); // read-only below: no copy
     const layout = nodeLayout(m, k);
     const outputs = node.outputs.map((slot, i): { root: Hash; proof: OutputProof; tablePath: Hash[] } => ({
-      root: tensorRoot(acts[slot]),
+      root: acts === this.acts ? this.slotRoot(slot) : tensorRoot(acts[slot]),
       proof: proveOutput(fin, layout, i),
       tablePath: proveGraphUpdate(before, slot).path,
     }));

@@ -241,9 +241,21 @@ export function verifyGraphUpdate(
 
 /** Activation table after the first `done` nodes (docs/PROTOCOL.md §1.4). */
 export function activationTable(m: Manifest, acts: (Int32Array | undefined)[], done: number): Hash[] {
+  return activationTableOf(m, (s) => (acts[s] ? tensorRoot(acts[s]!) : undefined), done);
+}
+
+/**
+ * The same table from a per-slot root lookup, so a party that asks for many tables (every bisection
+ * round asks for one) hashes each activation once, not once per table.
+ */
+export function activationTableOf(
+  m: Manifest,
+  rootOf: (slot: number) => Hash | undefined,
+  done: number,
+): Hash[] {
   const produced = new Set<number>(m.inputs);
   for (let k = 0; k < done; k++) for (const s of m.nodes[k].outputs) produced.add(s);
-  return m.activations.map((_, s) => (produced.has(s) && acts[s] ? tensorRoot(acts[s]!) : ZERO[0]));
+  return m.activations.map((_, s) => (produced.has(s) ? (rootOf(s) ?? ZERO[0]) : ZERO[0]));
 }
 
 export { leavesRoot, type Snapshot, tensorBytes };

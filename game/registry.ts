@@ -3,6 +3,7 @@
 
 import { encodeAbiParameters, type Hex, keccak256 } from "viem";
 import { depthFor, type Hash, leavesRoot, StaticMerkle, toHex } from "../commit/merkle.js";
+import { stepBound } from "../dnn/src/cost.js";
 import { type Manifest, numel } from "../dnn/src/package.js";
 import { UserError } from "../errors/index.js";
 import type { LoadedProgram } from "../vm/machine.js";
@@ -108,8 +109,10 @@ export interface ModelRecord {
 }
 
 function maxStepsOf(m: Manifest): bigint {
-  const v = (m as Manifest & { maxSteps?: number | string }).maxSteps;
-  return v === undefined ? DEFAULT_MAX_STEPS : BigInt(v);
+  const v = m.maxSteps;
+  if (v === undefined) return DEFAULT_MAX_STEPS;
+  if (!Number.isSafeInteger(v)) throw new GraphError(`maxSteps ${v} is not an integer`);
+  return BigInt(v);
 }
 
 /** The record a registration of this package yields (the twin of Registry.registerModel). */
@@ -180,6 +183,15 @@ export function validateGraph(m: Manifest): void {
       if (!m.activations[slot])
         throw new GraphError(`${where}: writes slot ${slot}, not in the manifest`, at);
       next++;
+    }
+    // An honest party must be able to play this node's VM level to the end: a node that may run
+    // past maxSteps could not be linked (NodeVmLink refuses T > maxSteps), so it is refused here.
+    const bound = stepBound(n.op, n.params);
+    if (bound > Number(steps)) {
+      throw new GraphError(
+        `${where}: may take up to ${bound} VM steps, over the model's maxSteps ${steps} (re-convert: big nodes are split)`,
+        at,
+      );
     }
     const d = nodeDesc(m, k);
     for (const [what, hs] of [

@@ -4,14 +4,14 @@
 // VM trace of the faulty node is real execution up to the fault.
 
 import { depthFor, graphState, type Hash, leavesProof, leavesRoot, tensorRoot } from "../commit/merkle.js";
-import { defaultBackend, type PreparedModel } from "../dnn/src/engine.js";
+import { stepBound } from "../dnn/src/cost.js";
+import { type PreparedModel, preparedModel } from "../dnn/src/engine.js";
 import { numel } from "../dnn/src/package.js";
 import { UserError } from "../errors/index.js";
 import type { ClaimTrace, ClaimView, LinkInfo } from "../game/claim-trace.js";
-import { activationTable, dnnVmProgram, nodeLayout } from "../game/link.js";
-import { Machine, type Snapshot } from "../vm/machine.js";
-import { proveStep } from "../vm/prove.js";
-import { Status } from "../vm/state.js";
+import { activationTableOf, nodeLayout } from "../game/link.js";
+import { MachineTrace } from "../game/trace.js";
+import type { Machine } from "../vm/machine.js";
 
 export type Lie =
   | { kind: "none" }
@@ -49,10 +49,10 @@ export class LyingView implements ClaimView {
   private readonly acts: Int32Array[];
   private readonly prepared: PreparedModel;
   private tables = new Map<number, Hash[]>();
-  /** Fault inside the VM: the step after which the trace is corrupted, and the corrupted machine there. */
+  private roots = new Map<number, Hash>();
+  /** Fault inside the VM: the step after which the trace is corrupted, and the corrupted run from there. */
   private faultStep: number;
-  private faulty: Snapshot;
-  private finalFake: Machine;
+  private fake: MachineTrace;
   /** Steps the liar claims for its node (one more than the truth for afterHalt). */
   private steps: number;
 
@@ -77,7 +77,7 @@ export class LyingView implements ClaimView {
             ? (lie.node ?? n - 1)
             : n - 1;
     if (this.node < 0 || this.node >= n) throw new LieError(`node ${this.node} out of range (0..${n - 1})`);
-    this.prepared = defaultBackend().prepare(truth.pkg);
+    this.prepared = preparedModel(truth.pkg);
     const trace = truth.nodeTrace(this.node);
     const T = trace.totalSteps;
     const layout = nodeLayout(m, this.node);
@@ -91,14 +91,14 @@ export class LyingView implements ClaimView {
       this.steps = T + 1;
       const mach = trace.machineAt(T);
       corruptWord(mach, out0);
-      this.faulty = mach.snapshot();
-      this.finalFake = mach;
+      mach.r.steps = T + 1; // the fake trace counts the claimed step
+      this.fake = new MachineTrace(mach, undefined, `the lie's node ${this.node}`);
     } else if (lie.kind === "step") {
       // Corrupt output element 0 once it holds its final value, at or after the asked step, so the
       // fault survives to the end of the node; the trace is honest up to that step.
       let s = Math.min(lie.step < 0 ? Math.floor(T * 0.6) : lie.step, T - 1);
-      let mach = trace.machineAt(s);
-      while (s < T - 1 && new Int32Array(mach.mem.bytes.buffer, out0, 1)[0] !== trueOut[0]) {
+      const mach = trace.machineAt(s);
+      while (s < T - 1 && mach.mem.view.getInt32(out0, true) !== trueOut[0]) {
         mach.step();
         s++;
       }
@@ -107,24 +107,21 @@ export class LyingView implements ClaimView {
           `--lie step:${lie.step}: node ${this.node} has no step after which its output can be corrupted (${T} steps)`,
         );
       this.faultStep = s;
-      mach = trace.machineAt(s + 1);
+      mach.step(); // the honest machine after s + 1 steps, then corrupted
       corruptWord(mach, out0);
-      this.faulty = mach.snapshot();
-      while (mach.status === Status.RUNNING) mach.run(1 << 20);
-      this.finalFake = mach;
+      this.fake = new MachineTrace(mach, undefined, `the lie's node ${this.node}`);
     } else {
       // The node runs honestly; only the claimed final state has a corrupted output.
       this.faultStep = T - 1;
       const mach = trace.machineAt(T);
       corruptWord(mach, out0);
-      this.faulty = mach.snapshot();
-      this.finalFake = mach;
+      this.fake = new MachineTrace(mach, undefined, `the lie's node ${this.node}`);
     }
     // Activations as the liar sees them: the faulty node's output read from its fake final memory,
     // everything after it recomputed natively from the corrupted tensor.
     this.acts = truth.acts.slice();
     const fakeOut = new Int32Array(
-      this.finalFake.mem.bytes.buffer.slice(out0, out0 + 4 * numel(m.activations[slot].shape)),
+      this.finalFake().mem.bytes.slice(out0, out0 + 4 * numel(m.activations[slot].shape)).buffer,
     );
     this.acts[slot] = fakeOut;
     for (let k = this.node + 1; k < n; k++) {
@@ -142,14 +139,26 @@ export class LyingView implements ClaimView {
   inputRoots(): Hash[] {
     return this.truth.inputRoots();
   }
+  /** Root of slot s as the liar sees it: the truth's cached root where the tensor is the truth's. */
+  private slotRoot(s: number): Hash | undefined {
+    const a = this.acts[s];
+    if (!a) return undefined;
+    if (a === this.truth.acts[s]) return this.truth.slotRoot(s);
+    let r = this.roots.get(s);
+    if (!r) {
+      r = tensorRoot(a);
+      this.roots.set(s, r);
+    }
+    return r;
+  }
   outputRoot(): Hash {
-    return tensorRoot(this.acts[this.truth.outputSlot]);
+    return this.slotRoot(this.truth.outputSlot) ?? tensorRoot(this.acts[this.truth.outputSlot]);
   }
   private table(i: number): Hash[] {
     if (i <= this.node) return this.truth.table(i);
     let t = this.tables.get(i);
     if (!t) {
-      t = activationTable(this.truth.pkg.manifest, this.acts, i);
+      t = activationTableOf(this.truth.pkg.manifest, (s) => this.slotRoot(s), i);
       this.tables.set(i, t);
     }
     return t;
@@ -167,23 +176,25 @@ export class LyingView implements ClaimView {
   vmSteps(k: number): number {
     return k === this.node ? this.steps : this.truth.vmSteps(k);
   }
-  private machineAt(step: number): Machine {
-    if (step <= this.faultStep) return this.truth.nodeTrace(this.node).machineAt(step);
-    const m = Machine.restore(dnnVmProgram(), this.faulty);
-    m.run(step - this.faultStep - 1);
-    return m;
+  /** The liar's final machine (borrowed from its fake trace). */
+  private finalFake(): Machine {
+    return this.fake.liveAt(this.fake.totalSteps);
+  }
+  /** The trace the liar answers `step` from: the truth up to the fault, its fake run after. */
+  private traceFor(step: number): MachineTrace {
+    return step <= this.faultStep ? this.truth.nodeTrace(this.node) : this.fake;
   }
   vmRoot(k: number, step: number): Hash {
     if (k !== this.node) return this.truth.vmRoot(k, step);
-    return step >= this.steps ? this.finalFake.stateRoot() : this.machineAt(step).stateRoot();
+    return this.traceFor(step).stateRootAt(step);
   }
   link(k: number): LinkInfo {
     if (k !== this.node) return this.truth.link(k);
-    return { ...this.truth.link(k, this.finalFake, this.acts), steps: this.steps };
+    return { ...this.truth.link(k, this.finalFake(), this.acts), steps: this.steps };
   }
   stepProof(k: number, step: number): Uint8Array {
     if (k !== this.node) return this.truth.stepProof(k, step);
-    return proveStep(this.machineAt(step)).proof;
+    return this.traceFor(step).proveStep(step).proof;
   }
 }
 
@@ -194,12 +205,17 @@ function corruptWord(m: Machine, addr: number): void {
   m.mem.touch(addr, 4);
 }
 
+/**
+ * The node with the largest step bound (dnn/src/cost.ts; the first of equals): the heaviest VM
+ * level a dispute can reach, found without running any node in the VM (a large model has
+ * thousands of nodes and ~10^11 VM steps in all).
+ */
 export function heaviestNode(t: ClaimTrace): number {
   let best = 0;
   let most = -1;
-  for (let k = 0; k < t.nNodes; k++) {
-    const s = t.vmSteps(k);
-    if (s > most) [best, most] = [k, s];
-  }
+  t.pkg.manifest.nodes.forEach((n, k) => {
+    const b = stepBound(n.op, n.params);
+    if (b > most) [best, most] = [k, b];
+  });
   return best;
 }

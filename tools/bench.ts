@@ -1,16 +1,31 @@
 // `npm run bench`: speed figures measured side by side in one run, printed as ratios.
 // Native fixed-point inference (DNN WASM in V8) vs onnxruntime-node float (CPU, 1 thread).
-import { readFileSync } from "node:fs";
+import { randomFillSync } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { MerkleTree } from "merkletreejs";
 import { FIXTURES } from "../chain/paths.js";
-import { depthFor, StaticMerkle, toHex, ZERO } from "../commit/merkle.js";
+import {
+  bytesRoot,
+  depthFor,
+  hashing,
+  modelRoot,
+  nobleHashPair,
+  StaticMerkle,
+  setWasmSimd,
+  tensorRoots,
+  toHex,
+  ZERO,
+} from "../commit/merkle.js";
 import { defaultBackend } from "../dnn/src/engine.js";
-import { loadPackage, numel, prepareInputs } from "../dnn/src/package.js";
+import { loadPackage, type Manifest, numel, prepareInputs } from "../dnn/src/package.js";
+import { CACHE_FILE } from "../dnn/src/root-cache.js";
 import { dnnVmProgram, nodeInputs, nodeLayout, nodeMachine, runNodeInVm } from "../game/link.js";
 import { instrLeaf } from "../vm/isa.js";
 import { Status } from "../vm/state.js";
+import { traceRows } from "./bench-trace.js";
 import { runDemo } from "./commands/demo.js";
 import { onnxSession } from "./convert/reference.js";
 
@@ -149,6 +164,172 @@ function merkleRow(): Row {
   return { what, ours, ref, unit: "ms", goal: "" };
 }
 
+const MB = 1e6;
+
+function median(fn: () => void, runs: number): number {
+  const ms: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    fn();
+    ms.push(performance.now() - t);
+  }
+  return ms.sort((a, b) => a - b)[Math.floor(runs / 2)];
+}
+
+/** Noble keccak per pair, level by level: what one hash call per pair costs. */
+function noblePerPairRoot(bytes: Uint8Array): Uint8Array {
+  let level: Uint8Array[] = [];
+  for (let i = 0; i < bytes.length; i += 32) level.push(bytes.subarray(i, i + 32));
+  while (level.length > 1) {
+    const next: Uint8Array[] = [];
+    for (let i = 0; i < level.length; i += 2) next.push(nobleHashPair(level[i], level[i + 1]));
+    level = next;
+  }
+  return level[0];
+}
+
+/** Tensor-root throughput (MB/s of tensor bytes): one thread and with the worker, vs per-pair JS. */
+function hashRows(): Row[] {
+  const big = new Uint8Array(64 << 20);
+  randomFillSync(big);
+  const small = big.subarray(0, 4 << 20); // the slow references get 4 MiB
+  const saved = { ...hashing };
+  hashing.workers = false;
+  bytesRoot(big); // warm-up (JIT tiers)
+  const one = (big.length / MB / median(() => bytesRoot(big), 5)) * 1000;
+  setWasmSimd(false);
+  const scalar = (big.length / MB / median(() => bytesRoot(big), 3)) * 1000;
+  setWasmSimd(true);
+  hashing.workers = saved.workers;
+  hashing.minParallelBytes = 0;
+  bytesRoot(big); // starts the worker
+  const two = (big.length / MB / median(() => bytesRoot(big), 5)) * 1000;
+  Object.assign(hashing, saved);
+  const noble = (small.length / MB / median(() => noblePerPairRoot(small), 3)) * 1000;
+  const leaves: Buffer[] = [];
+  for (let i = 0; i < small.length; i += 32) leaves.push(Buffer.from(small.subarray(i, i + 32)));
+  const hashFn = (b: Buffer) => Buffer.from(keccak_256(b));
+  let same = false;
+  const mt =
+    (small.length /
+      MB /
+      median(() => {
+        const t = new MerkleTree(leaves, hashFn, { hashLeaves: false, sortPairs: false });
+        same = t.getRoot().equals(Buffer.from(bytesRoot(small)));
+      }, 3)) *
+    1000;
+  const tag = same ? "" : " ROOTS DIFFER";
+  return [
+    {
+      what: "tensorRoot, 64 MiB, one thread vs noble per pair",
+      ours: one,
+      ref: noble,
+      unit: "MB/s",
+      goal: "≥ 150 MB/s",
+    },
+    {
+      what: `tensorRoot, one thread vs merkletreejs (4 MiB)${tag}`,
+      ours: one,
+      ref: mt,
+      unit: "MB/s",
+      goal: "",
+    },
+    {
+      what: "tensorRoot, one thread: v128 two-lane vs scalar wasm",
+      ours: one,
+      ref: scalar,
+      unit: "MB/s",
+      goal: "",
+    },
+    {
+      what: "tensorRoot, 64 MiB, with the worker vs one thread",
+      ours: two,
+      ref: one,
+      unit: "MB/s",
+      goal: "",
+    },
+  ];
+}
+
+/**
+ * A GPT-2-small-shaped package (d=768, 12 layers, vocab 50257: ≈124 M params, ≈500 MB) of random
+ * weights, written once to `dir` (kept if it already holds one).
+ */
+function syntheticPackage(dir: string): void {
+  if (existsSync(join(dir, "manifest.json"))) return;
+  const d = 768;
+  const shapes: number[][] = [
+    [50257, d],
+    [64, d],
+  ];
+  for (let l = 0; l < 12; l++)
+    shapes.push([d], [d], [d, 3 * d], [3 * d], [d, d], [d], [d], [d], [d, 4 * d], [4 * d], [4 * d, d], [d]);
+  const offsets: number[] = [];
+  let size = 0;
+  for (const s of shapes) {
+    offsets.push(size);
+    size += Math.ceil((4 * numel(s)) / 32) * 32;
+  }
+  const bytes = new Uint8Array(size);
+  randomFillSync(bytes);
+  const views = shapes.map((s, k) => new Int32Array(bytes.buffer, offsets[k], numel(s)));
+  const roots = tensorRoots(views);
+  const manifest: Manifest = {
+    format: "opml-model/1",
+    name: "synthetic-124m",
+    fracBits: 16,
+    activations: [],
+    inputs: [],
+    outputs: [],
+    weights: shapes.map((shape, k) => ({
+      name: `w${k}`,
+      shape,
+      dtype: "i32",
+      offset: offsets[k],
+      root: toHex(roots[k]),
+    })),
+    nodes: [],
+    modelRoot: toHex(modelRoot(roots)),
+  };
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "weights.bin"), bytes);
+  writeFileSync(join(dir, "manifest.json"), JSON.stringify(manifest));
+}
+
+/** loadPackage of the ≈500 MB package: first open (no record; file in the page cache) vs re-open. */
+function packageRows(dirArg?: string): Row[] {
+  const dir = dirArg ?? mkdtempSync(join(tmpdir(), "opml-bench-pkg-"));
+  try {
+    syntheticPackage(dir);
+    const mb = statSync(join(dir, "weights.bin")).size / MB;
+    const cold = median(() => {
+      rmSync(join(dir, CACHE_FILE), { force: true });
+      if (loadPackage(dir).rootCheck !== "hashed") throw new Error("bench: expected a full hash");
+    }, 3);
+    const warm = median(() => {
+      if (loadPackage(dir).rootCheck !== "cached") throw new Error("bench: expected the cache");
+    }, 5);
+    return [
+      {
+        what: `package open, ${mb.toFixed(0)} MB: first (hash all) vs cached`,
+        ours: cold / 1000,
+        ref: warm / 1000,
+        unit: "s",
+        goal: "≤ 5 s / ≤ 0.5 s",
+      },
+      {
+        what: `package open, first: MB/s of weights.bin`,
+        ours: (mb / cold) * 1000,
+        ref: Number.NaN,
+        unit: "MB/s",
+        goal: "",
+      },
+    ];
+  } finally {
+    if (!dirArg) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** A full dispute (a lie at one VM step of the heaviest node) on an embedded anvil. */
 async function disputeRows(): Promise<Row[]> {
   const rows: Row[] = [];
@@ -181,15 +362,24 @@ async function disputeRows(): Promise<Row[]> {
   return rows;
 }
 
+// `--only hash,package,…` runs some groups; `--package DIR` keeps the big package there.
+const argv = process.argv.slice(2);
+const only = argv.includes("--only") ? argv[argv.indexOf("--only") + 1].split(",") : undefined;
+const packageDir = argv.includes("--package") ? argv[argv.indexOf("--package") + 1] : undefined;
+const want = (group: string) => !only || only.includes(group);
+
 async function main() {
-  const rows = [
-    await inference("mnist_cnn", "mnist_0.json"),
-    await inference("transformer_block", "transformer.json"),
-    ...(await vmRows()),
-    fullRootRow(),
-    merkleRow(),
-    ...(await disputeRows()),
-  ];
+  const rows: Row[] = [];
+  if (want("inference")) {
+    rows.push(await inference("mnist_cnn", "mnist_0.json"));
+    rows.push(await inference("transformer_block", "transformer.json"));
+  }
+  if (want("vm")) rows.push(...(await vmRows()), fullRootRow());
+  if (want("trace")) rows.push(...traceRows());
+  if (want("merkle")) rows.push(merkleRow());
+  if (want("hash")) rows.push(...hashRows());
+  if (want("package")) rows.push(...packageRows(packageDir));
+  if (want("dispute")) rows.push(...(await disputeRows()));
   console.log("opml bench (median of ≥30 runs after warm-up; one thread each)\n");
   console.log(
     `${"measurement".padEnd(72)} ${"ours".padStart(10)} ${"reference".padStart(10)}    ratio  goal`,

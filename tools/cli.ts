@@ -68,6 +68,10 @@ async function main() {
             type: "boolean",
             default: false,
             describe: "print a JSON summary (and no progress bars)",
+          })
+          .option("step-budget", {
+            type: "number",
+            describe: "most VM steps one node may take; bigger nodes are split (default 2^26)",
           }),
       (a) =>
         convertCommand({

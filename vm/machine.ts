@@ -4,7 +4,7 @@
 import type { Hash, StaticMerkle } from "../commit/merkle.js";
 import * as I64 from "./i64.js";
 import { Ctl, HALT_PC, LIMITS, numericPops, type Program, unpackBr, unpackCall, Wasm } from "./isa.js";
-import { MerkleMemory, PAGE } from "./memory.js";
+import { BLOCK_SHIFT, type MemoryCheckpoint, MerkleMemory, PAGE } from "./memory.js";
 import {
   codeTree,
   EMPTY,
@@ -71,7 +71,7 @@ export class LoadedProgram {
 }
 
 /** The complete mutable state; copied whole for checkpoints. */
-interface Regs {
+export interface Regs {
   status: number;
   pc: number;
   sp: number;
@@ -187,6 +187,7 @@ export class Machine {
     let { pc, sp } = r;
     const mem = this.mem;
     let view = mem.view;
+    let wrote = mem.wrote;
     let memSize = mem.bytes.length;
     let done = 0;
     while (done < n && r.status === Status.RUNNING) {
@@ -358,6 +359,7 @@ export class Machine {
           else {
             mem.grow(delta);
             view = mem.view;
+            wrote = mem.wrote;
             memSize = mem.bytes.length;
             sLo[sp - 1] = old;
           }
@@ -373,6 +375,9 @@ export class Machine {
             const ea = (sLo[addrIdx] >>> 0) + (argLo[pc] >>> 0);
             if (ea + size > memSize) return this.trapAt(pc, sp, done, "out of bounds memory access");
             if (isStore) {
+              // Before the bytes change: the first write to a block since a checkpoint saves it.
+              if (wrote[ea >>> BLOCK_SHIFT] === 0 || wrote[(ea + size - 1) >>> BLOCK_SHIFT] === 0)
+                mem.beforeWrite(ea, size);
               const lo = sLo[sp - 1];
               const hi = sHi[sp - 1];
               switch (op) {
@@ -666,7 +671,39 @@ export class Machine {
 
   // ---------- checkpoints ----------
 
+  /** A full copy (memory bytes and hashes included), independent of this machine. */
   snapshot(): Snapshot {
+    return { ...this.registers(), mem: this.mem.clone() };
+  }
+
+  static restore(prog: LoadedProgram, s: Snapshot): Machine {
+    const m = new Machine(prog, s.mem.clone());
+    m.load(s);
+    return m;
+  }
+
+  /** An independent machine in the same state (one memory copy). */
+  fork(): Machine {
+    const m = new Machine(this.prog, this.mem.clone());
+    m.load(this.registers());
+    return m;
+  }
+
+  /**
+   * A light checkpoint: registers, stacks and the memory blocks written since the memory's base
+   * (shared with earlier checkpoints where unchanged). Only `rewind` on this machine reads it.
+   */
+  checkpoint(): Checkpoint {
+    return { ...this.registers(), mem: this.mem.checkpoint() };
+  }
+
+  /** Puts this machine back (or forward) to one of its checkpoints, in place. */
+  rewind(c: Checkpoint): void {
+    this.mem.restore(c.mem);
+    this.load(c);
+  }
+
+  private registers(): Registers {
     const { sp, lp, fp } = this.r;
     return {
       r: { ...this.r },
@@ -680,29 +717,28 @@ export class Machine {
       fNLoc: this.fNLoc.slice(0, fp + 1),
       gLo: this.gLo.slice(),
       gHi: this.gHi.slice(),
-      mem: this.mem.clone(),
     };
   }
 
-  static restore(prog: LoadedProgram, s: Snapshot): Machine {
-    const m = new Machine(prog, s.mem.clone());
-    m.r = { ...s.r };
-    const fit = (src: Int32Array, min: number) => {
-      const a = new Int32Array(Math.max(min, src.length * 2));
+  private load(s: Registers): void {
+    this.r = { ...s.r };
+    const fit = (cur: Int32Array<ArrayBuffer>, src: Int32Array, min: number) => {
+      const a = cur.length >= src.length ? cur : new Int32Array(Math.max(min, src.length * 2));
       a.set(src);
       return a;
     };
-    m.sLo = fit(s.sLo, 1 << 12);
-    m.sHi = fit(s.sHi, 1 << 12);
-    m.lLo = fit(s.lLo, 1 << 14);
-    m.lHi = fit(s.lHi, 1 << 14);
-    m.fBase.set(s.fBase);
-    m.fRet.set(s.fRet);
-    m.fLoc.set(s.fLoc);
-    m.fNLoc.set(s.fNLoc);
-    m.gLo = s.gLo.slice();
-    m.gHi = s.gHi.slice();
-    return m;
+    this.sLo = fit(this.sLo, s.sLo, 1 << 12);
+    this.sHi = fit(this.sHi, s.sHi, 1 << 12);
+    this.lLo = fit(this.lLo, s.lLo, 1 << 14);
+    this.lHi = fit(this.lHi, s.lHi, 1 << 14);
+    this.fBase.set(s.fBase);
+    this.fRet.set(s.fRet);
+    this.fLoc.set(s.fLoc);
+    this.fNLoc.set(s.fNLoc);
+    this.gLo = s.gLo.slice();
+    this.gHi = s.gHi.slice();
+    // Frame hashes cached for the old frames do not describe the loaded ones.
+    this.chainCache = [];
   }
 
   /** Word encoding of a u64 value, as committed. */
@@ -711,7 +747,8 @@ export class Machine {
   }
 }
 
-export interface Snapshot {
+/** Registers, value stack, frames, locals and globals (the small part of the state). */
+export interface Registers {
   r: Regs;
   sLo: Int32Array;
   sHi: Int32Array;
@@ -723,7 +760,16 @@ export interface Snapshot {
   fNLoc: Int32Array;
   gLo: Int32Array;
   gHi: Int32Array;
+}
+
+/** A self-contained copy of a machine (`Machine.restore` builds a new machine from it). */
+export interface Snapshot extends Registers {
   mem: MerkleMemory;
+}
+
+/** A checkpoint of one machine's run (see `Machine.checkpoint`). */
+export interface Checkpoint extends Registers {
+  mem: MemoryCheckpoint;
 }
 
 /** Byte width of each load/store, indexed by op − I32_LOAD (0x28..0x3e). */

@@ -15,6 +15,11 @@ export interface PreparedModel {
   run(inputs: Int32Array[], opts?: RunOptions): Int32Array[];
   /** Runs one node on given input tensors (in the node's input order); returns its outputs. */
   runNode(index: number, inputs: Int32Array[]): Int32Array[];
+  /**
+   * Read-only views of the weights where the engine keeps them, if it keeps them in host memory
+   * (see preparedModel).
+   */
+  weightViews?(): Int32Array[];
 }
 
 export interface Backend {
@@ -147,6 +152,14 @@ class WasmPrepared implements PreparedModel {
     return out;
   }
 
+  weightViews(): Int32Array[] {
+    // The memory grew once, in the constructor, so these views stay attached; kernels write only
+    // activation regions, so the weights are never overwritten.
+    return this.m.weights.map(
+      (w, k) => new Int32Array(this.memory.buffer, this.layout.weightPtr[k], numel(w.shape)),
+    );
+  }
+
   runNode(index: number, inputs: Int32Array[]): Int32Array[] {
     const node = this.m.nodes[index];
     if (!node) throw new RangeError(`node index ${index} out of range (0..${this.m.nodes.length - 1})`);
@@ -166,4 +179,24 @@ export const wasmCpuBackend: Backend = {
 
 export function defaultBackend(): Backend {
   return wasmCpuBackend;
+}
+
+const prepared = new WeakMap<ModelPackage, PreparedModel>();
+
+/**
+ * The default backend's prepared model for a package, made once per package: preparing copies
+ * every weight into the engine's memory, which for a large model is as big as the package, so
+ * each claim of the same model must not make its own. The package's weights are then re-pointed
+ * at the engine's copy (same values), so the bytes read from weights.bin can be freed and a large
+ * model is held once, not twice.
+ */
+export function preparedModel(pkg: ModelPackage): PreparedModel {
+  let p = prepared.get(pkg);
+  if (!p) {
+    p = defaultBackend().prepare(pkg);
+    prepared.set(pkg, p);
+    const views = p.weightViews?.();
+    if (views) pkg.weights = views;
+  }
+  return p;
 }

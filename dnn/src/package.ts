@@ -1,9 +1,19 @@
 // The model package on disk (docs/PROTOCOL.md §3): manifest.json + weights.bin.
-import { existsSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, openSync, readFileSync } from "node:fs";
+import { endianness } from "node:os";
 import { join } from "node:path";
-import { fromHex, type Hash, modelRoot, tensorRoot, toHex } from "../../commit/merkle.js";
+import {
+  contentChecksum,
+  fromHex,
+  type Hash,
+  modelRoot,
+  readFileInto,
+  tensorRoots,
+  toHex,
+} from "../../commit/merkle.js";
 import { UserError } from "../../errors/index.js";
 import { dequantize, intArray, quantizeArray } from "./fixed.js";
+import { cacheEnabled, cacheHit, entriesHash, identityOf, sameStat, storeRecord } from "./root-cache.js";
 
 export const FORMAT = "opml-model/1";
 
@@ -46,6 +56,8 @@ export interface Manifest {
   weights: WeightInfo[];
   nodes: KernelNode[];
   modelRoot: `0x${string}`;
+  /** Per-node VM step bound the registry enforces (docs/PROTOCOL.md §5.8); absent: 2^32. */
+  maxSteps?: number;
   source?: { file: string; opset: number; producer: string };
 }
 
@@ -53,6 +65,8 @@ export interface ModelPackage {
   dir?: string;
   manifest: Manifest;
   weights: Int32Array[];
+  /** How loadPackage checked the weight roots: hashed them, or found a valid verified-root record. */
+  rootCheck?: "hashed" | "cached";
 }
 
 export function numel(shape: readonly number[]): number {
@@ -66,6 +80,54 @@ export class PackageError extends UserError {
   override readonly kind: string = "package";
 }
 
+/**
+ * The whole file, read once (by both cores when big) into a fresh, so 4-byte aligned, buffer, with
+ * fstat before and after.
+ */
+function readWeights(wpath: string) {
+  const fd = openSync(wpath, "r");
+  try {
+    const before = fstatSync(fd, { bigint: true });
+    const { bytes, read } = readFileInto(fd, Number(before.size));
+    const after = fstatSync(fd, { bigint: true });
+    // A file that shrank while being read: keep what was read; the checks below refuse what is missing.
+    const buf = read < bytes.length ? bytes.subarray(0, read) : bytes;
+    return { buf, before, stable: read === bytes.length && sameStat(before, after) };
+  } catch (e) {
+    throw new PackageError(`${wpath}: cannot read (${(e as Error).message})`, { file: wpath });
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const LITTLE_ENDIAN = endianness() === "LE";
+
+/**
+ * Each weight as an Int32Array over `buf` (no copy) where the host is little-endian and the buffer
+ * 4-byte aligned; otherwise copied word by word. Refuses a weight outside the file.
+ */
+export function weightViews(buf: Uint8Array, weights: readonly WeightInfo[], wpath: string): Int32Array[] {
+  const aligned = LITTLE_ENDIAN && buf.byteOffset % 4 === 0;
+  return weights.map((w) => {
+    const n = numel(w.shape);
+    if (!Number.isInteger(w.offset) || w.offset < 0 || w.offset % 4 !== 0 || w.offset + 4 * n > buf.length) {
+      throw new PackageError(`${wpath}: weight '${w.name}' lies outside the file (truncated?)`, {
+        file: wpath,
+      });
+    }
+    if (aligned) return new Int32Array(buf.buffer, buf.byteOffset + w.offset, n);
+    const arr = new Int32Array(n);
+    const dv = new DataView(buf.buffer, buf.byteOffset + w.offset, 4 * n);
+    for (let i = 0; i < n; i++) arr[i] = dv.getInt32(4 * i, true);
+    return arr;
+  });
+}
+
+/**
+ * Reads and verifies a package: every weight against its root (hashed on both cores, or vouched
+ * for by a verified-root record of this very file, §3.1), and the model root against the roots.
+ * The weights are views over one buffer holding weights.bin.
+ */
 export function loadPackage(dir: string): ModelPackage {
   const mpath = join(dir, "manifest.json");
   if (!existsSync(mpath))
@@ -80,25 +142,23 @@ export function loadPackage(dir: string): ModelPackage {
     throw new PackageError(`${mpath}: unsupported format ${manifest.format}`, { file: mpath });
   const wpath = join(dir, "weights.bin");
   if (!existsSync(wpath)) throw new PackageError(`${dir}: weights.bin is missing`, { file: dir });
-  const buf = readFileSync(wpath);
-  const weights = manifest.weights.map((w) => {
-    const n = numel(w.shape);
-    if (w.offset % 4 !== 0 || w.offset + 4 * n > buf.length) {
-      throw new PackageError(`${wpath}: weight '${w.name}' lies outside the file (truncated?)`, {
-        file: wpath,
-      });
-    }
-    const arr = new Int32Array(n);
-    const dv = new DataView(buf.buffer, buf.byteOffset + w.offset, 4 * n);
-    for (let i = 0; i < n; i++) arr[i] = dv.getInt32(4 * i, true);
-    if (toHex(tensorRoot(arr)) !== w.root)
-      throw new PackageError(`${wpath}: weight '${w.name}' does not match its root`, { file: wpath });
-    return arr;
-  });
+  const { buf, before, stable } = readWeights(wpath);
+  const weights = weightViews(buf, manifest.weights, wpath);
+  const id = cacheEnabled() && stable ? identityOf(before, contentChecksum(buf)) : undefined;
+  const entries = entriesHash(manifest.weights.map((w, k) => [w.offset, 4 * weights[k].length, w.root]));
+  const cached = id !== undefined && cacheHit(dir, id, entries);
+  if (!cached) {
+    const roots = tensorRoots(weights);
+    manifest.weights.forEach((w, k) => {
+      if (toHex(roots[k]) !== w.root)
+        throw new PackageError(`${wpath}: weight '${w.name}' does not match its root`, { file: wpath });
+    });
+  }
   const root = toHex(modelRoot(manifest.weights.map((w) => fromHex(w.root))));
   if (root !== manifest.modelRoot)
     throw new PackageError(`${mpath}: modelRoot does not match the weight roots`, { file: mpath });
-  return { dir, manifest, weights };
+  if (id && !cached) storeRecord(dir, id, entries);
+  return { dir, manifest, weights, rootCheck: cached ? "cached" : "hashed" };
 }
 
 /** weights.bin bytes: each tensor little-endian at its 32-byte-aligned offset. */
@@ -118,7 +178,7 @@ export function packWeights(weights: Int32Array[]): { bytes: Uint8Array; offsets
 }
 
 export function weightRoots(weights: Int32Array[]): Hash[] {
-  return weights.map((w) => tensorRoot(w));
+  return tensorRoots(weights);
 }
 
 /** User input JSON: {"shape":[…],"data":[…]} or {"inputs":{"name":{"shape","data"}}}. */

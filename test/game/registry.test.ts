@@ -50,10 +50,14 @@ describe("modelRecord", () => {
       weightsDepth: v.model.weightsDepth,
       inputBytes: [3136],
       outputSlot: v.model.outputSlot,
-      maxSteps: DEFAULT_MAX_STEPS,
+      maxSteps: BigInt(v.model.maxSteps),
     });
+    // The converter records its step budget (default 2^26); an older manifest without one gets 2^32.
+    expect(v.model.maxSteps).toBe(2 ** 26);
     const m = copy(pkg("mnist_cnn").manifest);
     Object.assign(m, { maxSteps: 1000 });
     expect(modelRecord(m).maxSteps).toBe(1000n);
+    delete m.maxSteps;
+    expect(modelRecord(m).maxSteps).toBe(DEFAULT_MAX_STEPS);
   });
 });

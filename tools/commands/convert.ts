@@ -25,6 +25,7 @@ export interface ConvertArgs {
   fidelity?: boolean;
   /** Print one JSON object (and no progress). */
   json?: boolean;
+  stepBudget?: number;
 }
 
 function parseShapes(specs: string[] | undefined): Record<string, number[]> | undefined {
@@ -41,6 +42,12 @@ function parseShapes(specs: string[] | undefined): Record<string, number[]> | un
 const MB = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
 
 export async function convertCommand(a: ConvertArgs): Promise<void> {
+  const budget = a.stepBudget;
+  if (budget !== undefined && (!Number.isSafeInteger(budget) || budget < 2 ** 16 || budget > 2 ** 40)) {
+    throw new UsageError(`--step-budget ${budget}: expected an integer in 2^16 … 2^40`, {
+      arg: "--step-budget",
+    });
+  }
   const bar = progress(!a.json);
   bar.phase("reading ONNX");
   const g = readOnnx(a.model);
@@ -50,6 +57,7 @@ export async function convertCommand(a: ConvertArgs): Promise<void> {
   const m = await convertToPackage(g, a.model, a.out, {
     name: a.name,
     inputShapes: parseShapes(a.inputShape),
+    stepBudget: budget,
     force: a.force,
     onProgress: (p) => bar.update(p.done, p.total, `weights ${MB(p.weightBytes)}`),
     check: async (tmp) => {

@@ -16,6 +16,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { type Hash, modelRoot, tensorBytes, tensorRoot, toHex } from "../../commit/merkle.js";
+import { DEFAULT_STEP_BUDGET } from "../../dnn/src/cost.js";
 import {
   FORMAT,
   type KernelNode,
@@ -34,6 +35,7 @@ import {
   lowerMatMul,
   materialize,
   shapeOf,
+  splitKernel,
   type Val,
   type WeightSink,
 } from "./lower/index.js";
@@ -54,6 +56,11 @@ export interface ConvertOptions {
   inputShapes?: Record<string, number[]>;
   /** Graph inputs bound to constant values (e.g. shape or axes tensors fed as inputs). */
   constInputs?: Record<string, Const>;
+  /**
+   * Per-node VM step budget (default 2^26): a kernel whose step bound exceeds it is split into
+   * sub-nodes (lower/split.ts); the manifest's maxSteps records it for the registry.
+   */
+  stepBudget?: number;
 }
 
 interface Fusions {
@@ -220,6 +227,7 @@ function* lowerSteps(
   sink?: WeightSink,
 ): Generator<LowerProgress, Lowered> {
   const ctx = new Ctx(g.opset, file, sink);
+  ctx.budget = { steps: opts.stepBudget ?? DEFAULT_STEP_BUDGET, split: splitKernel };
   const env = new Map<string, Val>();
   for (const [name, c] of g.initializers) env.set(name, { kind: "const", c, name });
   const inputSlots: number[] = [];
@@ -376,6 +384,7 @@ function manifestOf(
     weights: pruned.weights.map((w, k) => ({ ...w.info, offset: offsets[k], root: toHex(roots[k]) })),
     nodes: pruned.nodes,
     modelRoot: toHex(modelRoot(roots)),
+    maxSteps: opts.stepBudget ?? DEFAULT_STEP_BUDGET,
     source: { file: basename(file), opset: g.opset, producer: g.producer },
   };
 }

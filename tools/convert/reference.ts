@@ -11,10 +11,8 @@ export interface FloatInput {
   data: ArrayLike<number>;
 }
 
-/** Runs the float model; returns each graph output as float64. */
-export async function runOnnxRuntime(onnxFile: string, inputs: FloatInput[]): Promise<Float64Array[]> {
-  const ort = require("onnxruntime-node") as typeof import("onnxruntime-node");
-  const session = await ort.InferenceSession.create(onnxFile, { executionProviders: ["cpu"] });
+/** ORT feeds: q16 inputs as float32, i32 inputs (token ids, indices) as int64. */
+function feedsOf(ort: typeof import("onnxruntime-node"), inputs: FloatInput[]) {
   const feeds: Record<string, import("onnxruntime-node").Tensor> = {};
   for (const i of inputs) {
     feeds[i.name] =
@@ -22,22 +20,37 @@ export async function runOnnxRuntime(onnxFile: string, inputs: FloatInput[]): Pr
         ? new ort.Tensor("float32", Float32Array.from(i.data), i.shape)
         : new ort.Tensor("int64", BigInt64Array.from(Array.from(i.data, (v) => BigInt(v))), i.shape);
   }
-  const res = await session.run(feeds);
+  return feeds;
+}
+
+/** Runs the float model; returns each graph output as float64. */
+export async function runOnnxRuntime(onnxFile: string, inputs: FloatInput[]): Promise<Float64Array[]> {
+  const ort = require("onnxruntime-node") as typeof import("onnxruntime-node");
+  const session = await ort.InferenceSession.create(onnxFile, { executionProviders: ["cpu"] });
+  const res = await session.run(feedsOf(ort, inputs));
   return session.outputNames.map((n) => Float64Array.from(res[n].data as ArrayLike<number>, Number));
 }
 
-/** A reusable ORT session for repeated runs (benchmarks, accuracy sweeps). */
-export async function onnxSession(onnxFile: string) {
+/**
+ * A reusable ORT session for repeated runs (benchmarks, accuracy sweeps). `threads` is its intra-op
+ * thread count: 1 (the default) matches our single-threaded engine.
+ */
+export async function onnxSession(onnxFile: string, threads = 1) {
   const ort = require("onnxruntime-node") as typeof import("onnxruntime-node");
   const session = await ort.InferenceSession.create(onnxFile, {
     executionProviders: ["cpu"],
-    intraOpNumThreads: 1,
+    intraOpNumThreads: threads,
     interOpNumThreads: 1,
   });
   return {
     async run(name: string, shape: number[], data: Float32Array): Promise<Float32Array> {
       const res = await session.run({ [name]: new ort.Tensor("float32", data, shape) });
       return res[session.outputNames[0]].data as Float32Array;
+    },
+    /** Builds the feeds once (outside a timed call); the returned call runs and gives the first output. */
+    bind(inputs: FloatInput[]): () => Promise<Float32Array> {
+      const feeds = feedsOf(ort, inputs);
+      return async () => (await session.run(feeds))[session.outputNames[0]].data as Float32Array;
     },
   };
 }

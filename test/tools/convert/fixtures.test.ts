@@ -60,5 +60,13 @@ describe("quantization boundary", () => {
     ]);
     expect(() => quantizeArray([1, Number.NaN], "x")).toThrow(/element 1 is NaN/);
     expect(Array.from(quantizeArray([1e12, -1e12], "x"))).toEqual([2 ** 31 - 1, -(2 ** 31)]);
+    expect(() => quantizeArray([Number.NEGATIVE_INFINITY], "x")).toThrow(/element 0 is -Infinity/);
+  });
+
+  it("saturates ±Infinity in model constants to the values a float extreme gets (masks)", () => {
+    const f32min = -3.4028234663852886e38; // torch.finfo(torch.float32).min, Hugging Face's mask value
+    const q = quantizeArray([Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY, f32min, 0.5], "mask", true);
+    expect(Array.from(q)).toEqual([-(2 ** 31), 2 ** 31 - 1, -(2 ** 31), 32768]);
+    expect(() => quantizeArray([Number.NaN], "mask", true)).toThrow(/element 0 is NaN/);
   });
 });

@@ -1,5 +1,7 @@
 // Shared lowering state: the value type, the kernel-emitting context, attribute/input and spatial helpers.
+import { stepBound } from "../../../dnn/src/cost.js";
 import { intArray, NonFiniteError, quantizeArray } from "../../../dnn/src/fixed.js";
+import { OP_NAMES } from "../../../dnn/src/opcodes.js";
 import type { DType, KernelNode, Ref, TensorInfo } from "../../../dnn/src/package.js";
 import { interpret } from "../interp.js";
 import { type Const, ConvertError, type ONode } from "../onnx.js";
@@ -21,6 +23,14 @@ export class Ctx {
   /** Weights in creation order; `data` only when there is no sink. */
   weights: { info: TensorInfo; data?: Int32Array }[] = [];
   private weightIndex = new Map<string, number>();
+  /**
+   * Per-node VM step budget (docs/PROTOCOL.md §5.8) and the splitter that keeps kernels under it
+   * (lower/split.ts, passed in so this file does not import its own user).
+   */
+  budget?: {
+    steps: number;
+    split: (ctx: Ctx, n: ONode, spec: KSpec, where: string, budget: number) => Val[] | undefined;
+  };
   constructor(
     readonly opset: number,
     readonly file: string,
@@ -123,6 +133,17 @@ export function kernel(ctx: Ctx, n: ONode, spec: KSpec, where: string): Val[] {
           data,
           `${n.outputs[i] ?? n.name}`,
         ),
+      );
+    }
+  }
+  if (ctx.budget) {
+    const bound = stepBound(spec.op, spec.params);
+    if (bound > ctx.budget.steps) {
+      const parts = ctx.budget.split(ctx, n, spec, where, ctx.budget.steps);
+      if (parts) return parts;
+      throw new ConvertError(
+        `${where}: this ${OP_NAMES[spec.op] ?? spec.op} kernel needs up to ${bound} VM steps, over the ` +
+          `step budget ${ctx.budget.steps}, and has no split; raise --step-budget`,
       );
     }
   }

@@ -37,5 +37,6 @@ export { Ctx, isIntVal, shapeOf, type Val, type WeightSink } from "./context.js"
 export { materialize } from "./copy.js";
 export { lowerConv, lowerMatMul } from "./linalg.js";
 export { type BnParams, bnAffine, bnParamsOf, layerNormK } from "./norm.js";
+export { splitKernel } from "./split.js";
 export type { AttrValue };
 export { attrFloat, attrInt };
