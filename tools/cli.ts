@@ -64,6 +64,11 @@ async function main() {
             default: true,
             describe: "compare with onnxruntime (--no-fidelity skips)",
           })
+          .option("json", {
+            type: "boolean",
+            default: false,
+            describe: "print a JSON summary (and no progress bars)",
+          })
           .option("step-budget", {
             type: "number",
             describe: "most VM steps one node may take; bigger nodes are split (default 2^26)",

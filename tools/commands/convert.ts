@@ -1,12 +1,19 @@
 import { defaultBackend } from "../../dnn/src/engine.js";
 import { dequantize, intArray, quantizeArray } from "../../dnn/src/fixed.js";
 import { OP_NAMES } from "../../dnn/src/opcodes.js";
-import { loadPackage } from "../../dnn/src/package.js";
+import { loadPackage, type ModelPackage, numel } from "../../dnn/src/package.js";
 import { UsageError } from "../../errors/index.js";
-import { convertGraph, writePackage } from "../convert/convert.js";
+import { collectGarbage, convertToPackage } from "../convert/convert.js";
 import { readOnnx } from "../convert/onnx.js";
-import { calibrationInputs, compare, type FloatInput, runOnnxRuntime } from "../convert/reference.js";
+import {
+  calibrationInputs,
+  compare,
+  type ErrorReport,
+  type FloatInput,
+  runOnnxRuntime,
+} from "../convert/reference.js";
 import { readInputFile } from "./io.js";
+import { type Progress, progress } from "./progress.js";
 
 export interface ConvertArgs {
   model: string;
@@ -16,6 +23,8 @@ export interface ConvertArgs {
   inputShape?: string[];
   force?: boolean;
   fidelity?: boolean;
+  /** Print one JSON object (and no progress). */
+  json?: boolean;
   stepBudget?: number;
 }
 
@@ -30,6 +39,8 @@ function parseShapes(specs: string[] | undefined): Record<string, number[]> | un
   return out;
 }
 
+const MB = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
+
 export async function convertCommand(a: ConvertArgs): Promise<void> {
   const budget = a.stepBudget;
   if (budget !== undefined && (!Number.isSafeInteger(budget) || budget < 2 ** 16 || budget > 2 ** 40)) {
@@ -37,52 +48,95 @@ export async function convertCommand(a: ConvertArgs): Promise<void> {
       arg: "--step-budget",
     });
   }
+  const bar = progress(!a.json);
+  bar.phase("reading ONNX");
   const g = readOnnx(a.model);
-  const pkg = convertGraph(g, a.model, {
+  bar.phase("converting");
+  const fidelity: Fidelity[] = [];
+  // Everything below happens in a temporary directory that becomes a.out only if it all succeeds.
+  const m = await convertToPackage(g, a.model, a.out, {
     name: a.name,
     inputShapes: parseShapes(a.inputShape),
     stepBudget: budget,
+    force: a.force,
+    onProgress: (p) => bar.update(p.done, p.total, `weights ${MB(p.weightBytes)}`),
+    check: async (tmp) => {
+      // Loaded the normal way: the written package must verify against its own roots.
+      await collectGarbage(); // what lowering left behind, before the package is loaded
+      bar.phase("verifying package");
+      const pkg = loadPackage(tmp);
+      await collectGarbage(); // loadPackage's copy of weights.bin
+      if (a.fidelity !== false) fidelity.push(...(await measureFidelity(pkg, a, bar)));
+    },
   });
-  const m = pkg.manifest;
-  // Fidelity is measured before anything is written, so a failing run leaves no package behind.
-  let report = "";
-  if (a.fidelity !== false) {
-    let inputs: FloatInput[];
-    if (a.calib) {
-      const q = readInputFile(m, a.calib);
-      inputs = m.inputs.map((slot, i) => ({
-        name: m.activations[slot].name,
-        shape: m.activations[slot].shape,
-        dtype: m.activations[slot].dtype,
-        data: m.activations[slot].dtype === "q16" ? dequantize(q[i]) : q[i],
-      }));
-    } else inputs = calibrationInputs(m);
-    const q = inputs.map((i) =>
-      i.dtype === "q16" ? quantizeArray(i.data, i.name) : intArray(i.data, i.name),
-    );
-    const outs = defaultBackend().prepare(pkg).run(q);
-    const refs = await runOnnxRuntime(a.model, inputs);
-    report = m.outputs
-      .map((slot, k) => {
-        const info = m.activations[slot];
-        const got = info.dtype === "q16" ? dequantize(outs[slot]) : outs[slot];
-        const r = compare(got, refs[k], info.shape[info.shape.length - 1] ?? 1);
-        return `  output '${info.name}' [${info.shape}]: max abs err ${r.maxAbs.toExponential(3)}, max rel err ${r.maxRel.toExponential(3)}, argmax agreement ${(100 * r.argmaxAgree).toFixed(1)}% of ${r.rows} row(s)`;
-      })
-      .join("\n");
-  }
-  writePackage(pkg, a.out, a.force);
-  loadPackage(a.out); // re-read: the written package must verify against its own roots
+  bar.end();
   const hist = new Map<string, number>();
   for (const n of m.nodes) hist.set(OP_NAMES[n.op], (hist.get(OP_NAMES[n.op]) ?? 0) + 1);
-  const nWeights = pkg.weights.reduce((s, w) => s + w.length, 0);
+  const nWeights = m.weights.reduce((s, w) => s + numel(w.shape), 0);
+  if (a.json) {
+    console.log(
+      JSON.stringify({
+        out: a.out,
+        modelRoot: m.modelRoot,
+        opset: g.opset,
+        onnxNodes: g.nodes.length,
+        kernelNodes: m.nodes.length,
+        weightTensors: m.weights.length,
+        parameters: nWeights,
+        fidelity: a.fidelity === false ? null : fidelity,
+      }),
+    );
+    return;
+  }
   console.log(`converted ${a.model} → ${a.out}`);
   console.log(
     `  opset ${g.opset}, ${g.nodes.length} ONNX nodes → ${m.nodes.length} kernel nodes (${[...hist].map(([k, v]) => `${k}×${v}`).join(", ")})`,
   );
   console.log(`  ${m.weights.length} weight tensors, ${nWeights} parameters; model root ${m.modelRoot}`);
-  if (report)
+  if (a.fidelity !== false)
     console.log(
-      `fidelity vs onnxruntime float (${a.calib ? a.calib : "generated calibration input"}):\n${report}`,
+      `fidelity vs onnxruntime float (${a.calib ? a.calib : "generated calibration input"}):\n${fidelity
+        .map(
+          (f) =>
+            `  output '${f.output}' [${f.shape}]: max abs err ${f.maxAbs.toExponential(3)}, max rel err ${f.maxRel.toExponential(3)}, argmax agreement ${(100 * f.argmaxAgree).toFixed(1)}% of ${f.rows} row(s)`,
+        )
+        .join("\n")}`,
     );
+}
+
+interface Fidelity extends ErrorReport {
+  output: string;
+  shape: number[];
+}
+
+/**
+ * Native fixed-point run of the loaded package vs onnxruntime float on the ONNX file. One at a
+ * time: the native engine is dropped before onnxruntime loads its own copy of the model.
+ */
+async function measureFidelity(pkg: ModelPackage, a: ConvertArgs, bar: Progress): Promise<Fidelity[]> {
+  const m = pkg.manifest;
+  let inputs: FloatInput[];
+  if (a.calib) {
+    const q = readInputFile(m, a.calib);
+    inputs = m.inputs.map((slot, i) => ({
+      name: m.activations[slot].name,
+      shape: m.activations[slot].shape,
+      dtype: m.activations[slot].dtype,
+      data: m.activations[slot].dtype === "q16" ? dequantize(q[i]) : q[i],
+    }));
+  } else inputs = calibrationInputs(m);
+  const q = inputs.map((i) => (i.dtype === "q16" ? quantizeArray(i.data, i.name) : intArray(i.data, i.name)));
+  bar.phase("fidelity: native run");
+  const outs = defaultBackend().prepare(pkg).run(q);
+  pkg.weights.length = 0;
+  await collectGarbage(); // the engine and the weights, before onnxruntime loads its own copy
+  bar.phase("fidelity: onnxruntime run");
+  const refs = await runOnnxRuntime(a.model, inputs);
+  bar.end();
+  return m.outputs.map((slot, k) => {
+    const info = m.activations[slot];
+    const got = info.dtype === "q16" ? dequantize(outs[slot]) : outs[slot];
+    const r = compare(got, refs[k], info.shape[info.shape.length - 1] ?? 1);
+    return { output: info.name, shape: info.shape, ...r };
+  });
 }

@@ -1,8 +1,21 @@
 // ONNX → fixed-point model package: parse, fold constants and BatchNorm, fuse MatMul+bias, lower to
 // kernel nodes, drop dead nodes, quantize, commit (docs/PROTOCOL.md §3).
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import { modelRoot, tensorRoot, toHex } from "../../commit/merkle.js";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { type Hash, modelRoot, tensorBytes, tensorRoot, toHex } from "../../commit/merkle.js";
 import { DEFAULT_STEP_BUDGET } from "../../dnn/src/cost.js";
 import {
   FORMAT,
@@ -24,8 +37,17 @@ import {
   shapeOf,
   splitKernel,
   type Val,
+  type WeightSink,
 } from "./lower/index.js";
-import { type Const, ConvertError, FLOAT_TYPES, INT_TYPES, type OGraph, type ONode } from "./onnx.js";
+import {
+  type Const,
+  ConvertError,
+  FLOAT_TYPES,
+  INT_TYPES,
+  type OGraph,
+  type ONode,
+  releaseData,
+} from "./onnx.js";
 import { broadcastShapes } from "./views.js";
 
 export interface ConvertOptions {
@@ -44,6 +66,8 @@ export interface ConvertOptions {
 interface Fusions {
   /** Nodes folded into a later one; they emit nothing themselves. */
   skip: Set<ONode>;
+  /** For each skipped node, the node whose lowering reads its inputs. */
+  owner: Map<ONode, ONode>;
   /** Keyed by the LAST node of each pattern, so every input (even a late Constant) is defined. */
   convBn: Map<ONode, ONode>;
   matmulBias: Map<ONode, { matmul: ONode; biasInput: string }>;
@@ -62,7 +86,13 @@ function findFusions(g: OGraph, isConst: (name: string) => boolean): Fusions {
     return c && c.length === 1 && !graphOut.has(name) ? c[0] : undefined;
   };
   const other = (n: ONode, x: string) => (n.inputs[0] === x ? n.inputs[1] : n.inputs[0]);
-  const f: Fusions = { skip: new Set(), convBn: new Map(), matmulBias: new Map(), layerNorm: new Map() };
+  const f: Fusions = {
+    skip: new Set(),
+    owner: new Map(),
+    convBn: new Map(),
+    matmulBias: new Map(),
+    layerNorm: new Map(),
+  };
   for (const n of g.nodes) {
     const next = sole(n.outputs[0]);
     if (!next) continue;
@@ -75,6 +105,7 @@ function findFusions(g: OGraph, isConst: (name: string) => boolean): Fusions {
       if (next.outputs.slice(1).some((o) => o)) continue;
       f.convBn.set(next, n);
       f.skip.add(n);
+      f.owner.set(n, next);
     }
     if (
       n.op === "MatMul" &&
@@ -84,6 +115,7 @@ function findFusions(g: OGraph, isConst: (name: string) => boolean): Fusions {
     ) {
       f.matmulBias.set(next, { matmul: n, biasInput: other(next, n.outputs[0]) });
       f.skip.add(n);
+      f.owner.set(n, next);
     }
   }
   // torch (opset < 17) exports LayerNorm as ReduceMean → Sub → Pow(2) → ReduceMean → Add(eps) → Sqrt →
@@ -120,7 +152,10 @@ function findFusions(g: OGraph, isConst: (name: string) => boolean): Fusions {
     }
     const last = chain.pop()!;
     f.layerNorm.set(last, { mean, x, eps, scale, bias });
-    for (const n of chain) f.skip.add(n);
+    for (const n of chain) {
+      f.skip.add(n);
+      f.owner.set(n, last);
+    }
   }
   return f;
 }
@@ -147,6 +182,8 @@ function prune(ctx: Ctx, outputs: number[], inputs: number[]) {
   });
   const weightMap = new Map<number, number>();
   const weights: typeof ctx.weights = [];
+  /** New weight index → index in ctx.weights (creation order). */
+  const weightOrder: number[] = [];
   const nodes: KernelNode[] = [];
   ctx.nodes.forEach((n, k) => {
     if (!keepNode[k]) return;
@@ -155,18 +192,42 @@ function prune(ctx: Ctx, outputs: number[], inputs: number[]) {
       if (!weightMap.has(r[1])) {
         weightMap.set(r[1], weights.length);
         weights.push(ctx.weights[r[1]]);
+        weightOrder.push(r[1]);
       }
       return ["w", weightMap.get(r[1])!];
     });
     nodes.push({ ...n, inputs: ins, outputs: n.outputs.map((s) => slotMap.get(s)!) });
   });
-  return { activations, nodes, weights, map: (s: number) => slotMap.get(s)! };
+  return { activations, nodes, weights, weightOrder, map: (s: number) => slotMap.get(s)! };
 }
 
-export function convertGraph(g: OGraph, file: string, opts: ConvertOptions = {}): ModelPackage {
-  const ctx = new Ctx(g.opset, file);
-  const budget = opts.stepBudget ?? DEFAULT_STEP_BUDGET;
-  ctx.budget = { steps: budget, split: splitKernel };
+/** The lowered, pruned graph: everything of the manifest but the weights' offsets and roots. */
+interface Lowered {
+  ctx: Ctx;
+  pruned: ReturnType<typeof prune>;
+  inputSlots: number[];
+  outSlots: number[];
+}
+
+/** Progress of lowering, yielded after each ONNX node. */
+export interface LowerProgress {
+  done: number;
+  total: number;
+}
+
+/**
+ * Lowers the graph node by node, yielding after each. Every value is dropped after its last
+ * consumer (and a lazy initializer's decoded values released), so only live constants stay in
+ * memory; with a sink, weights leave as soon as they are quantized.
+ */
+function* lowerSteps(
+  g: OGraph,
+  file: string,
+  opts: ConvertOptions,
+  sink?: WeightSink,
+): Generator<LowerProgress, Lowered> {
+  const ctx = new Ctx(g.opset, file, sink);
+  ctx.budget = { steps: opts.stepBudget ?? DEFAULT_STEP_BUDGET, split: splitKernel };
   const env = new Map<string, Val>();
   for (const [name, c] of g.initializers) env.set(name, { kind: "const", c, name });
   const inputSlots: number[] = [];
@@ -199,8 +260,31 @@ export function convertGraph(g: OGraph, file: string, opts: ConvertOptions = {})
     return !!producer && producer.op === "Constant";
   };
   const fusions = findFusions(g, isConst);
+  // Last node (by the index of the node that lowers it) reading each value; graph outputs never die.
+  const index = new Map(g.nodes.map((n, i) => [n, i]));
+  const lastUse = new Map<string, number>();
   g.nodes.forEach((n, i) => {
-    if (fusions.skip.has(n)) return;
+    const at = index.get(fusions.owner.get(n) ?? n) ?? i;
+    for (const name of n.inputs) if (name) lastUse.set(name, Math.max(at, lastUse.get(name) ?? -1));
+  });
+  for (const o of g.outputs) lastUse.set(o.name, Number.POSITIVE_INFINITY);
+  const dying = new Map<number, string[]>();
+  for (const [name, at] of lastUse) {
+    const list = dying.get(at);
+    if (list) list.push(name);
+    else dying.set(at, [name]);
+  }
+  for (let i = 0; i < g.nodes.length; i++) {
+    const n = g.nodes[i];
+    if (!fusions.skip.has(n)) lowerNode(n, i);
+    for (const name of dying.get(i) ?? []) {
+      const v = env.get(name);
+      if (v?.kind === "const") releaseData(v.c);
+      env.delete(name);
+    }
+    yield { done: i + 1, total: g.nodes.length };
+  }
+  function lowerNode(n: ONode, i: number) {
     const where = `${file}: node '${n.name}' (${n.op}, #${i})`;
     const ins = n.inputs.map((name) => (name ? env.get(name) : undefined));
     const val = (name?: string) => (name ? env.get(name) : undefined);
@@ -269,7 +353,7 @@ export function convertGraph(g: OGraph, file: string, opts: ConvertOptions = {})
     outNames.forEach((name, k) => {
       if (name && outs[k]) env.set(name, outs[k]);
     });
-  });
+  }
   const outSlots = g.outputs.map((o) => {
     const v = env.get(o.name);
     if (!v) throw new ConvertError(`${file}: graph output '${o.name}' is never produced`);
@@ -278,24 +362,199 @@ export function convertGraph(g: OGraph, file: string, opts: ConvertOptions = {})
     const node: ONode = { name: `${o.name}:const`, op: "Constant", inputs: [], outputs: [o.name], attrs: {} };
     return (materialize(ctx, node, v, file) as { slot: number }).slot;
   });
-  const pruned = prune(ctx, outSlots, inputSlots);
-  const weightTensors = pruned.weights.map((w) => w.data);
-  const { offsets } = packWeights(weightTensors);
-  const roots = weightTensors.map((w) => tensorRoot(w));
-  const manifest: Manifest = {
+  return { ctx, pruned: prune(ctx, outSlots, inputSlots), inputSlots, outSlots };
+}
+
+function manifestOf(
+  low: Lowered,
+  g: OGraph,
+  file: string,
+  opts: ConvertOptions,
+  offsets: number[],
+  roots: Hash[],
+): Manifest {
+  const { pruned } = low;
+  return {
     format: FORMAT,
     name: opts.name ?? basename(file).replace(/\.onnx$/, ""),
     fracBits: 16,
     activations: pruned.activations,
-    inputs: inputSlots.map(pruned.map),
-    outputs: outSlots.map(pruned.map),
+    inputs: low.inputSlots.map(pruned.map),
+    outputs: low.outSlots.map(pruned.map),
     weights: pruned.weights.map((w, k) => ({ ...w.info, offset: offsets[k], root: toHex(roots[k]) })),
     nodes: pruned.nodes,
     modelRoot: toHex(modelRoot(roots)),
-    maxSteps: budget,
+    maxSteps: opts.stepBudget ?? DEFAULT_STEP_BUDGET,
     source: { file: basename(file), opset: g.opset, producer: g.producer },
   };
-  return { manifest, weights: weightTensors };
+}
+
+/** weights.bin offsets of tensors of these element counts (packWeights' layout: 32-byte aligned). */
+function alignedOffsets(lengths: number[]): { offsets: number[]; size: number } {
+  const offsets: number[] = [];
+  let size = 0;
+  for (const n of lengths) {
+    offsets.push(size);
+    size += align32(4 * n);
+  }
+  return { offsets, size };
+}
+const align32 = (bytes: number) => Math.ceil(bytes / 32) * 32;
+
+/** Converts in memory: the package with every weight tensor held (fixtures, conformance, tests). */
+export function convertGraph(g: OGraph, file: string, opts: ConvertOptions = {}): ModelPackage {
+  const steps = lowerSteps(g, file, opts);
+  let r = steps.next();
+  while (!r.done) r = steps.next();
+  const low = r.value;
+  const weights = low.pruned.weights.map((w) => w.data!);
+  const { offsets } = alignedOffsets(weights.map((w) => w.length));
+  const manifest = manifestOf(
+    low,
+    g,
+    file,
+    opts,
+    offsets,
+    weights.map((w) => tensorRoot(w)),
+  );
+  return { manifest, weights };
+}
+
+export interface StreamOptions extends ConvertOptions {
+  /** Replace an existing output directory (only once the new package is complete). */
+  force?: boolean;
+  /** Called after each ONNX node with the count done and the weight bytes written so far. */
+  onProgress?: (p: LowerProgress & { weightBytes: number }) => void;
+  /**
+   * Runs on the complete package in its temporary directory before it is renamed into place
+   * (loading, fidelity); a throw discards the package.
+   */
+  check?: (tmpDir: string, manifest: Manifest) => Promise<void> | void;
+}
+
+/**
+ * Converts straight to a package directory, holding no more than one weight tensor at a time:
+ * each is quantized, hashed and appended to weights.bin as lowering makes it. Everything is
+ * written to a temporary sibling of `outDir` that replaces it only when complete and checked; any
+ * failure (or SIGINT/SIGTERM) removes it and leaves an existing `outDir` as it was.
+ */
+export async function convertToPackage(
+  g: OGraph,
+  file: string,
+  outDir: string,
+  opts: StreamOptions = {},
+): Promise<Manifest> {
+  return withTempDir(outDir, opts.force ?? false, async (tmp) => {
+    const out = new WeightFile(join(tmp, "weights.bin"));
+    try {
+      const steps = lowerSteps(g, file, opts, (k, _info, data) => out.add(k, data));
+      let r = steps.next();
+      let yielded = Date.now();
+      let collected = 0;
+      while (!r.done) {
+        opts.onProgress?.({ ...r.value, weightBytes: out.bytes });
+        if (out.bytes - collected >= GC_EVERY) {
+          await collectGarbage(); // the decoded, transposed and quantized copies of what was written
+          collected = out.bytes;
+          yielded = Date.now();
+        } else if (Date.now() - yielded > 100) {
+          // Let signals and timers in now and then: lowering a big model takes a while.
+          await new Promise((res) => setImmediate(res));
+          yielded = Date.now();
+        }
+        r = steps.next();
+      }
+      const low = r.value;
+      const offsets = out.finish(low.pruned.weightOrder);
+      const roots = low.pruned.weightOrder.map((k) => out.roots[k]);
+      const manifest = manifestOf(low, g, file, opts, offsets, roots);
+      writeFileSync(join(tmp, "manifest.json"), `${JSON.stringify(manifest, null, 1)}\n`);
+      await opts.check?.(tmp, manifest);
+      return manifest;
+    } finally {
+      out.close();
+    }
+  });
+}
+
+/** Weight bytes written between forced collections while streaming. */
+const GC_EVERY = 32 << 20;
+
+/**
+ * weights.bin written tensor by tensor in creation order (each at a 32-byte-aligned offset, the
+ * gaps zero), keeping only each tensor's place and root. finish() rewrites it in the pruned
+ * order when pruning dropped or reordered tensors, so the file equals packWeights' bytes.
+ */
+class WeightFile {
+  readonly roots: Hash[] = [];
+  private readonly at: { offset: number; length: number }[] = [];
+  private fd: number | undefined;
+  bytes = 0;
+  constructor(private readonly path: string) {
+    this.fd = openSync(path, "w+"); // read back by finish() when it compacts
+  }
+
+  add(k: number, data: Int32Array): void {
+    if (k !== this.at.length) throw new Error(`weight ${k} made out of order`);
+    const bytes = tensorBytes(data); // the little-endian words the root commits to
+    writeAll(this.fd!, bytes, this.bytes);
+    this.roots.push(tensorRoot(data));
+    this.at.push({ offset: this.bytes, length: data.length });
+    this.bytes += align32(bytes.length);
+  }
+
+  /** Lays out the kept tensors (`order`: indices in creation order); returns their offsets. */
+  finish(order: number[]): number[] {
+    const { offsets, size } = alignedOffsets(order.map((k) => this.at[k].length));
+    if (order.length === this.at.length && order.every((k, i) => k === i)) {
+      ftruncateSync(this.fd!, size); // the last tensor's padding
+      return offsets;
+    }
+    const part = `${this.path}.part`;
+    const dst = openSync(part, "w");
+    try {
+      const chunk = Buffer.allocUnsafe(1 << 24);
+      order.forEach((k, i) => {
+        const { offset, length } = this.at[k];
+        for (let done = 0; done < 4 * length; ) {
+          const n = readSync(this.fd!, chunk, 0, Math.min(chunk.length, 4 * length - done), offset + done);
+          writeAll(dst, chunk.subarray(0, n), offsets[i] + done);
+          done += n;
+        }
+      });
+      ftruncateSync(dst, size);
+    } finally {
+      closeSync(dst);
+    }
+    this.close();
+    renameSync(part, this.path);
+    return offsets;
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
+
+let gc: (() => void) | undefined;
+/**
+ * A full garbage collection, then a turn of the event loop (V8 frees big buffers in a task after
+ * the collection). Used between phases and after big tensors: V8's own heuristics let hundreds of
+ * MB of dead tensors pile up, which is the difference between a bounded converter and not.
+ */
+export async function collectGarbage(): Promise<void> {
+  if (!gc) {
+    setFlagsFromString("--expose-gc");
+    gc = runInNewContext("gc") as () => void;
+  }
+  gc();
+  await new Promise((res) => setTimeout(res, 0));
+}
+
+function writeAll(fd: number, bytes: Uint8Array, position: number): void {
+  for (let done = 0; done < bytes.length; )
+    done += writeSync(fd, bytes, done, bytes.length - done, position + done);
 }
 
 /** Output shape of MatMul (numpy semantics), to decide whether a bias fuses. */
@@ -311,8 +570,21 @@ function matmulShape(ins: (Val | undefined)[]): number[] {
   );
 }
 
-/** Writes manifest.json + weights.bin atomically: a temp sibling directory renamed into place. */
+/** Writes an in-memory package (manifest.json + weights.bin) atomically, like convertToPackage. */
 export function writePackage(pkg: ModelPackage, outDir: string, force = false): void {
+  const { dir, tmp } = tempSibling(outDir, force);
+  try {
+    writeFileSync(join(tmp, "weights.bin"), packWeights(pkg.weights).bytes);
+    writeFileSync(join(tmp, "manifest.json"), `${JSON.stringify(pkg.manifest, null, 1)}\n`);
+    replaceDir(tmp, dir);
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/** Refuses an existing `outDir` unless `force`; makes an empty temporary sibling of it. */
+function tempSibling(outDir: string, force: boolean): { dir: string; tmp: string } {
   const dir = resolve(outDir);
   if (existsSync(dir) && !force)
     throw new ConvertError(`${outDir}: output directory already exists (use --force to replace it)`, {
@@ -322,14 +594,47 @@ export function writePackage(pkg: ModelPackage, outDir: string, force = false): 
   mkdirSync(dirname(dir), { recursive: true });
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp);
+  return { dir, tmp };
+}
+
+/** Renames `tmp` to `dir`; an existing `dir` is moved aside first and restored if that fails. */
+function replaceDir(tmp: string, dir: string): void {
+  if (!existsSync(dir)) {
+    renameSync(tmp, dir);
+    return;
+  }
+  const old = `${dir}.old-${process.pid}`;
+  rmSync(old, { recursive: true, force: true });
+  renameSync(dir, old);
   try {
-    mkdirSync(tmp);
-    writeFileSync(join(tmp, "weights.bin"), packWeights(pkg.weights).bytes);
-    writeFileSync(join(tmp, "manifest.json"), `${JSON.stringify(pkg.manifest, null, 1)}\n`);
-    if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
     renameSync(tmp, dir);
   } catch (e) {
-    rmSync(tmp, { recursive: true, force: true });
+    renameSync(old, dir);
     throw e;
+  }
+  rmSync(old, { recursive: true, force: true });
+}
+
+/** Runs `fill` on a temporary sibling of `outDir` and renames it into place if it succeeds. */
+async function withTempDir<T>(outDir: string, force: boolean, fill: (tmp: string) => Promise<T>): Promise<T> {
+  const { dir, tmp } = tempSibling(outDir, force);
+  const cleanup = () => rmSync(tmp, { recursive: true, force: true });
+  // A signal ends the process where it stands; remove the partial package first, then die of it.
+  const onSignal = (sig: NodeJS.Signals) => {
+    cleanup();
+    process.kill(process.pid, sig);
+  };
+  const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM"];
+  for (const s of signals) process.once(s, onSignal);
+  try {
+    const r = await fill(tmp);
+    replaceDir(tmp, dir);
+    return r;
+  } catch (e) {
+    cleanup();
+    throw e;
+  } finally {
+    for (const s of signals) process.removeListener(s, onSignal);
   }
 }

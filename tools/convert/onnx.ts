@@ -1,6 +1,7 @@
-// ONNX protobuf → a small in-memory graph (names, attributes, float64/int constant values).
+// ONNX protobuf → a small in-memory graph (names, attributes, float64/int constant values decoded
+// on demand).
 
-import { readFileSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync } from "node:fs";
 import { UserError } from "../../errors/index.js";
 import { onnx } from "./onnx-proto.js";
 
@@ -71,17 +72,99 @@ function half(h: number): number {
   return s * 2 ** (e - 15) * (1 + f / 1024);
 }
 
-export function decodeTensor(t: import("onnx-proto").onnx.ITensorProto, where: string): Const {
+/** What a tensor proto holds, checked up front so a bad tensor is refused at parse time. */
+interface TensorHead {
+  shape: number[];
+  n: number;
+  dt: number;
+  raw?: Uint8Array;
+}
+
+/** Bytes per element of raw data, per TensorProto.DataType. */
+const RAW_SIZE: Record<number, number> = {
+  [FLOAT]: 4,
+  [DOUBLE]: 8,
+  [FLOAT16]: 2,
+  [BFLOAT16]: 2,
+  [INT64]: 8,
+  [UINT64]: 8,
+  [INT32]: 4,
+  [INT16]: 2,
+  [UINT16]: 2,
+  [INT8]: 1,
+  [UINT8]: 1,
+  [BOOL]: 1,
+  [UINT32]: 4,
+};
+
+function tensorHead(t: import("onnx-proto").onnx.ITensorProto, where: string): TensorHead {
   const shape = (t.dims ?? []).map(num);
   const n = shape.reduce((a, b) => a * b, 1);
   const dt = t.dataType ?? 0;
   if (t.dataLocation === 1) throw new ConvertError(`${where}: external tensor data is not supported`);
-  const data = new Float64Array(n);
+  if (RAW_SIZE[dt] === undefined) throw new ConvertError(`${where}: tensor data type ${dt} is not supported`);
   const raw = t.rawData && t.rawData.length > 0 ? t.rawData : undefined;
-  const dv = raw ? new DataView(raw.buffer, raw.byteOffset, raw.byteLength) : undefined;
-  const need = (bytes: number) => {
-    if (raw && raw.length < bytes * n) throw new ConvertError(`${where}: raw data is truncated`);
-  };
+  if (raw && raw.length < RAW_SIZE[dt] * n) throw new ConvertError(`${where}: raw data is truncated`);
+  return { shape, n, dt, raw };
+}
+
+const dtypeOf = (dt: number): Const["dtype"] => (FLOAT_TYPES.has(dt) ? "float" : "int");
+
+/** Decodes n little-endian elements of type dt from raw bytes (length already checked). */
+function decodeRaw(dt: number, n: number, raw: Uint8Array): Float64Array {
+  const data = new Float64Array(n);
+  const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  switch (dt) {
+    case FLOAT:
+      for (let i = 0; i < n; i++) data[i] = dv.getFloat32(4 * i, true);
+      break;
+    case DOUBLE:
+      for (let i = 0; i < n; i++) data[i] = dv.getFloat64(8 * i, true);
+      break;
+    case FLOAT16:
+      for (let i = 0; i < n; i++) data[i] = half(dv.getUint16(2 * i, true));
+      break;
+    case BFLOAT16: {
+      const f = new DataView(new ArrayBuffer(4));
+      for (let i = 0; i < n; i++) {
+        f.setUint32(0, dv.getUint16(2 * i, true) << 16);
+        data[i] = f.getFloat32(0);
+      }
+      break;
+    }
+    case INT64:
+      for (let i = 0; i < n; i++) data[i] = Number(dv.getBigInt64(8 * i, true));
+      break;
+    case UINT64:
+      for (let i = 0; i < n; i++) data[i] = Number(dv.getBigUint64(8 * i, true));
+      break;
+    case INT32:
+      for (let i = 0; i < n; i++) data[i] = dv.getInt32(4 * i, true);
+      break;
+    case INT16:
+      for (let i = 0; i < n; i++) data[i] = dv.getInt16(2 * i, true);
+      break;
+    case UINT16:
+      for (let i = 0; i < n; i++) data[i] = dv.getUint16(2 * i, true);
+      break;
+    case INT8:
+      for (let i = 0; i < n; i++) data[i] = dv.getInt8(i);
+      break;
+    case UINT8:
+    case BOOL:
+      for (let i = 0; i < n; i++) data[i] = dv.getUint8(i);
+      break;
+    case UINT32:
+      for (let i = 0; i < n; i++) data[i] = dv.getUint32(4 * i, true);
+      break;
+  }
+  return data;
+}
+
+/** Decodes the typed value lists (tensors without raw_data). */
+function decodeLists(t: import("onnx-proto").onnx.ITensorProto, h: TensorHead, where: string): Float64Array {
+  const { n, dt } = h;
+  const data = new Float64Array(n);
   const fromList = (list: LongLike[] | null | undefined) => {
     if (!list || list.length < n)
       throw new ConvertError(`${where}: tensor has ${list?.length ?? 0} values, needs ${n}`);
@@ -89,82 +172,85 @@ export function decodeTensor(t: import("onnx-proto").onnx.ITensorProto, where: s
   };
   switch (dt) {
     case FLOAT:
-      if (dv) {
-        need(4);
-        for (let i = 0; i < n; i++) data[i] = dv.getFloat32(4 * i, true);
-      } else fromList(t.floatData);
+      fromList(t.floatData);
       break;
     case DOUBLE:
-      if (dv) {
-        need(8);
-        for (let i = 0; i < n; i++) data[i] = dv.getFloat64(8 * i, true);
-      } else fromList(t.doubleData);
+      fromList(t.doubleData);
       break;
     case FLOAT16:
-      if (dv) {
-        need(2);
-        for (let i = 0; i < n; i++) data[i] = half(dv.getUint16(2 * i, true));
-      } else {
-        fromList(t.int32Data);
-        for (let i = 0; i < n; i++) data[i] = half(data[i]);
-      }
+      fromList(t.int32Data);
+      for (let i = 0; i < n; i++) data[i] = half(data[i]);
       break;
     case BFLOAT16: {
       const f = new DataView(new ArrayBuffer(4));
-      const bits = (i: number) => (dv ? dv.getUint16(2 * i, true) : num((t.int32Data ?? [])[i]));
-      if (dv) need(2);
       for (let i = 0; i < n; i++) {
-        f.setUint32(0, bits(i) << 16);
+        f.setUint32(0, num((t.int32Data ?? [])[i]) << 16);
         data[i] = f.getFloat32(0);
       }
       break;
     }
     case INT64:
-      if (dv) {
-        need(8);
-        for (let i = 0; i < n; i++) data[i] = Number(dv.getBigInt64(8 * i, true));
-      } else fromList(t.int64Data);
+      fromList(t.int64Data);
       break;
     case UINT64:
-      if (dv) {
-        need(8);
-        for (let i = 0; i < n; i++) data[i] = Number(dv.getBigUint64(8 * i, true));
-      } else fromList(t.uint64Data);
-      break;
-    case INT32:
-    case INT16:
-    case INT8:
-    case UINT16:
-    case UINT8:
-    case BOOL: {
-      if (dv) {
-        const size = dt === INT32 ? 4 : dt === INT16 || dt === UINT16 ? 2 : 1;
-        need(size);
-        for (let i = 0; i < n; i++) {
-          data[i] =
-            dt === INT32
-              ? dv.getInt32(4 * i, true)
-              : dt === INT16
-                ? dv.getInt16(2 * i, true)
-                : dt === UINT16
-                  ? dv.getUint16(2 * i, true)
-                  : dt === INT8
-                    ? dv.getInt8(i)
-                    : dv.getUint8(i);
-        }
-      } else fromList(t.int32Data);
-      break;
-    }
     case UINT32:
-      if (dv) {
-        need(4);
-        for (let i = 0; i < n; i++) data[i] = dv.getUint32(4 * i, true);
-      } else fromList(t.uint64Data);
+      fromList(t.uint64Data);
       break;
     default:
-      throw new ConvertError(`${where}: tensor data type ${dt} is not supported`);
+      fromList(t.int32Data);
   }
-  return { shape, dtype: FLOAT_TYPES.has(dt) ? "float" : "int", data };
+  return data;
+}
+
+export function decodeTensor(t: import("onnx-proto").onnx.ITensorProto, where: string): Const {
+  const h = tensorHead(t, where);
+  const data = h.raw ? decodeRaw(h.dt, h.n, h.raw) : decodeLists(t, h, where);
+  return { shape: h.shape, dtype: dtypeOf(h.dt), data };
+}
+
+const releasers = new WeakMap<Const, () => void>();
+
+/**
+ * A constant whose values are decoded from raw bytes on first use of `data` and kept until
+ * releaseData(c). `data` is an own enumerable getter, so `{ ...c, shape }` copies the values.
+ */
+export function lazyConst(shape: number[], dtype: Const["dtype"], load: () => Float64Array): Const {
+  let cache: Float64Array | undefined;
+  const c = { shape, dtype } as Const;
+  Object.defineProperty(c, "data", {
+    enumerable: true,
+    get: () => {
+      cache ??= load();
+      return cache;
+    },
+  });
+  releasers.set(c, () => {
+    cache = undefined;
+  });
+  return c;
+}
+
+/** Drops a lazy constant's decoded values (they are decoded again if read again); no-op otherwise. */
+export function releaseData(c: Const): void {
+  releasers.get(c)?.();
+}
+
+// Closures made in their own functions, so one that rereads the file holds no view of its bytes.
+function rereadConst(
+  shape: number[],
+  dt: number,
+  n: number,
+  span: RawSpan,
+  reread: (span: RawSpan) => Uint8Array,
+): Const {
+  return lazyConst(shape, dtypeOf(dt), () => decodeRaw(dt, n, reread(span)));
+}
+const rawLoader = (dt: number, n: number, raw: Uint8Array) => () => decodeRaw(dt, n, raw);
+
+/** Where an initializer's raw bytes lie in the ONNX file (to read them again on demand). */
+export interface RawSpan {
+  offset: number;
+  length: number;
 }
 
 function decodeAttr(a: import("onnx-proto").onnx.IAttributeProto, where: string): AttrValue {
@@ -198,7 +284,12 @@ function valueInfo(v: import("onnx-proto").onnx.IValueInfoProto): ValueInfo {
   };
 }
 
-export function parseOnnx(bytes: Uint8Array, file: string): OGraph {
+/**
+ * Parses an ONNX model. Initializers with raw data stay undecoded until a handler reads them (see
+ * lazyConst). With `reread`, they are read again from the file when needed, so the caller may
+ * drop `bytes`; without it they are decoded from views into `bytes`.
+ */
+export function parseOnnx(bytes: Uint8Array, file: string, reread?: (span: RawSpan) => Uint8Array): OGraph {
   let model: import("onnx-proto").onnx.ModelProto;
   try {
     model = onnx.ModelProto.decode(bytes);
@@ -215,8 +306,17 @@ export function parseOnnx(bytes: Uint8Array, file: string): OGraph {
       .map((o) => num(o.version)),
   );
   const initializers = new Map<string, Const>();
-  for (const t of g.initializer ?? [])
-    initializers.set(t.name ?? "", decodeTensor(t, `${file}: initializer '${t.name}'`));
+  for (const t of g.initializer ?? []) {
+    const where = `${file}: initializer '${t.name}'`;
+    const h = tensorHead(t, where);
+    let c: Const;
+    if (!h.raw) c = decodeTensor(t, where);
+    else if (reread && h.raw.buffer === bytes.buffer) {
+      const span = { offset: h.raw.byteOffset - bytes.byteOffset, length: RAW_SIZE[h.dt] * h.n };
+      c = rereadConst(h.shape, h.dt, h.n, span, reread);
+    } else c = lazyConst(h.shape, dtypeOf(h.dt), rawLoader(h.dt, h.n, h.raw));
+    initializers.set(t.name ?? "", c);
+  }
   const nodes: ONode[] = g.node.map((n, i) => {
     const name = n.name || `${n.opType}_${i}`;
     if (n.domain && n.domain !== "ai.onnx") {
@@ -240,9 +340,16 @@ export function parseOnnx(bytes: Uint8Array, file: string): OGraph {
   };
 }
 
+/**
+ * Reads and parses an ONNX file. The file's bytes are dropped after parsing: initializer values
+ * are read again from the file when lowering needs them, so the whole file is never held alongside
+ * the weights made from it. The file must not change meanwhile (size and mtime are checked).
+ */
 export function readOnnx(file: string): OGraph {
   let bytes: Uint8Array;
+  let st: import("node:fs").Stats;
   try {
+    st = statSync(file);
     bytes = readFileSync(file);
   } catch (e) {
     throw new ConvertError(
@@ -250,5 +357,23 @@ export function readOnnx(file: string): OGraph {
       { file },
     );
   }
-  return parseOnnx(bytes, file);
+  const reread = (span: RawSpan): Uint8Array => {
+    const fd = openSync(file, "r");
+    try {
+      const now = fstatSync(fd);
+      if (now.size !== st.size || now.mtimeMs !== st.mtimeMs)
+        throw new ConvertError(`${file}: the file changed while it was being converted`, { file });
+      const buf = Buffer.allocUnsafe(span.length);
+      for (let got = 0; got < span.length; ) {
+        const k = readSync(fd, buf, got, span.length - got, span.offset + got);
+        if (k === 0)
+          throw new ConvertError(`${file}: the file changed while it was being converted`, { file });
+        got += k;
+      }
+      return buf;
+    } finally {
+      closeSync(fd);
+    }
+  };
+  return parseOnnx(bytes, file, reread);
 }

@@ -14,10 +14,14 @@ export type Val =
 export const shapeOf = (v: Val) => (v.kind === "const" ? v.c.shape : v.shape);
 export const isIntVal = (v: Val) => (v.kind === "const" ? v.c.dtype === "int" : v.dtype === "i32");
 
+/** Takes each weight as it is quantized (e.g. hashes and writes it), so lowering need not keep it. */
+export type WeightSink = (index: number, info: TensorInfo, data: Int32Array) => void;
+
 export class Ctx {
   activations: TensorInfo[] = [];
   nodes: KernelNode[] = [];
-  weights: { info: TensorInfo; data: Int32Array }[] = [];
+  /** Weights in creation order; `data` only when there is no sink. */
+  weights: { info: TensorInfo; data?: Int32Array }[] = [];
   private weightIndex = new Map<string, number>();
   /**
    * Per-node VM step budget (docs/PROTOCOL.md §5.8) and the splitter that keeps kernels under it
@@ -30,6 +34,7 @@ export class Ctx {
   constructor(
     readonly opset: number,
     readonly file: string,
+    readonly sink?: WeightSink,
   ) {}
 
   addActivation(info: TensorInfo): number {
@@ -52,8 +57,12 @@ export class Ctx {
         if (e instanceof NonFiniteError) throw new ConvertError(`${this.file}: ${e.message}`);
         throw e;
       }
-      this.weights.push({ info: { name, shape: c.shape, dtype }, data });
-      idx = this.weights.length - 1;
+      const info: TensorInfo = { name, shape: c.shape, dtype };
+      idx = this.weights.length;
+      if (this.sink) {
+        this.sink(idx, info, data);
+        this.weights.push({ info });
+      } else this.weights.push({ info, data });
       this.weightIndex.set(key, idx);
     }
     return ["w", idx];

@@ -33,7 +33,7 @@ for (const family of [
 /** ONNX op type → its lowering. */
 export const HANDLERS = H;
 export const SUPPORTED_OPS = Object.keys(H).sort();
-export { Ctx, isIntVal, shapeOf, type Val } from "./context.js";
+export { Ctx, isIntVal, shapeOf, type Val, type WeightSink } from "./context.js";
 export { materialize } from "./copy.js";
 export { lowerConv, lowerMatMul } from "./linalg.js";
 export { type BnParams, bnAffine, bnParamsOf, layerNormK } from "./norm.js";
