@@ -141,11 +141,15 @@ export class ClaimTrace implements ClaimView {
     const trace = this.nodeTrace(k);
     const fin = finalMachine ?? trace.liveAt(trace.totalSteps); // read-only below: no copy
     const layout = nodeLayout(m, k);
-    const outputs = node.outputs.map((slot, i): { root: Hash; proof: OutputProof; tablePath: Hash[] } => ({
-      root: acts === this.acts ? this.slotRoot(slot) : tensorRoot(acts[slot]),
-      proof: proveOutput(fin, layout, i),
-      tablePath: proveGraphUpdate(before, slot).path,
-    }));
+    // Output i's table path is taken in the table with outputs 0 … i−1 already written, as
+    // NodeVmLink._checkGraphUpdate folds them (a node with several outputs, e.g. Split).
+    const table = before.slice();
+    const outputs = node.outputs.map((slot, i): { root: Hash; proof: OutputProof; tablePath: Hash[] } => {
+      const root = acts === this.acts ? this.slotRoot(slot) : tensorRoot(acts[slot]);
+      const tablePath = proveGraphUpdate(table, slot).path;
+      table[slot] = root;
+      return { root, proof: proveOutput(fin, layout, i), tablePath };
+    });
     return {
       node: k,
       desc: nodeDesc(m, k),
