@@ -5,7 +5,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import onnxProto from "onnx-proto";
 import { afterAll, describe, expect, it } from "vitest";
 import { depthFor, hashPair, rootFromProof, ZERO } from "../../commit/merkle.js";
 import { prepareInputs } from "../../dnn/src/package.js";
@@ -13,35 +12,28 @@ import { ClaimTrace } from "../../game/claim-trace.js";
 import { runDemo } from "../../tools/commands/demo.js";
 import { convertGraph, writePackage } from "../../tools/convert/convert.js";
 import { parseOnnx } from "../../tools/convert/onnx.js";
+import { INT_ATTR, onnxModel } from "../helpers/onnx-models.js";
 
-const { onnx } = onnxProto;
 const tmp = mkdtempSync(join(tmpdir(), "opml-multi-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** X[1,12] → Split into three [1,4] → (a·b) + c. */
 function splitModel(): Uint8Array {
-  const f32 = onnx.TensorProto.DataType.FLOAT;
-  const vi = (name: string, dims: number[]) => ({
-    name,
-    type: { tensorType: { elemType: f32, shape: { dim: dims.map((d) => ({ dimValue: d })) } } },
-  });
-  const graph = {
-    name: "g",
-    node: [
+  return onnxModel({
+    nodes: [
       {
         opType: "Split",
         name: "split",
         input: ["X"],
         output: ["a", "b", "c"],
-        attribute: [{ name: "axis", type: onnx.AttributeProto.AttributeType.INT, i: 1 }],
+        attribute: [{ name: "axis", type: INT_ATTR, i: 1 }],
       },
       { opType: "Mul", name: "mul", input: ["a", "b"], output: ["d"] },
       { opType: "Add", name: "add", input: ["d", "c"], output: ["Y"] },
     ],
-    input: [vi("X", [1, 12])],
-    output: [vi("Y", [1, 4])],
-  };
-  return onnx.ModelProto.encode({ irVersion: 8, opsetImport: [{ domain: "", version: 13 }], graph }).finish();
+    inputs: [["X", [1, 12]]],
+    outputs: [["Y", [1, 4]]],
+  });
 }
 
 describe("a node with several outputs", () => {

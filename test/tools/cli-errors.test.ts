@@ -6,15 +6,14 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
-import onnxProto from "onnx-proto";
 import { encodeErrorResult } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ANVIL_KEYS } from "../../chain/anvil.js";
 import { loadPackage } from "../../dnn/src/package.js";
 import { artifact } from "../../game/artifacts.js";
 import { cli, ROOT } from "../helpers/helpers.js";
+import { onnxModel } from "../helpers/onnx-models.js";
 
-const { onnx } = onnxProto as unknown as { onnx: typeof import("onnx-proto").onnx };
 const tmp = mkdtempSync(join(tmpdir(), "opml-cli-"));
 const CNN = join(ROOT, "fixtures/mnist_cnn.onnx");
 const PKG = join(ROOT, "fixtures/packages/mnist_cnn");
@@ -22,19 +21,12 @@ const DIGIT = join(ROOT, "fixtures/inputs/mnist_0.json");
 
 /** A one-node model Y = op(X) (plus an optional float initializer W as second input). */
 function tinyModel(op: string, w?: number[]): Uint8Array {
-  const f32 = onnx.TensorProto.DataType.FLOAT;
-  const vi = (name: string, dims: number[]) => ({
-    name,
-    type: { tensorType: { elemType: f32, shape: { dim: dims.map((d) => ({ dimValue: d })) } } },
+  return onnxModel({
+    nodes: [{ opType: op, name: `my_${op}`, input: w ? ["X", "W"] : ["X"], output: ["Y"] }],
+    inputs: [["X", [1, 4]]],
+    outputs: [["Y", [1, 4]]],
+    initializers: w ? { W: w } : {},
   });
-  const graph = {
-    name: "g",
-    node: [{ opType: op, name: `my_${op}`, input: w ? ["X", "W"] : ["X"], output: ["Y"] }],
-    initializer: w ? [{ name: "W", dims: [w.length], dataType: f32, floatData: w }] : [],
-    input: [vi("X", [1, 4])],
-    output: [vi("Y", [1, 4])],
-  };
-  return onnx.ModelProto.encode({ irVersion: 8, opsetImport: [{ domain: "", version: 13 }], graph }).finish();
 }
 
 function expectCleanFailure(args: string[], pattern: RegExp, outDir?: string) {
