@@ -346,12 +346,23 @@ export class World {
     const consider = (t: bigint) => {
       if (t > now && (next === undefined || t < next)) next = t;
     };
+    // An adversary in a child process may move between these reads and the warp, making an honest
+    // party the mover: a warp past that party's remaining clock would then time it out, a loss the
+    // harness made, not the protocol. So a warp never takes more than half of the smallest clock an
+    // honest party has left in any open game.
+    let cap: bigint | undefined;
     const { games } = await this.counts();
     for (let id = 1n; id <= games; id++) {
       const g = await this.game(id);
       if (g.status !== GAME.Open) continue;
       if (!claims.includes(g.claimId)) continue;
       const claimantMoves = g.phase === Phase.Bisect || g.phase === Phase.Descend;
+      for (const [who, clock] of [
+        [g.claimant, g.claimantClock],
+        [g.challenger, g.challengerClock],
+      ] as const) {
+        if (this.isHonest(who) && (cap === undefined || clock / 2n < cap)) cap = clock / 2n;
+      }
       const mover = claimantMoves ? g.claimant : g.challenger;
       const c = await this.claim(g.claimId);
       if (c.status === CLAIM.Rejected) return false; // someone should void it: an agent's move
@@ -372,6 +383,10 @@ export class World {
       consider(c.deadline);
     }
     if (next === undefined) return false;
+    if (cap !== undefined && next > now + cap) {
+      if (cap < 1n) return false;
+      next = now + cap;
+    }
     await this.warpTo(next);
     return true;
   }
