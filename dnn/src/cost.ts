@@ -2,8 +2,8 @@
 // (docs/PROTOCOL.md §5.8). The converter splits any node whose bound exceeds the step budget, and
 // the registry's twin (game/registry.ts) refuses a package with a node above its maxSteps, so an
 // honest party can always play a node's VM level to the end. The constants are measured worst
-// cases per element (tools/vectors/... test/dnn/cost.test.ts runs real nodes in the VM and checks
-// actual ≤ bound) with head-room; a bound that is too loose only makes the split a little finer.
+// cases per element with head-room (test/dnn/cost.test.ts runs real kernels and every fixture node
+// in the VM and checks steps ≤ bound); a bound that is too loose only makes the split finer.
 import { Binary, COPY_WORDS, Op, Reduce, Unary } from "./opcodes.js";
 
 /** Default per-node VM step budget: ⌈log2⌉ = 26 VM bisection rounds, ~1–2 s of VM per replay. */

@@ -105,7 +105,7 @@ function joinFlat(ctx: Ctx, n: ONode, parts: Val[], shape: number[], dtype: DTyp
 }
 
 /**
- * An elementwise kernel (UNARY, BINARY, WHERE) in the 6-d view form: `dims` at `dimsAt` in the
+ * An elementwise kernel (BINARY, WHERE) in the 6-d view form: `dims` at `dimsAt` in the
  * parameters, then one stride list per input. Chunks along the first axis of size > 1; a chunk that
  * is still over the budget splits again (kernel() calls back here) along the next axis.
  */
