@@ -85,11 +85,11 @@ export interface WatchOptions {
   playBudgetMs?: number;
 }
 
-/** GameStatus's names by value (the generated enum lists them in declaration order). */
 /** Re-executed claims kept in memory at once, by count and by activation bytes (see evictTraces). */
 const MAX_TRACES = 4;
 const MAX_TRACE_BYTES = 256 * 2 ** 20;
 
+/** GameStatus's names by value (the generated enum lists them in declaration order). */
 const STATUS_NAME = Object.keys(GameStatus);
 
 /** The ClaimPosted event's arguments. */
@@ -251,13 +251,8 @@ export class Watchtower {
   /** The claim's re-execution, or why there is none. Deterministic failures are final. */
   private async resolve(ev: ClaimEvent): Promise<Resolved> {
     const key = ev.claimId.toString();
-    const cached = this.traces.get(key);
-    if (cached) {
-      // Refresh its place in the LRU order (a Map iterates in insertion order).
-      this.traces.delete(key);
-      this.traces.set(key, cached);
-      return cached;
-    }
+    const cached = this.cached(key);
+    if (cached) return cached;
     const p = await this.packageFor(ev.modelId);
     let out: Resolved;
     if ("reason" in p) out = { verdict: "unknown-model", reason: p.reason };
@@ -291,12 +286,12 @@ export class Watchtower {
    * its published inputs when a game needs it again.
    */
   private evictTraces(): void {
-    const withTrace = [...this.traces].filter(([, r]) => "trace" in r);
     let bytes = 0;
     let kept = 0;
     // Newest first: the most recently used trace is always kept.
-    for (const [key, r] of withTrace.reverse()) {
-      const b = "trace" in r ? r.trace.acts.reduce((a, t) => a + (t?.byteLength ?? 0), 0) : 0;
+    for (const [key, r] of [...this.traces].reverse()) {
+      if (!("trace" in r)) continue;
+      const b = r.trace.acts.reduce((a, t) => a + (t?.byteLength ?? 0), 0);
       if (kept > 0 && (kept >= MAX_TRACES || bytes + b > MAX_TRACE_BYTES)) this.traces.delete(key);
       else {
         kept++;
@@ -305,13 +300,20 @@ export class Watchtower {
     }
   }
 
-  private async traceOf(claimId: bigint): Promise<ClaimTrace | undefined> {
-    const key = claimId.toString();
-    let r = this.traces.get(key);
+  /** A resolved claim, moved to the newest place in the LRU order (a Map iterates in insertion order). */
+  private cached(key: string): Resolved | undefined {
+    const r = this.traces.get(key);
     if (r) {
       this.traces.delete(key);
       this.traces.set(key, r);
-    } else {
+    }
+    return r;
+  }
+
+  private async traceOf(claimId: bigint): Promise<ClaimTrace | undefined> {
+    const key = claimId.toString();
+    let r = this.cached(key);
+    if (!r) {
       const [ev] = await this.gameEvents("ClaimPosted", { claimId });
       if (!ev) return undefined;
       r = await this.resolve(ev.args);
