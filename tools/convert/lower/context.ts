@@ -82,6 +82,17 @@ export interface KSpec {
 
 export type Handler = (ctx: Ctx, n: ONode, ins: (Val | undefined)[], where: string) => Val[];
 
+/**
+ * One row of docs/OPERATORS.md and `opml convert --list-ops`: the opset versions the lowering
+ * follows (e.g. "1-21", "13+"), the attributes or modes it supports ("all" when every one is),
+ * and what a user should know: the kernels it becomes, rounding, refusals.
+ */
+export interface OpDoc {
+  opsets: string;
+  attrs: string;
+  notes: string;
+}
+
 // ---------- attribute and input helpers ----------
 export const attrInt = (n: ONode, k: string, d: number) =>
   typeof n.attrs[k] === "number" ? (n.attrs[k] as number) : d;
