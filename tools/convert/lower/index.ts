@@ -3,8 +3,9 @@
 // One file per kernel family, as in the DNN library (dnn/assembly/); this one is the dispatch table.
 import type { AttrValue } from "../onnx.js";
 import { CONSTANT_HANDLERS } from "./constant.js";
-import { attrFloat, attrInt, type Handler } from "./context.js";
+import { attrFloat, attrInt, type Handler, type OpDoc } from "./context.js";
 import { COPY_HANDLERS } from "./copy.js";
+import { BASE_DOCS } from "./docs.js";
 import { ELEMENTWISE_HANDLERS } from "./elementwise.js";
 import { LINALG_HANDLERS } from "./linalg.js";
 import { NONLINEAR_HANDLERS } from "./nonlinear.js";
@@ -33,7 +34,13 @@ for (const family of [
 /** ONNX op type → its lowering. */
 export const HANDLERS = H;
 export const SUPPORTED_OPS = Object.keys(H).sort();
-export { Ctx, isIntVal, shapeOf, type Val, type WeightSink } from "./context.js";
+
+// docs/OPERATORS.md rows: the base table, then each later family's own rows (which may refine a base row).
+const D: Record<string, OpDoc> = { ...BASE_DOCS };
+for (const family of [] as Record<string, OpDoc>[]) Object.assign(D, family);
+/** ONNX op type → its row in docs/OPERATORS.md (every supported op has one: test/tools/convert/operators.test.ts). */
+export const OP_DOCS: Readonly<Record<string, OpDoc>> = D;
+export { Ctx, isIntVal, type OpDoc, shapeOf, type Val, type WeightSink } from "./context.js";
 export { materialize } from "./copy.js";
 export { lowerConv, lowerMatMul } from "./linalg.js";
 export { type BnParams, bnAffine, bnParamsOf, layerNormK } from "./norm.js";
