@@ -1,10 +1,12 @@
 // Runs ONNX's own backend node tests (Debian libonnx-testdata) through the converter and the native
 // fixed-point engine. A case passes when every output is within the tolerance of ONNX's expected
-// output. Cases whose ops we do not support are not counted; everything else is, failures included.
+// output, and every kernel node it became gives the same bytes in the Merkle-ized VM as natively.
+// Cases whose ops we do not support are not counted; everything else is, failures included.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { defaultBackend } from "../dnn/src/engine.js";
 import { dequantize, intArray, quantizeArray } from "../dnn/src/fixed.js";
+import { nodeInputs, runNodeInVm } from "../game/link.js";
 import { convertGraph } from "./convert/convert.js";
 import { SUPPORTED_OPS } from "./convert/lower/index.js";
 import { decodeTensor, parseOnnx } from "./convert/onnx.js";
@@ -20,6 +22,8 @@ export interface CaseResult {
   ops: string[];
   pass: boolean;
   detail: string;
+  /** Kernel nodes run in the VM with outputs equal to the native engine's. */
+  vmNodes: number;
 }
 
 export function runCase(dir: string, name: string): CaseResult {
@@ -60,7 +64,20 @@ export function runCase(dir: string, name: string): CaseResult {
       const t = given.get(info.name)!;
       return info.dtype === "q16" ? quantizeArray(t.data, info.name) : intArray(t.data, info.name);
     });
-    const acts = defaultBackend().prepare(pkg).run(inputs);
+    const acts = defaultBackend().prepare(pkg).run(inputs, { keepAll: true });
+    // The VM must agree with the native engine bit for bit on every node (fed the native inputs).
+    for (let k = 0; k < m.nodes.length; k++) {
+      const vm = runNodeInVm(pkg, k, nodeInputs(pkg, k, acts)).outputs;
+      const differs = m.nodes[k].outputs.findIndex((slot, j) => !sameInts(vm[j], acts[slot]));
+      if (differs >= 0)
+        return {
+          name,
+          ops,
+          pass: false,
+          detail: `node ${k} output ${differs}: the VM differs from native`,
+          vmNodes: k,
+        };
+    }
     let worst = 0;
     for (let k = 0; k < m.outputs.length; k++) {
       const info = m.activations[m.outputs[k]];
@@ -72,21 +89,37 @@ export function runCase(dir: string, name: string): CaseResult {
           ops,
           pass: false,
           detail: `output ${k}: ${got.length} values, expected ${exp.data.length}`,
+          vmNodes: m.nodes.length,
         };
       for (let i = 0; i < got.length; i++) {
         const e = exp.data[i];
         const err = Math.abs(got[i] - e);
         if (!(err <= ATOL + RTOL * Math.abs(e))) {
-          return { name, ops, pass: false, detail: `output ${k}[${i}]: got ${got[i]}, expected ${e}` };
+          return {
+            name,
+            ops,
+            pass: false,
+            detail: `output ${k}[${i}]: got ${got[i]}, expected ${e}`,
+            vmNodes: m.nodes.length,
+          };
         }
         worst = Math.max(worst, err);
       }
     }
-    return { name, ops, pass: true, detail: `max abs err ${worst.toExponential(2)}` };
+    return {
+      name,
+      ops,
+      pass: true,
+      detail: `max abs err ${worst.toExponential(2)}, ${m.nodes.length} nodes equal in the VM`,
+      vmNodes: m.nodes.length,
+    };
   } catch (e) {
-    return { name, ops, pass: false, detail: (e as Error).message.replace(/^.*?: /, "") };
+    return { name, ops, pass: false, detail: (e as Error).message.replace(/^.*?: /, ""), vmNodes: 0 };
   }
 }
+
+const sameInts = (a: Int32Array | undefined, b: Int32Array | undefined) =>
+  !!a && !!b && a.length === b.length && a.every((x, i) => x === b[i]);
 
 /** Cases whose every op type is supported (by name; a few we support are single-op tests). */
 export function selectCases(dir = TESTDATA_DIR): string[] {
@@ -116,14 +149,15 @@ export function runConformance(dir = TESTDATA_DIR) {
     }
   }
   const pass = results.filter((r) => r.pass).length;
-  return { results, pass, total: results.length, byOp };
+  const vmNodes = results.reduce((n, r) => n + (r.pass ? r.vmNodes : 0), 0);
+  return { results, pass, total: results.length, byOp, vmNodes };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { results, pass, total, byOp } = runConformance(process.argv[2] ?? TESTDATA_DIR);
+  const { results, pass, total, byOp, vmNodes } = runConformance(process.argv[2] ?? TESTDATA_DIR);
   for (const r of results) console.log(`${r.pass ? "PASS" : "FAIL"} ${r.name}: ${r.detail}`);
   console.log(`\nper op: ${[...byOp].map(([k, v]) => `${k} ${v.pass}/${v.total}`).join(", ")}`);
   console.log(
-    `\nONNX node conformance: ${pass}/${total} passed (${((100 * pass) / total).toFixed(1)}%), tolerance |err| <= ${ATOL} + ${RTOL}·|expected|`,
+    `\nONNX node conformance: ${pass}/${total} passed (${((100 * pass) / total).toFixed(1)}%), tolerance |err| <= ${ATOL} + ${RTOL}·|expected|; ${byOp.size} op types; ${vmNodes} kernel nodes of passing cases bit-identical in the VM`,
   );
 }
