@@ -6,6 +6,7 @@ import { CONSTANT_HANDLERS } from "./constant.js";
 import { attrFloat, attrInt, type Handler } from "./context.js";
 import { COPY_HANDLERS } from "./copy.js";
 import { ELEMENTWISE_HANDLERS } from "./elementwise.js";
+import { INDEX_HANDLERS } from "./index-ops.js";
 import { LINALG_HANDLERS } from "./linalg.js";
 import { NONLINEAR_HANDLERS } from "./nonlinear.js";
 import { NORM_HANDLERS } from "./norm.js";
@@ -17,6 +18,7 @@ for (const family of [
   ELEMENTWISE_HANDLERS,
   NONLINEAR_HANDLERS,
   COPY_HANDLERS,
+  INDEX_HANDLERS,
   CONSTANT_HANDLERS,
   LINALG_HANDLERS,
   NORM_HANDLERS,
