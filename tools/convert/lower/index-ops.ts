@@ -308,8 +308,11 @@ H.GatherElements = (ctx, n, ins, w) => [
 H.GatherND = (ctx, n, ins, w) => [
   gatherND(ctx, n, need(ins[0], 0, n, w), need(ins[1], 1, n, w), attrInt(n, "batch_dims", 0), w),
 ];
-H.ScatterElements = (ctx, n, ins, w) => [scatterElements(ctx, n, ins, w)];
-H.Scatter = (ctx, n, ins, w) => [scatterElements(ctx, n, ins, w)];
+H.ScatterElements = (ctx, n, ins, w) => {
+  const first = ctx.activations.length;
+  return [named(ctx, scatterElements(ctx, n, ins, w), n.outputs[0], first)];
+};
+H.Scatter = H.ScatterElements;
 H.ScatterND = (ctx, n, ins, w) => {
   const data = need(ins[0], 0, n, w);
   const updates = need(ins[2], 2, n, w);
@@ -332,7 +335,9 @@ H.ScatterND = (ctx, n, ins, w) => {
     for (let j = 0; j < k; j++) base += normIndex(idx.data[q * k + j], ds[j], w) * st[j];
     for (let e = 0; e < inner; e++) targets.push(base + e);
   }
-  return [scatterFlat(ctx, n, data, updates, targets, attrStr(n, "reduction", "none"), w)];
+  const first = ctx.activations.length;
+  const y = scatterFlat(ctx, n, data, updates, targets, attrStr(n, "reduction", "none"), w);
+  return [named(ctx, y, n.outputs[0], first)];
 };
 
 H.Compress = (ctx, n, ins, w) => {
@@ -817,6 +822,26 @@ export const INDEX_DOCS: Record<string, OpDoc> = {
       "inference: one CHANNEL_AFFINE with folded float64 scale/shift. training_mode = 1: transpose to " +
       "[C, N·S], LAYERNORM per channel (batch statistics), transpose back, CHANNEL_AFFINE; running " +
       "mean/var outputs by REDUCE MEAN and BINARY kernels",
+  },
+  Dropout: {
+    opsets: "1-13+",
+    attrs: "ratio, training_mode (constant)",
+    notes:
+      "inference, or training with ratio 0: a COPY (identity) and a constant all-true mask; " +
+      "training with ratio > 0 is random and refused",
+  },
+  Slice: {
+    opsets: "1-13+",
+    attrs: "all (constant starts/ends/axes/steps)",
+    notes:
+      "one strided COPY; a constant input folds, an empty result included; an empty run-time slice is refused",
+  },
+  Pow: {
+    opsets: "1-15+",
+    attrs: "all",
+    notes:
+      "BINARY POW (see NUMERICS.md); an integer base with a constant float exponent of whole numbers is an " +
+      "integer Pow (exact); mixed types otherwise refused",
   },
   HannWindow: { opsets: "17+", attrs: "all", notes: "size must be constant; folds in float64" },
   HammingWindow: { opsets: "17+", attrs: "all", notes: "size must be constant; folds in float64" },
