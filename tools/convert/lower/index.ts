@@ -7,6 +7,7 @@ import { attrFloat, attrInt, type Handler, type OpDoc } from "./context.js";
 import { COPY_HANDLERS } from "./copy.js";
 import { BASE_DOCS } from "./docs.js";
 import { ELEMENTWISE_HANDLERS } from "./elementwise.js";
+import { INDEX_HANDLERS } from "./index-ops.js";
 import { LINALG_HANDLERS } from "./linalg.js";
 import { NONLINEAR_HANDLERS } from "./nonlinear.js";
 import { NORM_HANDLERS } from "./norm.js";
@@ -18,6 +19,7 @@ for (const family of [
   ELEMENTWISE_HANDLERS,
   NONLINEAR_HANDLERS,
   COPY_HANDLERS,
+  INDEX_HANDLERS,
   CONSTANT_HANDLERS,
   LINALG_HANDLERS,
   NORM_HANDLERS,

@@ -15,6 +15,7 @@ import {
   shapeOf,
   type Val,
 } from "./context.js";
+import { batchNormTraining } from "./index-ops.js";
 
 const H: Record<string, Handler> = {};
 
@@ -50,6 +51,7 @@ export function bnParamsOf(n: ONode, ins: (Val | undefined)[], w: string): BnPar
 }
 
 H.BatchNormalization = (ctx, n, ins, w) => {
+  if (attrInt(n, "training_mode", 0) === 1) return batchNormTraining(ctx, n, ins, w);
   if (n.outputs.slice(1).some((o) => o))
     throw new ConvertError(`${w}: training-mode outputs are not supported`);
   const x = need(ins[0], 0, n, w);
