@@ -7,6 +7,7 @@ import { attrFloat, attrInt, type Handler } from "./context.js";
 import { COPY_HANDLERS } from "./copy.js";
 import { ELEMENTWISE_HANDLERS } from "./elementwise.js";
 import { LINALG_HANDLERS } from "./linalg.js";
+import { MISC_HANDLERS } from "./misc.js";
 import { NONLINEAR_HANDLERS } from "./nonlinear.js";
 import { NORM_HANDLERS } from "./norm.js";
 import { POOL_HANDLERS } from "./pool.js";
@@ -22,6 +23,7 @@ for (const family of [
   NORM_HANDLERS,
   POOL_HANDLERS,
   REDUCE_HANDLERS,
+  MISC_HANDLERS,
 ]) {
   for (const [op, h] of Object.entries(family)) {
     // Two families lowering the same op would silently drop one of them.
