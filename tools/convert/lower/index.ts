@@ -9,6 +9,7 @@ import { BASE_DOCS } from "./docs.js";
 import { ELEMENTWISE_HANDLERS } from "./elementwise.js";
 import { INDEX_HANDLERS } from "./index-ops.js";
 import { LINALG_HANDLERS } from "./linalg.js";
+import { MISC_HANDLERS } from "./misc.js";
 import { NONLINEAR_HANDLERS } from "./nonlinear.js";
 import { NORM_HANDLERS } from "./norm.js";
 import { POOL_HANDLERS } from "./pool.js";
@@ -25,6 +26,7 @@ for (const family of [
   NORM_HANDLERS,
   POOL_HANDLERS,
   REDUCE_HANDLERS,
+  MISC_HANDLERS,
 ]) {
   for (const [op, h] of Object.entries(family)) {
     // Two families lowering the same op would silently drop one of them.
