@@ -44,7 +44,15 @@ export function unaryK(
   )[0];
 }
 
-export function binaryK(ctx: Ctx, n: ONode, a: Val, b: Val, fn: number, where: string, outDtype?: DType): Val {
+export function binaryK(
+  ctx: Ctx,
+  n: ONode,
+  a: Val,
+  b: Val,
+  fn: number,
+  where: string,
+  outDtype?: DType,
+): Val {
   const out = broadcastShapes([shapeOf(a), shapeOf(b)], where);
   const v = view6(out, [broadcastStrides(shapeOf(a), out), broadcastStrides(shapeOf(b), out)], where);
   if (fn === Binary.POW && !isIntVal(a) && isIntVal(b) && b.kind === "const")
