@@ -14,6 +14,7 @@ import { NONLINEAR_HANDLERS } from "./nonlinear.js";
 import { NORM_HANDLERS } from "./norm.js";
 import { POOL_HANDLERS } from "./pool.js";
 import { REDUCE_HANDLERS } from "./reduce.js";
+import { RNN_HANDLERS } from "./rnn.js";
 
 const H: Record<string, Handler> = {};
 for (const family of [
@@ -27,6 +28,7 @@ for (const family of [
   POOL_HANDLERS,
   REDUCE_HANDLERS,
   MISC_HANDLERS,
+  RNN_HANDLERS,
 ]) {
   for (const [op, h] of Object.entries(family)) {
     // Two families lowering the same op would silently drop one of them.
