@@ -11,6 +11,7 @@ import { NONLINEAR_HANDLERS } from "./nonlinear.js";
 import { NORM_HANDLERS } from "./norm.js";
 import { POOL_HANDLERS } from "./pool.js";
 import { REDUCE_HANDLERS } from "./reduce.js";
+import { RESIZE_HANDLERS } from "./resize.js";
 
 const H: Record<string, Handler> = {};
 for (const family of [
@@ -22,6 +23,7 @@ for (const family of [
   NORM_HANDLERS,
   POOL_HANDLERS,
   REDUCE_HANDLERS,
+  RESIZE_HANDLERS,
 ]) {
   for (const [op, h] of Object.entries(family)) {
     // Two families lowering the same op would silently drop one of them.

@@ -20,11 +20,90 @@ import {
 
 const H: Record<string, Handler> = {};
 
+/** Output length of a pooled axis (ceil_mode: a last window must start inside input + begin pad). */
+const outDimOf =
+  (ceil: boolean) => (inp: number, k: number, s: number, d: number, p0: number, p1: number) => {
+    const span = inp + p0 + p1 - d * (k - 1) - 1;
+    let o = (ceil ? Math.ceil(span / s) : Math.floor(span / s)) + 1;
+    if (ceil && (o - 1) * s >= inp + p0) o--;
+    return o;
+  };
+
+/**
+ * 3-D pooling as two POOL kernels: over (H, W) for every depth plane, then over depth with a
+ * (kD × 1) window on the [N·C, D, OH·OW] view. Max is separable exactly. So is the average: the
+ * window is a box, so its divisor (kD·kH·kW, or the in-input count with count_include_pad = 0) is
+ * the product of the per-pass divisors; it rounds twice (error ≤ 1 unit in the last place).
+ */
+function pool3d(ctx: Ctx, n: ONode, x: Val, isAvg: boolean, w: string): Val {
+  const [N, C, D, H_, W_] = shapeOf(x);
+  const ks = attrInts(n, "kernel_shape") ?? [];
+  if (ks.length !== 3) throw new ConvertError(`${w}: kernel_shape needs 3 values (got [${ks}])`);
+  const strides = attrInts(n, "strides") ?? [1, 1, 1];
+  const dil = attrInts(n, "dilations") ?? [1, 1, 1];
+  const pads = spatialPads(n, [D, H_, W_], ks, strides, dil, w);
+  const outDim = outDimOf(attrInt(n, "ceil_mode", 0) === 1);
+  const cip = attrInt(n, "count_include_pad", 0);
+  const OD = outDim(D, ks[0], strides[0], dil[0], pads[0], pads[3]);
+  const OH = outDim(H_, ks[1], strides[1], dil[1], pads[1], pads[4]);
+  const OW = outDim(W_, ks[2], strides[2], dil[2], pads[2], pads[5]);
+  if (OD <= 0 || OH <= 0 || OW <= 0) throw new ConvertError(`${w}: output would be empty`);
+  const dtype: DType = isIntVal(x) ? "i32" : "q16";
+  const mode = isAvg ? 1 : 0;
+  const p1 = [
+    mode,
+    N * C * D,
+    H_,
+    W_,
+    OH,
+    OW,
+    ks[1],
+    ks[2],
+    strides[1],
+    strides[2],
+    pads[1],
+    pads[2],
+    dil[1],
+    dil[2],
+    cip,
+  ];
+  const hwTag = { ...n, name: `${n.name}#hw`, outputs: [`${n.outputs[0]}#hw`] };
+  const planes = kernel(
+    ctx,
+    hwTag,
+    {
+      op: Op.POOL,
+      params: p1,
+      inputs: [x],
+      outShapes: [[N, C, D, OH, OW]],
+      outDtype: dtype,
+      foldable: false,
+    },
+    w,
+  )[0];
+  const Q = OH * OW;
+  const p2 = [mode, N * C, D, Q, OD, Q, ks[0], 1, strides[0], 1, pads[0], 0, dil[0], 1, cip];
+  return kernel(
+    ctx,
+    n,
+    {
+      op: Op.POOL,
+      params: p2,
+      inputs: [planes],
+      outShapes: [[N, C, OD, OH, OW]],
+      outDtype: dtype,
+      foldable: false,
+    },
+    w,
+  )[0];
+}
+
 function poolK(ctx: Ctx, n: ONode, x: Val, isAvg: boolean, global: boolean, w: string): Val[] {
   if (n.outputs[1]) throw new ConvertError(`${w}: MaxPool's Indices output is not supported`);
   const xs = shapeOf(x);
   const rank = xs.length - 2;
-  let [H_, W_] = hw(xs, w);
+  if (rank === 3 && !global) return [pool3d(ctx, n, x, isAvg, w)];
+  let [H_, W_] = global ? [1, 1] : hw(xs, w);
   let kH: number;
   let kW: number;
   let params: number[];
@@ -44,13 +123,7 @@ function poolK(ctx: Ctx, n: ONode, x: Val, isAvg: boolean, global: boolean, w: s
     const [sH, sW] = to2(strides, 1, rank);
     const [dH, dW] = to2(dil, 1, rank);
     const [pT, pL, pB, pR] = rank === 1 ? [0, pads[0], 0, pads[1]] : pads;
-    const ceil = attrInt(n, "ceil_mode", 0) === 1;
-    const outDim = (inp: number, k: number, s: number, d: number, p0: number, p1: number) => {
-      const span = inp + p0 + p1 - d * (k - 1) - 1;
-      let o = (ceil ? Math.ceil(span / s) : Math.floor(span / s)) + 1;
-      if (ceil && (o - 1) * s >= inp + p0) o--;
-      return o;
-    };
+    const outDim = outDimOf(attrInt(n, "ceil_mode", 0) === 1);
     const OH = outDim(H_, kH, sH, dH, pT, pB);
     const OW = outDim(W_, kW, sW, dW, pL, pR);
     params = [
