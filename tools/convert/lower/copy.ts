@@ -28,6 +28,7 @@ import {
   shapeOf,
   type Val,
 } from "./context.js";
+import { padIndexed } from "./resize.js";
 
 /** Input 0's first `size` words, in order, to output 0. */
 export const contiguous = (size: number): CopyDesc => ({
@@ -361,8 +362,8 @@ H.Pad = (ctx, n, ins, w) => {
   const x = need(ins[0], 0, n, w);
   const xs = shapeOf(x);
   const mode = attrStr(n, "mode", "constant");
-  if (mode !== "constant")
-    throw new ConvertError(`${w}: Pad mode '${mode}' is not supported (only 'constant')`);
+  if (!["constant", "reflect", "edge", "wrap"].includes(mode))
+    throw new ConvertError(`${w}: attribute mode='${mode}' is not supported (constant, reflect, edge, wrap)`);
   let pads = ctx.opset < 11 ? (attrInts(n, "pads") ?? []) : intsOf(constOf(ins[1], "pads", w));
   const value =
     ctx.opset < 11 ? attrFloat(n, "value", 0) : ins[2] ? constOf(ins[2], "constant_value", w).data[0] : 0;
@@ -376,6 +377,7 @@ H.Pad = (ctx, n, ins, w) => {
     pads = full;
   }
   if (pads.some((p) => p < 0)) throw new ConvertError(`${w}: negative pads are not supported`);
+  if (mode !== "constant") return [padIndexed(ctx, n, x, pads, mode, w)];
   const r = xs.length;
   const out = xs.map((d, i) => d + pads[i] + pads[i + r]);
   const ost = stridesOf(out);

@@ -15,6 +15,7 @@ import { NORM_HANDLERS } from "./norm.js";
 import { POOL_HANDLERS } from "./pool.js";
 import { REDUCE_HANDLERS } from "./reduce.js";
 import { RNN_HANDLERS } from "./rnn.js";
+import { RESIZE_HANDLERS } from "./resize.js";
 
 const H: Record<string, Handler> = {};
 for (const family of [
@@ -29,6 +30,7 @@ for (const family of [
   REDUCE_HANDLERS,
   MISC_HANDLERS,
   RNN_HANDLERS,
+  RESIZE_HANDLERS,
 ]) {
   for (const [op, h] of Object.entries(family)) {
     // Two families lowering the same op would silently drop one of them.

@@ -1,8 +1,8 @@
 // MatMul, Gemm and Conv: the ONNX ops that become MATMUL and CONV kernels (dnn/assembly/linalg.ts).
 import { quantize } from "../../../dnn/src/fixed.js";
-import { Op } from "../../../dnn/src/opcodes.js";
+import { COPY_WORDS, Op } from "../../../dnn/src/opcodes.js";
 import { type Const, ConvertError, type ONode } from "../onnx.js";
-import { broadcastShapes, broadcastStrides, numel } from "../views.js";
+import { broadcastShapes, broadcastStrides, type CopyDesc, copyWords, numel } from "../views.js";
 import {
   attrFloat,
   attrInt,
@@ -193,7 +193,6 @@ export function lowerConv(
   if (xs.length !== ws.length)
     throw new ConvertError(`${w}: input rank ${xs.length} and weight rank ${ws.length} differ`);
   const rank = xs.length - 2;
-  const [H_, W_] = hw(xs, w);
   const kernelShape = attrInts(n, "kernel_shape") ?? ws.slice(2);
   const strides = attrInts(n, "strides") ?? new Array(rank).fill(1);
   const dil = attrInts(n, "dilations") ?? new Array(rank).fill(1);
@@ -207,9 +206,6 @@ export function lowerConv(
   const C = xs[1];
   if (ws[1] * group !== C)
     throw new ConvertError(`${w}: weight has ${ws[1]} channels per group × ${group} groups, input has ${C}`);
-  const OH = Math.floor((H_ + pT + pB - dH * (kH - 1) - 1) / sH) + 1;
-  const OW = Math.floor((W_ + pL + pR - dW * (kW - 1) - 1) / sW) + 1;
-  if (OH <= 0 || OW <= 0) throw new ConvertError(`${w}: output would be empty (${OH}×${OW})`);
   if (bn) {
     if (wt.kind !== "const" || (bias && bias.kind !== "const"))
       throw new ConvertError(`${w}: cannot fold BatchNormalization into a conv with runtime weights`);
@@ -220,6 +216,11 @@ export function lowerConv(
     wt = derived({ ...wt.c, data: wd }, `${wt.name}+bn`);
     bias = derived({ shape: [M], dtype: "float", data: bd }, `${n.name}:bias+bn`);
   }
+  if (rank === 3) return [conv3d(ctx, n, x, wt, bias, { kernelShape, strides, dil, pads, group }, w)];
+  const [H_, W_] = hw(xs, w);
+  const OH = Math.floor((H_ + pT + pB - dH * (kH - 1) - 1) / sH) + 1;
+  const OW = Math.floor((W_ + pL + pR - dW * (kW - 1) - 1) / sW) + 1;
+  if (OH <= 0 || OW <= 0) throw new ConvertError(`${w}: output would be empty (${OH}×${OW})`);
   const outShape = rank === 1 ? [xs[0], M, OW] : [xs[0], M, OH, OW];
   const params = [xs[0], C, H_, W_, M, OH, OW, kH, kW, sH, sW, pT, pL, dH, dW, group, bias ? 1 : 0];
   const inputs = bias ? [x, wt, bias] : [x, wt];
@@ -231,5 +232,106 @@ export function lowerConv(
   );
 }
 H.Conv = (ctx, n, ins, w) => lowerConv(ctx, n, ins, undefined, w);
+
+/**
+ * 3-D convolution as one 2-D CONV: a COPY lays out, for every output depth od, the kD input depth
+ * planes its window reads (zeros where it leaves the input) as channels c·kD + kd of a batch item
+ * n·OD + od; the weight [M, C/g, kD, kH, kW] is then already the 2-D weight [M, C/g·kD, kH, kW].
+ * Each output is the same exact sum with one rounding as a direct 3-D conv; a second COPY moves
+ * depth back behind the channels. Cheaper in VM steps than kD 2-D convs and kD − 1 adds (one
+ * rounding instead of kD, no per-depth call overhead).
+ */
+function conv3d(
+  ctx: Ctx,
+  n: ONode,
+  x: Val,
+  wt: Val,
+  bias: Val | undefined,
+  a: { kernelShape: number[]; strides: number[]; dil: number[]; pads: number[]; group: number },
+  w: string,
+): Val {
+  const [N, C, D, H_, W_] = shapeOf(x);
+  const ws = shapeOf(wt);
+  const [kD, kH, kW] = a.kernelShape;
+  const [sD, sH, sW] = a.strides;
+  const [dD, dH, dW] = a.dil;
+  const [pF, pT, pL, pK, pB, pR] = a.pads;
+  const M = ws[0];
+  const OD = Math.floor((D + pF + pK - dD * (kD - 1) - 1) / sD) + 1;
+  if (OD <= 0) throw new ConvertError(`${w}: output depth would be empty (${OD})`);
+  const P = H_ * W_;
+  const colShape = [N * OD, C * kD, H_, W_];
+  const descs: CopyDesc[] = [];
+  let holes = false;
+  for (let kd = 0; kd < kD; kd++) {
+    const off = kd * dD - pF; // input depth of od = 0
+    const lo = Math.max(0, Math.ceil(-off / sD));
+    const hi = Math.min(OD - 1, Math.floor((D - 1 - off) / sD));
+    if (lo > 0 || hi < OD - 1) holes = true;
+    if (lo > hi) continue;
+    descs.push({
+      src: 0,
+      dst: 0,
+      dims: [N, hi - lo + 1, C, P],
+      srcOff: (lo * sD + off) * P,
+      srcStrides: [C * D * P, sD * P, D * P, 1],
+      dstOff: (lo * C * kD + kd) * P,
+      dstStrides: [OD * C * kD * P, C * kD * P, kD * P, 1],
+    });
+  }
+  const tag = (t: string): ONode => ({ ...n, name: `${n.name}#${t}`, outputs: [`${n.outputs[0]}#${t}`] });
+  const dtype = "q16" as const;
+  const words = descs.flatMap((d) => copyWords(d, w));
+  const col = kernel(
+    ctx,
+    tag("col"),
+    {
+      op: Op.COPY,
+      params: [holes ? 1 : 0, 0, holes ? numel(colShape) : 0, words.length / COPY_WORDS, ...words],
+      inputs: [x],
+      outShapes: [colShape],
+      outDtype: dtype,
+    },
+    w,
+  )[0];
+  const w2shape = [M, ws[1] * kD, kH, kW];
+  const w2: Val =
+    wt.kind === "const" ? derived({ ...wt.c, shape: w2shape }, wt.name) : { ...wt, shape: w2shape };
+  const n2: ONode = {
+    ...tag("conv"),
+    attrs: {
+      kernel_shape: [kH, kW],
+      strides: [sH, sW],
+      dilations: [dH, dW],
+      pads: [pT, pL, pB, pR],
+      group: a.group,
+    },
+  };
+  const y = lowerConv(ctx, n2, bias ? [col, w2, bias] : [col, w2], undefined, w)[0];
+  const [, , OH, OW] = shapeOf(y);
+  const Q = OH * OW;
+  const tr: CopyDesc = {
+    src: 0,
+    dst: 0,
+    dims: [N, M, OD, Q],
+    srcOff: 0,
+    srcStrides: [OD * M * Q, Q, M * Q, 1],
+    dstOff: 0,
+    dstStrides: [M * OD * Q, OD * Q, Q, 1],
+  };
+  const tw = copyWords(tr, w);
+  return kernel(
+    ctx,
+    n,
+    {
+      op: Op.COPY,
+      params: [0, 0, 0, tw.length / COPY_WORDS, ...tw],
+      inputs: [y],
+      outShapes: [[N, M, OD, OH, OW]],
+      outDtype: dtype,
+    },
+    w,
+  )[0];
+}
 
 export const LINALG_HANDLERS = H;
