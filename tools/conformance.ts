@@ -7,7 +7,7 @@ import { defaultBackend } from "../dnn/src/engine.js";
 import { dequantize, intArray, quantizeArray } from "../dnn/src/fixed.js";
 import { convertGraph } from "./convert/convert.js";
 import { SUPPORTED_OPS } from "./convert/lower/index.js";
-import { decodeTensor, parseOnnx } from "./convert/onnx.js";
+import { decodeTensor, opsOf, parseOnnx } from "./convert/onnx.js";
 import { onnx } from "./convert/onnx-proto.js";
 
 export const TESTDATA_DIR = "/usr/share/libonnx-testdata/data/node";
@@ -28,9 +28,12 @@ export function runCase(dir: string, name: string): CaseResult {
   let ops: string[] = [];
   try {
     const g = parseOnnx(readFileSync(file), file);
-    ops = [...new Set(g.nodes.map((n) => n.op))];
+    ops = [...opsOf(g)];
     const data = join(caseDir, "test_data_set_0");
     const load = (f: string) => decodeTensor(onnx.TensorProto.decode(readFileSync(join(data, f))), f);
+    const odd = g.inputs.find((vi) => vi.kind !== "tensor");
+    if (odd)
+      throw new Error(`${name}: input '${odd.name}' has a ${odd.kind} type; only tensor inputs are supported`);
     const given = new Map(g.inputs.map((vi, i) => [vi.name, load(`input_${i}.pb`)]));
     // Many cases feed shape-like parameters (axes, pads, BN statistics…) as graph inputs; a static
     // graph needs them constant. Try all-runtime first, then bind integer inputs, then all but the first.
@@ -88,7 +91,10 @@ export function runCase(dir: string, name: string): CaseResult {
   }
 }
 
-/** Cases whose every op type is supported (by name; a few we support are single-op tests). */
+/**
+ * Cases whose every op type is supported, those inside subgraphs (If branches, Loop bodies)
+ * included (by name; a few we support are single-op tests).
+ */
 export function selectCases(dir = TESTDATA_DIR): string[] {
   const supported = new Set(SUPPORTED_OPS);
   return readdirSync(dir)
@@ -96,7 +102,7 @@ export function selectCases(dir = TESTDATA_DIR): string[] {
     .filter((name) => {
       try {
         const g = parseOnnx(readFileSync(join(dir, name, "model.onnx")), name);
-        return g.nodes.every((n) => supported.has(n.op));
+        return [...opsOf(g)].every((op) => supported.has(op));
       } catch {
         return false;
       }

@@ -54,7 +54,7 @@ export function materialize(ctx: Ctx, n: ONode, v: Val, where: string): Val {
   )[0];
 }
 
-function copyKernel(
+export function copyKernel(
   ctx: Ctx,
   n: ONode,
   inputs: Val[],

@@ -4,6 +4,7 @@
 import type { AttrValue } from "../onnx.js";
 import { CONSTANT_HANDLERS } from "./constant.js";
 import { attrFloat, attrInt, type Handler } from "./context.js";
+import { CONTROL_HANDLERS } from "./control.js";
 import { COPY_HANDLERS } from "./copy.js";
 import { ELEMENTWISE_HANDLERS } from "./elementwise.js";
 import { LINALG_HANDLERS } from "./linalg.js";
@@ -30,9 +31,14 @@ for (const family of [
   }
 }
 
+for (const op of Object.keys(CONTROL_HANDLERS))
+  if (H[op]) throw new Error(`ONNX op ${op} is lowered by two kernel families`);
+
 /** ONNX op type → its lowering. */
 export const HANDLERS = H;
-export const SUPPORTED_OPS = Object.keys(H).sort();
+/** Ops with subgraphs (If, Loop, Scan): convert.ts lends them a Scope to lower their bodies. */
+export { CONTROL_DOCS, CONTROL_HANDLERS, type Scope } from "./control.js";
+export const SUPPORTED_OPS = [...Object.keys(H), ...Object.keys(CONTROL_HANDLERS)].sort();
 export { Ctx, isIntVal, shapeOf, type Val, type WeightSink } from "./context.js";
 export { materialize } from "./copy.js";
 export { lowerConv, lowerMatMul } from "./linalg.js";
