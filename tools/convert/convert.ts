@@ -366,6 +366,8 @@ function* lowerNodes(
   file: string,
   unique: (prefix: string) => string,
   outerOrigin?: (name: string) => string | undefined,
+  /** Receives this graph's origin tracer (for errors about a subgraph's outputs). */
+  share?: (origin: (name: string) => string | undefined) => void,
 ): Generator<LowerProgress, void> {
   const producers = new Map<string, ONode>();
   for (const n of g.nodes) for (const o of n.outputs) if (o) producers.set(o, n);
@@ -407,6 +409,7 @@ function* lowerNodes(
     }
     return undefined;
   };
+  share?.((name) => origin(name));
   const scope: Scope = {
     origin: (name) => origin(name),
     unique,
@@ -419,13 +422,17 @@ function* lowerNodes(
           `${file}: subgraph ${prefix} takes ${scoped.inputs.length} inputs, the node passes ${binds.length}`,
         );
       for (const [k, vi] of scoped.inputs.entries()) child.set(vi.name, binds[k]);
-      const steps = lowerNodes(ctx, scoped, child, file, unique, origin);
+      let inner: ((name: string) => string | undefined) | undefined;
+      const steps = lowerNodes(ctx, scoped, child, file, unique, origin, (o) => {
+        inner = o;
+      });
       while (!steps.next().done);
-      return scoped.outputs.map((o) => {
+      const outputs = scoped.outputs.map((o) => {
         const v = child.get(o.name);
         if (!v) throw new ConvertError(`${file}: subgraph output '${o.name}' is never produced`);
         return v;
       });
+      return { outputs, origin: (k: number) => inner?.(scoped.outputs[k].name) };
     },
   };
   for (let i = 0; i < g.nodes.length; i++) {

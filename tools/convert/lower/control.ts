@@ -16,13 +16,19 @@ export interface Scope {
   /**
    * Lowers subgraph `g` into the current scope: its inputs bound to `binds`, its own names
    * prefixed by `prefix` (by `constPrefix` for initializers and Constant nodes, the same in every
-   * iteration); returns its outputs.
+   * iteration); returns its outputs and what each depends on (for error messages).
    */
-  lower(g: OGraph, prefix: string, binds: Val[], constPrefix?: string): Val[];
+  lower(g: OGraph, prefix: string, binds: Val[], constPrefix?: string): Lowered;
   /** The graph (or body) input that a non-constant value depends on, if one is found. */
   origin(name: string): string | undefined;
   /** A name prefix no other subgraph lowering has used ("If_3/" → "If_3#2/" when taken). */
   unique(prefix: string): string;
+}
+
+export interface Lowered {
+  outputs: Val[];
+  /** The graph input (or body input) that non-constant output k depends on, if one is found. */
+  origin(k: number): string | undefined;
 }
 
 export type ControlHandler = (
@@ -44,15 +50,14 @@ function subgraph(n: ONode, attr: string, where: string): OGraph {
 /** A boolean/scalar constant's value, or a one-line error saying what it depends on. */
 function foldedScalar(
   v: Val | undefined,
-  input: string,
+  origin: () => string | undefined,
   what: string,
   only: string,
   where: string,
-  scope: Scope,
 ): number {
   if (!v) throw new ConvertError(`${where}: missing ${what}`);
   if (v.kind !== "const") {
-    const o = scope.origin(input);
+    const o = origin();
     const why = o ? `depends on input '${o}'` : "is not known at conversion time";
     throw new ConvertError(`${where}: ${what} ${why}; ${only}`);
   }
@@ -77,7 +82,7 @@ function adopt(ctx: Ctx, n: ONode, outs: Val[], firstSlot: number): Val[] {
 
 H.If = (ctx, n, ins, where, scope) => {
   const only = "only If with a condition known at conversion time is supported";
-  const c = foldedScalar(ins[0], n.inputs[0], "condition", only, where, scope);
+  const c = foldedScalar(ins[0], () => scope.origin(n.inputs[0]), "condition", only, where);
   const branch = c !== 0 ? "then" : "else";
   const g = subgraph(n, `${branch}_branch`, where);
   if (g.outputs.length !== n.outputs.length)
@@ -85,7 +90,7 @@ H.If = (ctx, n, ins, where, scope) => {
       `${where}: ${branch}_branch has ${g.outputs.length} outputs, the node ${n.outputs.length}`,
     );
   const first = ctx.activations.length;
-  const outs = scope.lower(g, scope.unique(`${n.name}/${branch}/`), []);
+  const outs = scope.lower(g, scope.unique(`${n.name}/${branch}/`), []).outputs;
   return adopt(ctx, n, outs, first);
 };
 
@@ -182,9 +187,9 @@ H.Loop = (ctx, n, ins, where, scope) => {
   const tripGiven = !!n.inputs[0];
   const condGiven = !!n.inputs[1];
   const trips = tripGiven
-    ? foldedScalar(ins[0], n.inputs[0], "trip count", only, where, scope)
+    ? foldedScalar(ins[0], () => scope.origin(n.inputs[0]), "trip count", only, where)
     : Number.POSITIVE_INFINITY;
-  let cond = condGiven ? foldedScalar(ins[1], n.inputs[1], "condition", only, where, scope) !== 0 : true;
+  let cond = condGiven ? foldedScalar(ins[1], () => scope.origin(n.inputs[1]), "condition", only, where) !== 0 : true;
   const base = scope.unique(`${n.name}/`);
   const first = ctx.activations.length;
   let carried = init as Val[];
@@ -200,13 +205,14 @@ H.Loop = (ctx, n, ins, where, scope) => {
       mkConst([], "int", [cond ? 1 : 0], `${base}${i}/cond`),
       ...carried,
     ];
-    const outs = scope.lower(body, `${base}${i}/`, binds, base);
+    const r = scope.lower(body, `${base}${i}/`, binds, base);
+    const outs = r.outputs;
     carried = outs.slice(1, 1 + nCarried);
     for (const [k, v] of outs.slice(1 + nCarried).entries()) scans[k].push(v);
     // Without a cond input the body's condition output is ignored (a plain for loop).
     if (condGiven)
       cond =
-        foldedScalar(outs[0], body.outputs[0].name, `condition after iteration ${i}`, only, where, scope) !==
+        foldedScalar(outs[0], () => r.origin(0), `condition after iteration ${i}`, only, where) !==
         0;
   }
   if (nScan > 0 && i === 0)
@@ -254,7 +260,7 @@ function unrollScan(ctx: Ctx, n: ONode, body: OGraph, sp: ScanSpec, where: strin
   let state = sp.states;
   const outs: Val[][] = Array.from({ length: nOut }, () => []);
   for (let t = 0; t < len; t++) {
-    const r = scope.lower(body, `${sp.base}${t}/`, [...state, ...slices.map((s) => s[t])], sp.base);
+    const r = scope.lower(body, `${sp.base}${t}/`, [...state, ...slices.map((s) => s[t])], sp.base).outputs;
     state = r.slice(0, nState);
     for (const [k, v] of r.slice(nState).entries()) outs[k].push(v);
   }
