@@ -33,7 +33,9 @@ export function runCase(dir: string, name: string): CaseResult {
     const load = (f: string) => decodeTensor(onnx.TensorProto.decode(readFileSync(join(data, f))), f);
     const odd = g.inputs.find((vi) => vi.kind !== "tensor");
     if (odd)
-      throw new Error(`${name}: input '${odd.name}' has a ${odd.kind} type; only tensor inputs are supported`);
+      throw new Error(
+        `${name}: input '${odd.name}' has a ${odd.kind} type; only tensor inputs are supported`,
+      );
     const given = new Map(g.inputs.map((vi, i) => [vi.name, load(`input_${i}.pb`)]));
     // Many cases feed shape-like parameters (axes, pads, BN statistics…) as graph inputs; a static
     // graph needs them constant. Try all-runtime first, then bind integer inputs, then all but the first.

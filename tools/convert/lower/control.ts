@@ -189,7 +189,9 @@ H.Loop = (ctx, n, ins, where, scope) => {
   const trips = tripGiven
     ? foldedScalar(ins[0], () => scope.origin(n.inputs[0]), "trip count", only, where)
     : Number.POSITIVE_INFINITY;
-  let cond = condGiven ? foldedScalar(ins[1], () => scope.origin(n.inputs[1]), "condition", only, where) !== 0 : true;
+  let cond = condGiven
+    ? foldedScalar(ins[1], () => scope.origin(n.inputs[1]), "condition", only, where) !== 0
+    : true;
   const base = scope.unique(`${n.name}/`);
   const first = ctx.activations.length;
   let carried = init as Val[];
@@ -211,9 +213,7 @@ H.Loop = (ctx, n, ins, where, scope) => {
     for (const [k, v] of outs.slice(1 + nCarried).entries()) scans[k].push(v);
     // Without a cond input the body's condition output is ignored (a plain for loop).
     if (condGiven)
-      cond =
-        foldedScalar(outs[0], () => r.origin(0), `condition after iteration ${i}`, only, where) !==
-        0;
+      cond = foldedScalar(outs[0], () => r.origin(0), `condition after iteration ${i}`, only, where) !== 0;
   }
   if (nScan > 0 && i === 0)
     throw new ConvertError(`${where}: the loop runs no iteration, so its scan outputs would be empty`);
