@@ -9,7 +9,7 @@ import { dequantize, intArray, quantizeArray } from "../dnn/src/fixed.js";
 import { nodeInputs, runNodeInVm } from "../game/link.js";
 import { convertGraph } from "./convert/convert.js";
 import { SUPPORTED_OPS } from "./convert/lower/index.js";
-import { decodeTensor, parseOnnx } from "./convert/onnx.js";
+import { decodeTensor, opsOf, parseOnnx } from "./convert/onnx.js";
 
 const UINT16 = 4;
 const BFLOAT16 = 16;
@@ -35,9 +35,14 @@ export function runCase(dir: string, name: string): CaseResult {
   let ops: string[] = [];
   try {
     const g = parseOnnx(readFileSync(file), file);
-    ops = [...new Set(g.nodes.map((n) => n.op))];
+    ops = [...opsOf(g)];
     const data = join(caseDir, "test_data_set_0");
     const load = (f: string) => decodeTensor(onnx.TensorProto.decode(readFileSync(join(data, f))), f);
+    const odd = g.inputs.find((vi) => vi.kind !== "tensor");
+    if (odd)
+      throw new Error(
+        `${name}: input '${odd.name}' has a ${odd.kind} type; only tensor inputs are supported`,
+      );
     // numpy has no bfloat16: ONNX's test data stores a bfloat16 input as its uint16 bit patterns.
     const asDeclared = (t: ReturnType<typeof load>, f: string, elemType: number) => {
       const pb = onnx.TensorProto.decode(readFileSync(join(data, f)));
@@ -139,7 +144,10 @@ export function runCase(dir: string, name: string): CaseResult {
 const sameInts = (a: Int32Array | undefined, b: Int32Array | undefined) =>
   !!a && !!b && a.length === b.length && a.every((x, i) => x === b[i]);
 
-/** Cases whose every op type is supported (by name; a few we support are single-op tests). */
+/**
+ * Cases whose every op type is supported, those inside subgraphs (If branches, Loop bodies)
+ * included (by name; a few we support are single-op tests).
+ */
 export function selectCases(dir = TESTDATA_DIR): string[] {
   const supported = new Set(SUPPORTED_OPS);
   return readdirSync(dir)
@@ -147,7 +155,7 @@ export function selectCases(dir = TESTDATA_DIR): string[] {
     .filter((name) => {
       try {
         const g = parseOnnx(readFileSync(join(dir, name, "model.onnx")), name);
-        return g.nodes.every((n) => supported.has(n.op));
+        return [...opsOf(g)].every((op) => supported.has(op));
       } catch {
         return false;
       }
