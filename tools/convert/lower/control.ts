@@ -364,18 +364,18 @@ export const CONTROL_HANDLERS = H;
 
 export const CONTROL_DOCS: Record<string, OpDoc> = {
   If: {
-    opsets: "1-21",
+    opsets: "1+",
     attrs: "then_branch, else_branch",
     notes:
       "condition must fold to a constant at conversion time (e.g. once --input-shape fixes the dims); the taken branch is inlined, no kernel of its own. Otherwise refused, naming the input the condition depends on",
   },
   Loop: {
-    opsets: "1-21",
+    opsets: "1+",
     attrs: "body",
     notes: `unrolled: trip count and condition (input and the body's output each iteration) must fold to constants; at most ${MAX_UNROLL} iterations; scan outputs stacked by one COPY kernel. Sequence-typed loop values are not supported`,
   },
   Scan: {
-    opsets: "8-21",
+    opsets: "8+",
     attrs:
       "body, num_scan_inputs, scan_input_axes, scan_input_directions, scan_output_axes, scan_output_directions; Scan-8: directions, sequence_lens only when equal to the full length",
     notes: `unrolled over the (static) sequence length, at most ${MAX_UNROLL} steps; inputs sliced and outputs stacked by COPY kernels (exact)`,

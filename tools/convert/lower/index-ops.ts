@@ -781,17 +781,17 @@ const SCATTER_NOTE =
   "(duplicates with reduction none: the last wins); reductions: one GATHER + BINARY kernel per level " +
   "of duplicates, in update order (q16 mul rounds each product, add/max/min exact)";
 export const INDEX_DOCS: Record<string, OpDoc> = {
-  GatherElements: { opsets: "11-13+", attrs: "all", notes: `${GATHER_NOTE}; negative indices` },
+  GatherElements: { opsets: "11+", attrs: "all", notes: `${GATHER_NOTE}; negative indices` },
   GatherND: {
-    opsets: "11-13+",
+    opsets: "11+",
     attrs: "all (batch_dims)",
     notes: `${GATHER_NOTE}; rows of the trailing dims`,
   },
-  ScatterElements: { opsets: "11-18+", attrs: "axis, reduction none/add/mul/max/min", notes: SCATTER_NOTE },
-  Scatter: { opsets: "9-10", attrs: "axis", notes: SCATTER_NOTE },
-  ScatterND: { opsets: "11-18+", attrs: "reduction none/add/mul/max/min", notes: SCATTER_NOTE },
+  ScatterElements: { opsets: "11+", attrs: "axis, reduction none/add/mul/max/min", notes: SCATTER_NOTE },
+  Scatter: { opsets: "9–10", attrs: "axis", notes: SCATTER_NOTE },
+  ScatterND: { opsets: "11+", attrs: "reduction none/add/mul/max/min", notes: SCATTER_NOTE },
   Compress: {
-    opsets: "9-11+",
+    opsets: "9+",
     attrs: "axis (or none: flattened)",
     notes: "condition must be constant: a GATHER with the kept positions; an empty result is refused",
   },
@@ -800,10 +800,10 @@ export const INDEX_DOCS: Record<string, OpDoc> = {
     attrs: "all",
     notes: "sequence_lens must be constant: one GATHER with a constant permutation; exact",
   },
-  NonZero: { opsets: "9-13+", attrs: "all", notes: "folds on constants only (data-dependent shape)" },
+  NonZero: { opsets: "9+", attrs: "all", notes: "folds on constants only (data-dependent shape)" },
   Unique: { opsets: "11+", attrs: "all", notes: "folds on constants only (data-dependent shape)" },
   NegativeLogLikelihoodLoss: {
-    opsets: "12-13+",
+    opsets: "12+",
     attrs: "reduction none/sum/mean, ignore_index, weight",
     notes:
       "GatherElements of −input at the target (constant or run-time), × gathered weight (0 where " +
@@ -811,12 +811,12 @@ export const INDEX_DOCS: Record<string, OpDoc> = {
       "element product plus the DIV's",
   },
   SoftmaxCrossEntropyLoss: {
-    opsets: "12-13+",
+    opsets: "12+",
     attrs: "reduction none/sum/mean, ignore_index, weight; log_prob output",
     notes: "SOFTMAX (log) over axis 1, then NegativeLogLikelihoodLoss's lowering",
   },
   BatchNormalization: {
-    opsets: "1-15+",
+    opsets: "1+",
     attrs: "epsilon, momentum, training_mode",
     notes:
       "inference: one CHANNEL_AFFINE with folded float64 scale/shift. training_mode = 1: transpose to " +
@@ -824,20 +824,20 @@ export const INDEX_DOCS: Record<string, OpDoc> = {
       "mean/var outputs by REDUCE MEAN and BINARY kernels",
   },
   Dropout: {
-    opsets: "1-13+",
+    opsets: "1+",
     attrs: "ratio, training_mode (constant)",
     notes:
       "inference, or training with ratio 0: a COPY (identity) and a constant all-true mask; " +
       "training with ratio > 0 is random and refused",
   },
   Slice: {
-    opsets: "1-13+",
+    opsets: "1+",
     attrs: "all (constant starts/ends/axes/steps)",
     notes:
       "one strided COPY; a constant input folds, an empty result included; an empty run-time slice is refused",
   },
   Pow: {
-    opsets: "1-15+",
+    opsets: "1+",
     attrs: "all",
     notes:
       "BINARY POW (see NUMERICS.md); an integer base with a constant float exponent of whole numbers is an " +

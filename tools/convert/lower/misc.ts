@@ -384,18 +384,18 @@ export const MISC_HANDLERS = H;
 
 export const MISC_DOCS: Record<string, OpDoc> = {
   CumSum: {
-    opsets: "11-14+",
+    opsets: "11+",
     attrs: "all (exclusive, reverse; axis a constant input)",
     notes: "⌈log2 n⌉ rounds of COPY (shift, zero fill) + ADD; exact (Q16 adds saturate, integer adds wrap)",
   },
   TopK: {
-    opsets: "1-11+",
+    opsets: "1+",
     attrs: "all (axis, largest, sorted; K a constant input)",
     notes:
       "BINARY comparisons of every pair along the axis, REDUCE ranks, EQ with an iota, WHERE + REDUCE picks values and indices; exact; ties: lower index first; always sorted; refuses rows·n² > 2^24",
   },
   Hardmax: {
-    opsets: "1-13+",
+    opsets: "1+",
     attrs: "all (axis; opset < 13 coerces to 2-D)",
     notes: "ARGMAX (first maximum) + EQ with an iota + I2Q; exact",
   },
@@ -405,34 +405,34 @@ export const MISC_DOCS: Record<string, OpDoc> = {
     notes: "WHERE with a constant 0/1 mask; exact",
   },
   Mod: {
-    opsets: "10-13+",
+    opsets: "10+",
     attrs: "fmod 0 (integers) and 1 (integers, floats)",
     notes:
       "integer DIV (truncating) + MUL + SUB on the raw words, also for Q16 (exact: fmod(A·2^-16, B·2^-16) = fmod(A, B)·2^-16); fmod 0 adds b where the signs differ (COMPARE + WHERE + ADD); x mod 0 = x",
   },
   IsInf: {
-    opsets: "10-20+",
+    opsets: "10+",
     attrs: "all (detect_negative, detect_positive)",
     notes: "constants fold in float64; at run time EQ with the saturated words ±2^31 (how ±Inf quantizes)",
   },
   IsNaN: {
-    opsets: "9-20+",
+    opsets: "9+",
     attrs: "all",
     notes: "constants fold in float64; a runtime tensor is never NaN (inputs refuse NaN): all-false constant",
   },
   CastLike: {
-    opsets: "15-21+",
+    opsets: "15+",
     attrs: "all",
     notes:
       "Cast to the number kind (float or integer) of the second input; bool/string targets are not distinguished",
   },
   EyeLike: {
-    opsets: "9-22+",
+    opsets: "9+",
     attrs: "all (k, dtype)",
     notes: "folds to a constant (only the input's shape is used)",
   },
   OneHot: {
-    opsets: "9-11+",
+    opsets: "9+",
     attrs: "all (axis; depth and values constant inputs)",
     notes:
       "indices may be activations: Q2I (float indices truncate) + negative wrap (LT, ADD, WHERE) + EQ with an iota + WHERE(on, off); exact; out-of-range indices give an all-off row",

@@ -138,24 +138,24 @@ export const NONLINEAR_DOCS: Record<string, OpDoc> = {
     attrs: "all (alpha)",
     notes: "α = 1: UNARY ELU; else MUL 1/α, UNARY ELU(α), GT, WHERE (positive x exact)",
   },
-  ThresholdedRelu: { opsets: "10-22+", attrs: "all (alpha)", notes: "GT + WHERE; exact" },
+  ThresholdedRelu: { opsets: "10+", attrs: "all (alpha)", notes: "GT + WHERE; exact" },
   Shrink: {
     opsets: "9+",
     attrs: "all (lambd, bias); float tensors",
     notes: "UNARY CLIP + SUB (+ SIGN, MUL, ADD when bias ≠ lambd); exact",
   },
   HardSigmoid: {
-    opsets: "6-22+",
+    opsets: "6+",
     attrs: "all (alpha, beta)",
     notes: "UNARY HARDSIGMOID: clamp(α·x (rounded) + β, 0, 1); ≤ 1 ulp",
   },
   HardSwish: {
-    opsets: "14-22+",
+    opsets: "14+",
     attrs: "all",
     notes: "UNARY HARDSWISH: x·clamp(x/6 + 1/2, 0, 1), two roundings; ≤ 1 ulp + |x|·2^-17",
   },
   PRelu: {
-    opsets: "7-16+",
+    opsets: "7+",
     attrs: "all",
     notes: "BINARY PRELU with numpy broadcasting of the slope (e.g. torch's [C, 1, 1]); one rounded product",
   },

@@ -342,24 +342,24 @@ export const NORM_HANDLERS = H;
 
 export const NORM_DOCS: Record<string, OpDoc> = {
   InstanceNormalization: {
-    opsets: "6-22+",
+    opsets: "6+",
     attrs: "all (epsilon)",
     notes: "LAYERNORM per (n, c) row over the spatial elements, then CHANNEL_AFFINE (scale, B)",
   },
   GroupNormalization: {
-    opsets: "18, 21+",
+    opsets: "18+",
     attrs: "num_groups, epsilon (stash_type: always integer statistics)",
     notes:
       "LAYERNORM per (n, group) row, then CHANNEL_AFFINE; scale/bias per channel (opset 21) or per group (opset 18, constants repeated per channel)",
   },
   MeanVarianceNormalization: {
-    opsets: "9-13+",
+    opsets: "9+",
     attrs: "all (axes)",
     notes:
       "LAYERNORM over the axes (COPY transposes them last and back when they are not trailing); σ = 0 gives 0; ONNX's ε = 1e-9 on σ is dropped (below Q16)",
   },
   LRN: {
-    opsets: "1-13+",
+    opsets: "1+",
     attrs: "all (alpha, beta, bias, size)",
     notes:
       "MUL (x²), MATMUL with a constant channel-band matrix (α/size·2^p), exact MULs by 2^−16, ADD bias, POW −β (exp·log), MUL",

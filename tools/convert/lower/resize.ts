@@ -551,7 +551,7 @@ export const RESIZE_HANDLERS = H;
 
 export const RESIZE_DOCS: Record<string, OpDoc> = {
   Resize: {
-    opsets: "10-19",
+    opsets: "10+",
     attrs:
       "mode nearest (nearest_mode round_prefer_floor, round_prefer_ceil, floor, ceil), linear (any rank, separable), " +
       "cubic (cubic_coeff_a, exclude_outside); coordinate_transformation_mode half_pixel, half_pixel_symmetric, " +
@@ -563,19 +563,19 @@ export const RESIZE_DOCS: Record<string, OpDoc> = {
       "to exactly 1 (error ≤ 2⁻¹⁷ + 2·taps·2⁻¹⁷·max|x| per axis, docs/NUMERICS.md)",
   },
   Upsample: {
-    opsets: "7-9",
+    opsets: "7–9",
     attrs: "mode nearest, linear/bilinear; scales (attribute in 7, constant input in 9)",
     notes: "as Resize with coordinate mode asymmetric and onnxruntime's nearest rule (truncate)",
   },
   Pad: {
-    opsets: "2-21",
+    opsets: "2+",
     attrs: "mode constant, reflect, edge, wrap; axes (18+); non-negative pads",
     notes:
       "constant: one COPY with fill; reflect/edge/wrap: one COPY per padded axis whose descriptors are the " +
       "index runs (exact); reflect needs pads smaller than the axis",
   },
   ConvTranspose: {
-    opsets: "1-21",
+    opsets: "1+",
     attrs:
       "1-D, 2-D, 3-D; strides, pads, dilations, group, output_padding, output_shape, auto_pad; constant weights",
     notes:

@@ -646,18 +646,18 @@ const COMMON =
   "bounds (docs/NUMERICS.md §4); the error compounds over steps (see docs/NUMERICS.md, recurrent ops).";
 export const RNN_DOCS: Record<string, OpDoc> = {
   RNN: {
-    opsets: "7-22",
+    opsets: "7+",
     attrs: "direction, layout, hidden_size, activations, activation_alpha/beta, clip",
     notes: `2 kernels a step per direction. ${COMMON}`,
   },
   GRU: {
-    opsets: "7-22",
+    opsets: "7+",
     attrs:
       "direction, layout, hidden_size, activations, activation_alpha/beta, clip, linear_before_reset 0/1",
     notes: `9 kernels a step per direction (10 with linear_before_reset). ${COMMON}`,
   },
   LSTM: {
-    opsets: "7-22",
+    opsets: "7+",
     attrs:
       "direction, layout, hidden_size, activations, activation_alpha/beta, clip, input_forget, P (peepholes)",
     notes: `10 kernels a step per direction (14 with peepholes). ${COMMON}`,
