@@ -10,10 +10,10 @@ import { nodeInputs, runNodeInVm } from "../game/link.js";
 import { convertGraph } from "./convert/convert.js";
 import { SUPPORTED_OPS } from "./convert/lower/index.js";
 import { decodeTensor, opsOf, parseOnnx } from "./convert/onnx.js";
+import { onnx } from "./convert/onnx-proto.js";
 
 const UINT16 = 4;
 const BFLOAT16 = 16;
-import { onnx } from "./convert/onnx-proto.js";
 
 export const TESTDATA_DIR = "/usr/share/libonnx-testdata/data/node";
 /** |got − expected| ≤ ATOL + RTOL·|expected| for every element. */

@@ -105,11 +105,7 @@ export const BASE_DOCS: Record<string, OpDoc> = {
   // constant (folded at conversion)
   Shape: row("1+", "start, end", "folded to a constant (shapes are static)"),
   Size: row("1+", all, "folded to a constant"),
-  Constant: row(
-    "1+",
-    "value, value_float(s), value_int(s)",
-    "folded; float values are quantized once (§2)",
-  ),
+  Constant: row("1+", "value, value_float(s), value_int(s)", "folded; float values are quantized once (§2)"),
   ConstantOfShape: row("9+", all, "folded"),
   Range: row("11+", all, "folded (start, limit, delta must be constants)"),
   // linalg

@@ -15,8 +15,8 @@ import { NONLINEAR_DOCS, NONLINEAR_HANDLERS } from "./nonlinear.js";
 import { NORM_DOCS, NORM_HANDLERS } from "./norm.js";
 import { POOL_HANDLERS } from "./pool.js";
 import { REDUCE_HANDLERS } from "./reduce.js";
-import { RNN_DOCS, RNN_HANDLERS } from "./rnn.js";
 import { RESIZE_DOCS, RESIZE_HANDLERS } from "./resize.js";
+import { RNN_DOCS, RNN_HANDLERS } from "./rnn.js";
 
 const H: Record<string, Handler> = {};
 for (const family of [

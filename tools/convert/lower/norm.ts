@@ -19,9 +19,9 @@ import {
   shapeOf,
   type Val,
 } from "./context.js";
-import { batchNormTraining } from "./index-ops.js";
 import { transposeView } from "./copy.js";
 import { binaryK } from "./elementwise.js";
+import { batchNormTraining } from "./index-ops.js";
 import { lowerMatMul } from "./linalg.js";
 import { sub, viewAs } from "./misc.js";
 
