@@ -48,7 +48,10 @@ export function runCase(dir: string, name: string): CaseResult {
       const pb = onnx.TensorProto.decode(readFileSync(join(data, f)));
       if (elemType !== BFLOAT16 || pb.dataType !== UINT16) return t;
       const bits = new DataView(new ArrayBuffer(4));
-      const vals = Array.from(t.data, (u) => (bits.setUint32(0, u << 16), bits.getFloat32(0)));
+      const vals = Array.from(t.data, (u) => {
+        bits.setUint32(0, u << 16);
+        return bits.getFloat32(0);
+      });
       return { ...t, dtype: "float" as const, data: Float64Array.from(vals) };
     };
     const given = new Map(
