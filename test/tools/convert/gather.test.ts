@@ -1,4 +1,5 @@
-// Indexing ops, scatters, losses and BatchNormalization's training mode (lower/index-ops.ts): small
+// Indexing ops, scatters, losses and BatchNormalization's training mode (lower/index-ops.ts), DFT and
+// STFT (lower/spectral.ts), and the day's conformance fixes (Pow, Dropout, empty Slice): small
 // ONNX graphs are converted and run natively; expected values come from onnxruntime-node (float),
 // every kernel node is re-run in the VM and must give byte-identical outputs, and the refusals name
 // the node, the attribute or input, and the value.
@@ -10,6 +11,7 @@ import { dequantize, intArray, quantizeArray } from "../../../dnn/src/fixed.js";
 import { Op } from "../../../dnn/src/opcodes.js";
 import type { ModelPackage } from "../../../dnn/src/package.js";
 import { nodeInputs, runNodeInVm } from "../../../game/link.js";
+import { validateGraph } from "../../../game/registry.js";
 import { convertGraph } from "../../../tools/convert/convert.js";
 import { parseOnnx } from "../../../tools/convert/onnx.js";
 
@@ -107,6 +109,7 @@ async function reference(bytes: Uint8Array, g: Graph): Promise<number[][]> {
 function ours(bytes: Uint8Array, g: Graph) {
   const pkg = convertGraph(parseOnnx(bytes, "t.onnx"), "t.onnx");
   const m = pkg.manifest;
+  validateGraph(m); // what the registry checks of a graph
   const inputs = m.inputs.map((slot) => {
     const info = m.activations[slot];
     const t = g.inputs[info.name];
@@ -452,5 +455,52 @@ describe("today's conformance fixes", () => {
       outputs: ["y"],
     });
     expect(pkg.manifest.nodes.map((n) => n.op)).toEqual([Op.COPY]);
+  });
+});
+
+describe("DFT, STFT (lower/spectral.ts): MATMUL with constant cos/sin matrices", () => {
+  const sig = (dims: number[]) =>
+    f(
+      dims,
+      grid(
+        dims.reduce((a, b) => a * b, 1),
+        3,
+      ).map((v) => v * 32),
+    );
+  for (const [attrs, dims] of [
+    [{ axis: 1 }, [2, 8, 1]],
+    [{ axis: 1, onesided: 1 }, [1, 8, 3, 1]],
+    [{ axis: 2, inverse: 1 }, [2, 3, 6, 2]],
+  ] as [Record<string, number>, number[]][]) {
+    it(`DFT ${JSON.stringify(attrs)} of [${dims}]`, async () => {
+      await check(
+        { nodes: [node("DFT", ["x"], ["y"], attrs)], inputs: { x: sig(dims) }, outputs: ["y"], opset: 17 },
+        2e-4,
+      );
+    });
+  }
+  it("DFT with a longer dft_length zero-pads", async () => {
+    await check(
+      {
+        nodes: [node("DFT", ["x", "n"], ["y"], { axis: 1 })],
+        inputs: { x: sig([1, 5, 2]) },
+        inits: { n: i64([], [8]) },
+        outputs: ["y"],
+        opset: 17,
+      },
+      2e-4,
+    );
+  });
+  it("STFT with a window", async () => {
+    await check(
+      {
+        nodes: [node("STFT", ["x", "step", "win"], ["y"])],
+        inputs: { x: sig([1, 32, 1]) },
+        inits: { step: i64([], [4]), win: f([8], [0, 0.25, 0.5, 1, 1, 0.5, 0.25, 0]) },
+        outputs: ["y"],
+        opset: 17,
+      },
+      2e-4,
+    );
   });
 });

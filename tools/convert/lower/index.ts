@@ -12,6 +12,7 @@ import { NONLINEAR_HANDLERS } from "./nonlinear.js";
 import { NORM_HANDLERS } from "./norm.js";
 import { POOL_HANDLERS } from "./pool.js";
 import { REDUCE_HANDLERS } from "./reduce.js";
+import { SPECTRAL_HANDLERS } from "./spectral.js";
 
 const H: Record<string, Handler> = {};
 for (const family of [
@@ -24,6 +25,7 @@ for (const family of [
   NORM_HANDLERS,
   POOL_HANDLERS,
   REDUCE_HANDLERS,
+  SPECTRAL_HANDLERS,
 ]) {
   for (const [op, h] of Object.entries(family)) {
     // Two families lowering the same op would silently drop one of them.
