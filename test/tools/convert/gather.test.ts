@@ -6,6 +6,7 @@
 import { createRequire } from "node:module";
 import onnxProto from "onnx-proto";
 import { describe, expect, it } from "vitest";
+import { stepBound } from "../../../dnn/src/cost.js";
 import { defaultBackend } from "../../../dnn/src/engine.js";
 import { dequantize, intArray, quantizeArray } from "../../../dnn/src/fixed.js";
 import { Op } from "../../../dnn/src/opcodes.js";
@@ -106,8 +107,8 @@ async function reference(bytes: Uint8Array, g: Graph): Promise<number[][]> {
 }
 
 /** Converts, runs natively, checks every kernel node in the VM; returns outputs and the package. */
-function ours(bytes: Uint8Array, g: Graph) {
-  const pkg = convertGraph(parseOnnx(bytes, "t.onnx"), "t.onnx");
+function ours(bytes: Uint8Array, g: Graph, stepBudget?: number) {
+  const pkg = convertGraph(parseOnnx(bytes, "t.onnx"), "t.onnx", { stepBudget });
   const m = pkg.manifest;
   validateGraph(m); // what the registry checks of a graph
   const inputs = m.inputs.map((slot) => {
@@ -126,6 +127,7 @@ function ours(bytes: Uint8Array, g: Graph) {
 function vmParity(pkg: ModelPackage, acts: Int32Array[]) {
   pkg.manifest.nodes.forEach((n, k) => {
     const run = runNodeInVm(pkg, k, nodeInputs(pkg, k, acts));
+    expect(run.steps, `node ${k} ${n.name}`).toBeLessThanOrEqual(stepBound(n.op, n.params));
     n.outputs.forEach((s, i) => {
       expect(Buffer.from(run.outputs[i].buffer), `node ${k} ${n.name}`).toEqual(Buffer.from(acts[s].buffer));
     });
@@ -133,10 +135,10 @@ function vmParity(pkg: ModelPackage, acts: Int32Array[]) {
 }
 
 /** Runs both; each output within tol of onnxruntime (0: exactly equal). */
-async function check(g: Graph, tol = 0) {
+async function check(g: Graph, tol = 0, stepBudget?: number) {
   const bytes = encode(g);
   const ref = await reference(bytes, g);
-  const { pkg, outs } = ours(bytes, g);
+  const { pkg, outs } = ours(bytes, g, stepBudget);
   outs.forEach((o, k) => {
     expect(o.length, `output ${k}`).toBe(ref[k].length);
     o.forEach((v, i) => {
@@ -217,6 +219,27 @@ describe("ScatterElements / ScatterND / Scatter with constant indices", () => {
       }
     });
   }
+  it("a scatter over the step budget becomes GATHER nodes over index slices, each within it", async () => {
+    const budget = 2 ** 15;
+    const pkg = await check(
+      {
+        nodes: [node("ScatterElements", ["x", "i", "u"], ["y"], { axis: 1 })],
+        inputs: { x: f([16, 40]), u: f([16, 2], grid(32, 9)) },
+        inits: {
+          i: i64(
+            [16, 2],
+            Array.from({ length: 32 }, (_, k) => (k * 7) % 40),
+          ),
+        },
+        outputs: ["y"],
+      },
+      0,
+      budget,
+    );
+    const gathers = pkg.manifest.nodes.filter((n) => n.op === Op.GATHER);
+    expect(gathers.length).toBeGreaterThan(1);
+    for (const n of pkg.manifest.nodes) expect(stepBound(n.op, n.params)).toBeLessThanOrEqual(budget);
+  });
   it("ScatterElements with negative indices on axis 0", async () => {
     await check({
       nodes: [node("ScatterElements", ["x", "i", "u"], ["y"], { axis: 0 })],

@@ -4,6 +4,7 @@
 // a flat view with an index tensor that is either constant (computed here) or computed at run time by
 // integer BINARY kernels (flat = index·stride + wrap·(index < 0) + constant offsets), then
 // BINARY/UNARY/REDUCE/SOFTMAX/LAYERNORM/CHANNEL_AFFINE kernels — all bit-identical in the VM.
+import { stepBound } from "../../../dnn/src/cost.js";
 import { Binary, Op, Reduce, Unary } from "../../../dnn/src/opcodes.js";
 import type { DType } from "../../../dnn/src/package.js";
 import { ConvertError, type ONode } from "../onnx.js";
@@ -62,15 +63,42 @@ function normIndex(k: number, dim: number, w: string, what = "index"): number {
   return j;
 }
 
-/** GATHER of single elements of data's flat view: out[i] = data[flat[i]]. */
+/**
+ * GATHER of single elements of data's flat view: out[i] = data[flat[i]]. Constant indices over the
+ * step budget become several GATHER nodes over slices of the index list and one COPY that joins
+ * them (the GATHER kernel has no split of its own in split.ts).
+ */
 function gatherFlat(ctx: Ctx, n: ONode, data: Val, flat: Val, outShape: number[], w: string): Val {
-  const params = [1, numel(shapeOf(data)), 1, numel(shapeOf(flat))];
-  return kernel(
-    ctx,
-    n,
-    { op: Op.GATHER, params, inputs: [data, flat], outShapes: [outShape], outDtype: dtypeOf(data) },
-    w,
-  )[0];
+  const N = numel(shapeOf(data));
+  const m = numel(shapeOf(flat));
+  const dtype = dtypeOf(data);
+  const budget = ctx.budget?.steps;
+  const perIndex = stepBound(Op.GATHER, [1, N, 1, 2]) - stepBound(Op.GATHER, [1, N, 1, 1]);
+  const chunk = budget ? Math.floor((budget - stepBound(Op.GATHER, [1, N, 1, 0])) / perIndex) : m;
+  const allConst = data.kind === "const" && flat.kind === "const";
+  if (flat.kind === "act" || allConst || chunk >= m || chunk < 1) {
+    return kernel(
+      ctx,
+      n,
+      { op: Op.GATHER, params: [1, N, 1, m], inputs: [data, flat], outShapes: [outShape], outDtype: dtype },
+      w,
+    )[0];
+  }
+  const parts: Val[] = [];
+  for (let lo = 0, k = 0; lo < m; lo += chunk, k++) {
+    const len = Math.min(chunk, m - lo);
+    const idx = intC([len], flat.c.data.subarray(lo, lo + len), `${flat.name}[${lo}:]`);
+    parts.push(
+      kernel(
+        ctx,
+        sub(n, `part${k}`),
+        { op: Op.GATHER, params: [1, N, 1, len], inputs: [data, idx], outShapes: [[len]], outDtype: dtype },
+        w,
+      )[0],
+    );
+  }
+  const descs = parts.map((_, i) => ({ ...contiguous(numel(shapeOf(parts[i]))), src: i, dstOff: i * chunk }));
+  return copyKernel(ctx, n, parts, descs, [outShape], w)[0];
 }
 
 /**
@@ -849,6 +877,8 @@ export const INDEX_DOCS: Record<string, OpDoc> = {
   BitShift: {
     opsets: "11+",
     attrs: "direction",
-    notes: "shift amounts must be constant: LEFT is MUL_INT by 2^s; RIGHT folds on constants only",
+    notes:
+      "shift amounts must be constant: LEFT is MUL_INT by 2^s (wraps at 32 bits, not at the ONNX type's " +
+      "width); RIGHT folds on constants only",
   },
 };
