@@ -240,6 +240,33 @@ describe("ScatterElements / ScatterND / Scatter with constant indices", () => {
     expect(gathers.length).toBeGreaterThan(1);
     for (const n of pkg.manifest.nodes) expect(stepBound(n.op, n.params)).toBeLessThanOrEqual(budget);
   });
+  for (const reduction of ["none", "add"]) {
+    it(`run-time indices, reduction ${reduction}: one-hot WHERE + REDUCE SUM`, async () => {
+      await check({
+        nodes: [node("ScatterElements", ["x", "i", "u"], ["y"], { axis: 1, reduction })],
+        inputs: {
+          x: f([3, 4]),
+          u: f([3, 2], grid(6, 4)),
+          i: i64([3, 2], reduction === "add" ? [1, 1, -1, 0, 2, 2] : [3, 0, -1, 1, 0, 2]),
+        },
+        outputs: ["y"],
+      });
+      await check({
+        nodes: [node("ScatterND", ["x", "i", "u"], ["y"], { reduction })],
+        inputs: {
+          x: f([4, 3]),
+          u: f([2, 3], grid(6, 6)),
+          i: i64([2, 1], reduction === "add" ? [2, 2] : [-1, 1]),
+        },
+        outputs: ["y"],
+      });
+      await check({
+        nodes: [node("ScatterND", ["x", "i", "u"], ["y"], { reduction })],
+        inputs: { x: f([3, 3]), u: f([2], [5, 6]), i: i64([2, 2], [0, 2, -1, 1]) },
+        outputs: ["y"],
+      });
+    });
+  }
   it("ScatterElements with negative indices on axis 0", async () => {
     await check({
       nodes: [node("ScatterElements", ["x", "i", "u"], ["y"], { axis: 0 })],
@@ -376,14 +403,14 @@ describe("BatchNormalization training_mode = 1", () => {
 
 describe("refusals name the node, the attribute or input, and the value", () => {
   const conv = (g: Graph) => () => ours(encode(g), g);
-  it("run-time Scatter indices", () => {
+  it("run-time Scatter indices with a reduction other than none/add", () => {
     expect(
       conv({
-        nodes: [node("ScatterElements", ["x", "i", "u"], ["y"])],
+        nodes: [node("ScatterElements", ["x", "i", "u"], ["y"], { reduction: "mul" })],
         inputs: { x: f([2, 2]), i: i64([1, 2], [0, 1]), u: f([1, 2]) },
         outputs: ["y"],
       }),
-    ).toThrow(/node 'ScatterElements_0'.*run-time indices are not supported/);
+    ).toThrow(/node 'ScatterElements_0'.*attribute reduction 'mul' needs constant indices/);
   });
   it("an unknown reduction", () => {
     expect(
