@@ -353,6 +353,17 @@ describe("losses", () => {
       );
     });
   }
+  it("NegativeLogLikelihoodLoss mean with a run-time weight and a constant target", async () => {
+    await check(
+      {
+        nodes: [node("NegativeLogLikelihoodLoss", ["x", "t", "w"], ["loss"], { ignore_index: 3 })],
+        inputs: { x, w: weight },
+        inits: { t: i64([3, 2], [0, 3, 1, 2, 3, 0]) },
+        outputs: ["loss"],
+      },
+      2e-5,
+    );
+  });
   it("SoftmaxCrossEntropyLoss mean with weight and ignore_index, and its log_prob output", async () => {
     await check(
       {
@@ -505,6 +516,29 @@ describe("today's conformance fixes", () => {
       outputs: ["y"],
     });
     expect(pkg.manifest.nodes.map((n) => n.op)).toEqual([Op.COPY]);
+  });
+});
+
+describe("BitShift", () => {
+  it("LEFT of a run-time tensor by constant amounts is an integer Mul by 2^s", () => {
+    const g: Graph = {
+      nodes: [node("BitShift", ["x", "s"], ["y"], { direction: "LEFT" })],
+      inputs: { x: i64([4], [1, 3, 5, 255]) },
+      inits: { s: i64([4], [0, 1, 4, 8]) },
+      outputs: ["y"],
+      outTypes: { y: "i" },
+    };
+    expect(ours(encode(g), g).outs[0]).toEqual([1, 6, 80, 65280]);
+  });
+  it("refuses a run-time shift amount, naming the input", () => {
+    const g: Graph = {
+      nodes: [node("BitShift", ["x", "s"], ["y"], { direction: "RIGHT" })],
+      inputs: { x: i64([2], [1, 2]), s: i64([2], [1, 1]) },
+      outputs: ["y"],
+    };
+    expect(() => ours(encode(g), g)).toThrow(
+      /node 'BitShift_0'.*run-time shift amounts are not supported \(Y must be a constant\)/,
+    );
   });
 });
 
