@@ -1,15 +1,18 @@
-// Indexing ops, scatters, losses and BatchNormalization's training mode (lower/index-ops.ts): small
+// Indexing ops, scatters, losses and BatchNormalization's training mode (lower/index-ops.ts), DFT and
+// STFT (lower/spectral.ts), and the day's conformance fixes (Pow, Dropout, empty Slice): small
 // ONNX graphs are converted and run natively; expected values come from onnxruntime-node (float),
 // every kernel node is re-run in the VM and must give byte-identical outputs, and the refusals name
 // the node, the attribute or input, and the value.
 import { createRequire } from "node:module";
 import onnxProto from "onnx-proto";
 import { describe, expect, it } from "vitest";
+import { stepBound } from "../../../dnn/src/cost.js";
 import { defaultBackend } from "../../../dnn/src/engine.js";
 import { dequantize, intArray, quantizeArray } from "../../../dnn/src/fixed.js";
 import { Op } from "../../../dnn/src/opcodes.js";
 import type { ModelPackage } from "../../../dnn/src/package.js";
 import { nodeInputs, runNodeInVm } from "../../../game/link.js";
+import { validateGraph } from "../../../game/registry.js";
 import { convertGraph } from "../../../tools/convert/convert.js";
 import { parseOnnx } from "../../../tools/convert/onnx.js";
 
@@ -104,9 +107,10 @@ async function reference(bytes: Uint8Array, g: Graph): Promise<number[][]> {
 }
 
 /** Converts, runs natively, checks every kernel node in the VM; returns outputs and the package. */
-function ours(bytes: Uint8Array, g: Graph) {
-  const pkg = convertGraph(parseOnnx(bytes, "t.onnx"), "t.onnx");
+function ours(bytes: Uint8Array, g: Graph, stepBudget?: number) {
+  const pkg = convertGraph(parseOnnx(bytes, "t.onnx"), "t.onnx", { stepBudget });
   const m = pkg.manifest;
+  validateGraph(m); // what the registry checks of a graph
   const inputs = m.inputs.map((slot) => {
     const info = m.activations[slot];
     const t = g.inputs[info.name];
@@ -123,6 +127,7 @@ function ours(bytes: Uint8Array, g: Graph) {
 function vmParity(pkg: ModelPackage, acts: Int32Array[]) {
   pkg.manifest.nodes.forEach((n, k) => {
     const run = runNodeInVm(pkg, k, nodeInputs(pkg, k, acts));
+    expect(run.steps, `node ${k} ${n.name}`).toBeLessThanOrEqual(stepBound(n.op, n.params));
     n.outputs.forEach((s, i) => {
       expect(Buffer.from(run.outputs[i].buffer), `node ${k} ${n.name}`).toEqual(Buffer.from(acts[s].buffer));
     });
@@ -130,10 +135,10 @@ function vmParity(pkg: ModelPackage, acts: Int32Array[]) {
 }
 
 /** Runs both; each output within tol of onnxruntime (0: exactly equal). */
-async function check(g: Graph, tol = 0) {
+async function check(g: Graph, tol = 0, stepBudget?: number) {
   const bytes = encode(g);
   const ref = await reference(bytes, g);
-  const { pkg, outs } = ours(bytes, g);
+  const { pkg, outs } = ours(bytes, g, stepBudget);
   outs.forEach((o, k) => {
     expect(o.length, `output ${k}`).toBe(ref[k].length);
     o.forEach((v, i) => {
@@ -212,6 +217,54 @@ describe("ScatterElements / ScatterND / Scatter with constant indices", () => {
           reduction === "mul" ? 2 ** -16 : 0,
         );
       }
+    });
+  }
+  it("a scatter over the step budget becomes GATHER nodes over index slices, each within it", async () => {
+    const budget = 2 ** 15;
+    const pkg = await check(
+      {
+        nodes: [node("ScatterElements", ["x", "i", "u"], ["y"], { axis: 1 })],
+        inputs: { x: f([16, 40]), u: f([16, 2], grid(32, 9)) },
+        inits: {
+          i: i64(
+            [16, 2],
+            Array.from({ length: 32 }, (_, k) => (k * 7) % 40),
+          ),
+        },
+        outputs: ["y"],
+      },
+      0,
+      budget,
+    );
+    const gathers = pkg.manifest.nodes.filter((n) => n.op === Op.GATHER);
+    expect(gathers.length).toBeGreaterThan(1);
+    for (const n of pkg.manifest.nodes) expect(stepBound(n.op, n.params)).toBeLessThanOrEqual(budget);
+  });
+  for (const reduction of ["none", "add"]) {
+    it(`run-time indices, reduction ${reduction}: one-hot WHERE + REDUCE SUM`, async () => {
+      await check({
+        nodes: [node("ScatterElements", ["x", "i", "u"], ["y"], { axis: 1, reduction })],
+        inputs: {
+          x: f([3, 4]),
+          u: f([3, 2], grid(6, 4)),
+          i: i64([3, 2], reduction === "add" ? [1, 1, -1, 0, 2, 2] : [3, 0, -1, 1, 0, 2]),
+        },
+        outputs: ["y"],
+      });
+      await check({
+        nodes: [node("ScatterND", ["x", "i", "u"], ["y"], { reduction })],
+        inputs: {
+          x: f([4, 3]),
+          u: f([2, 3], grid(6, 6)),
+          i: i64([2, 1], reduction === "add" ? [2, 2] : [-1, 1]),
+        },
+        outputs: ["y"],
+      });
+      await check({
+        nodes: [node("ScatterND", ["x", "i", "u"], ["y"], { reduction })],
+        inputs: { x: f([3, 3]), u: f([2], [5, 6]), i: i64([2, 2], [0, 2, -1, 1]) },
+        outputs: ["y"],
+      });
     });
   }
   it("ScatterElements with negative indices on axis 0", async () => {
@@ -300,6 +353,17 @@ describe("losses", () => {
       );
     });
   }
+  it("NegativeLogLikelihoodLoss mean with a run-time weight and a constant target", async () => {
+    await check(
+      {
+        nodes: [node("NegativeLogLikelihoodLoss", ["x", "t", "w"], ["loss"], { ignore_index: 3 })],
+        inputs: { x, w: weight },
+        inits: { t: i64([3, 2], [0, 3, 1, 2, 3, 0]) },
+        outputs: ["loss"],
+      },
+      2e-5,
+    );
+  });
   it("SoftmaxCrossEntropyLoss mean with weight and ignore_index, and its log_prob output", async () => {
     await check(
       {
@@ -350,14 +414,14 @@ describe("BatchNormalization training_mode = 1", () => {
 
 describe("refusals name the node, the attribute or input, and the value", () => {
   const conv = (g: Graph) => () => ours(encode(g), g);
-  it("run-time Scatter indices", () => {
+  it("run-time Scatter indices with a reduction other than none/add", () => {
     expect(
       conv({
-        nodes: [node("ScatterElements", ["x", "i", "u"], ["y"])],
+        nodes: [node("ScatterElements", ["x", "i", "u"], ["y"], { reduction: "mul" })],
         inputs: { x: f([2, 2]), i: i64([1, 2], [0, 1]), u: f([1, 2]) },
         outputs: ["y"],
       }),
-    ).toThrow(/node 'ScatterElements_0'.*run-time indices are not supported/);
+    ).toThrow(/node 'ScatterElements_0'.*attribute reduction 'mul' needs constant indices/);
   });
   it("an unknown reduction", () => {
     expect(
@@ -452,5 +516,75 @@ describe("today's conformance fixes", () => {
       outputs: ["y"],
     });
     expect(pkg.manifest.nodes.map((n) => n.op)).toEqual([Op.COPY]);
+  });
+});
+
+describe("BitShift", () => {
+  it("LEFT of a run-time tensor by constant amounts is an integer Mul by 2^s", () => {
+    const g: Graph = {
+      nodes: [node("BitShift", ["x", "s"], ["y"], { direction: "LEFT" })],
+      inputs: { x: i64([4], [1, 3, 5, 255]) },
+      inits: { s: i64([4], [0, 1, 4, 8]) },
+      outputs: ["y"],
+      outTypes: { y: "i" },
+    };
+    expect(ours(encode(g), g).outs[0]).toEqual([1, 6, 80, 65280]);
+  });
+  it("refuses a run-time shift amount, naming the input", () => {
+    const g: Graph = {
+      nodes: [node("BitShift", ["x", "s"], ["y"], { direction: "RIGHT" })],
+      inputs: { x: i64([2], [1, 2]), s: i64([2], [1, 1]) },
+      outputs: ["y"],
+    };
+    expect(() => ours(encode(g), g)).toThrow(
+      /node 'BitShift_0'.*run-time shift amounts are not supported \(Y must be a constant\)/,
+    );
+  });
+});
+
+describe("DFT, STFT (lower/spectral.ts): MATMUL with constant cos/sin matrices", () => {
+  const sig = (dims: number[]) =>
+    f(
+      dims,
+      grid(
+        dims.reduce((a, b) => a * b, 1),
+        3,
+      ).map((v) => v * 32),
+    );
+  for (const [attrs, dims] of [
+    [{ axis: 1 }, [2, 8, 1]],
+    [{ axis: 1, onesided: 1 }, [1, 8, 3, 1]],
+    [{ axis: 2, inverse: 1 }, [2, 3, 6, 2]],
+  ] as [Record<string, number>, number[]][]) {
+    it(`DFT ${JSON.stringify(attrs)} of [${dims}]`, async () => {
+      await check(
+        { nodes: [node("DFT", ["x"], ["y"], attrs)], inputs: { x: sig(dims) }, outputs: ["y"], opset: 17 },
+        2e-4,
+      );
+    });
+  }
+  it("DFT with a longer dft_length zero-pads", async () => {
+    await check(
+      {
+        nodes: [node("DFT", ["x", "n"], ["y"], { axis: 1 })],
+        inputs: { x: sig([1, 5, 2]) },
+        inits: { n: i64([], [8]) },
+        outputs: ["y"],
+        opset: 17,
+      },
+      2e-4,
+    );
+  });
+  it("STFT with a window", async () => {
+    await check(
+      {
+        nodes: [node("STFT", ["x", "step", "win"], ["y"])],
+        inputs: { x: sig([1, 32, 1]) },
+        inits: { step: i64([], [4]), win: f([8], [0, 0.25, 0.5, 1, 1, 0.5, 0.25, 0]) },
+        outputs: ["y"],
+        opset: 17,
+      },
+      2e-4,
+    );
   });
 });

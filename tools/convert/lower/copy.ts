@@ -117,7 +117,7 @@ H.Dropout = (ctx, n, ins, w) => {
   const x = need(ins[0], 0, n, w);
   const training = ins[2] ? constOf(ins[2], "training_mode", w).data[0] !== 0 : false;
   // Training with ratio 0 drops nothing: deterministic, the same as inference.
-  const ratio = ins[1] ? constOf(ins[1], "ratio", w).data[0] : 0.5;
+  const ratio = training && ins[1] ? constOf(ins[1], "ratio", w).data[0] : 0.5;
   if (training && ratio !== 0)
     throw new ConvertError(`${w}: training-mode Dropout is random and cannot be made deterministic`);
   // Inference: identity, and an all-true mask.

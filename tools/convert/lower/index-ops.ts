@@ -1,9 +1,12 @@
 // Indexing ops (GatherElements, GatherND, Scatter*, Compress, ReverseSequence, NonZero, Unique), the
 // losses built on them (NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss), BatchNormalization's
-// training mode, and constant generators (windows, BitShift). No new kernel: every op is a GATHER over
-// a flat view with an index tensor that is either constant (computed here) or computed at run time by
-// integer BINARY kernels (flat = index·stride + wrap·(index < 0) + constant offsets), then
-// BINARY/UNARY/REDUCE/SOFTMAX/LAYERNORM/CHANNEL_AFFINE kernels — all bit-identical in the VM.
+// training mode, and constant generators (windows, BitShift). No new kernel: gathers and constant-index
+// scatters are a GATHER over a flat view with an index tensor that is either constant (computed here)
+// or computed at run time by integer BINARY kernels (flat = index·stride + wrap·(index < 0) + constant
+// offsets); run-time scatters compare every output position with every target (one-hot EQ, WHERE,
+// REDUCE SUM); the rest are BINARY/UNARY/REDUCE/SOFTMAX/LAYERNORM/CHANNEL_AFFINE kernels — all
+// bit-identical in the VM.
+import { stepBound } from "../../../dnn/src/cost.js";
 import { Binary, Op, Reduce, Unary } from "../../../dnn/src/opcodes.js";
 import type { DType } from "../../../dnn/src/package.js";
 import { ConvertError, type ONode } from "../onnx.js";
@@ -25,7 +28,7 @@ import {
   type Val,
 } from "./context.js";
 import { contiguous, copyKernel, reshapeTo, transposeView } from "./copy.js";
-import { binaryK, unaryK } from "./elementwise.js";
+import { binaryK, ELEMENTWISE_HANDLERS, unaryK } from "./elementwise.js";
 
 /** A helper kernel of node n: its own name and output name, so the ONNX output names stay unique. */
 const sub = (n: ONode, tag: string): ONode => ({
@@ -62,15 +65,42 @@ function normIndex(k: number, dim: number, w: string, what = "index"): number {
   return j;
 }
 
-/** GATHER of single elements of data's flat view: out[i] = data[flat[i]]. */
+/**
+ * GATHER of single elements of data's flat view: out[i] = data[flat[i]]. Constant indices over the
+ * step budget become several GATHER nodes over slices of the index list and one COPY that joins
+ * them (the GATHER kernel has no split of its own in split.ts).
+ */
 function gatherFlat(ctx: Ctx, n: ONode, data: Val, flat: Val, outShape: number[], w: string): Val {
-  const params = [1, numel(shapeOf(data)), 1, numel(shapeOf(flat))];
-  return kernel(
-    ctx,
-    n,
-    { op: Op.GATHER, params, inputs: [data, flat], outShapes: [outShape], outDtype: dtypeOf(data) },
-    w,
-  )[0];
+  const N = numel(shapeOf(data));
+  const m = numel(shapeOf(flat));
+  const dtype = dtypeOf(data);
+  const budget = ctx.budget?.steps;
+  const perIndex = stepBound(Op.GATHER, [1, N, 1, 2]) - stepBound(Op.GATHER, [1, N, 1, 1]);
+  const chunk = budget ? Math.floor((budget - stepBound(Op.GATHER, [1, N, 1, 0])) / perIndex) : m;
+  const allConst = data.kind === "const" && flat.kind === "const";
+  if (flat.kind === "act" || allConst || chunk >= m || chunk < 1) {
+    return kernel(
+      ctx,
+      n,
+      { op: Op.GATHER, params: [1, N, 1, m], inputs: [data, flat], outShapes: [outShape], outDtype: dtype },
+      w,
+    )[0];
+  }
+  const parts: Val[] = [];
+  for (let lo = 0, k = 0; lo < m; lo += chunk, k++) {
+    const len = Math.min(chunk, m - lo);
+    const idx = intC([len], flat.c.data.subarray(lo, lo + len), `${flat.name}[${lo}:]`);
+    parts.push(
+      kernel(
+        ctx,
+        sub(n, `part${k}`),
+        { op: Op.GATHER, params: [1, N, 1, len], inputs: [data, idx], outShapes: [[len]], outDtype: dtype },
+        w,
+      )[0],
+    );
+  }
+  const descs = parts.map((_, i) => ({ ...contiguous(numel(shapeOf(parts[i]))), src: i, dstOff: i * chunk }));
+  return copyKernel(ctx, n, parts, descs, [outShape], w)[0];
 }
 
 /**
@@ -273,31 +303,97 @@ function scatterFlat(
   return acc;
 }
 
-function constIndices(v: Val | undefined, w: string) {
-  const c = constOf(v, "indices", w);
-  if (c.dtype !== "int") throw new ConvertError(`${w}: indices must be an integer tensor`);
-  return c;
+/**
+ * Scatter with run-time targets T (flat positions in data, one per update element; an activation):
+ * a one-hot comparison E[t, j] = (T[j] = t) of every output position with every update, then
+ * per position the sum of its updates, Σ_j E[t, j]·u[j] (WHERE + REDUCE SUM: exact). `add` adds it
+ * to data; `none` takes it where some update hits and data elsewhere, so duplicate targets (invalid
+ * in ONNX) add up instead of the last winning. Work is numel(data)·numel(updates) per kernel.
+ */
+function scatterRuntime(
+  ctx: Ctx,
+  n: ONode,
+  data: Val,
+  updates: Val,
+  T: Val,
+  reduction: string,
+  w: string,
+): Val {
+  if (reduction !== "none" && reduction !== "add")
+    throw new ConvertError(
+      `${w}: attribute reduction '${reduction}' needs constant indices (run-time indices: none, add)`,
+    );
+  if (isIntVal(data) !== isIntVal(updates))
+    throw new ConvertError(`${w}: data and updates must both be integer or both be float tensors`);
+  const ds = shapeOf(data);
+  const N = numel(ds);
+  const M = numel(shapeOf(T));
+  const iota = intC(
+    [N, 1],
+    Array.from({ length: N }, (_, t) => t),
+    `${n.name}:positions`,
+  );
+  const hit = binaryK(ctx, sub(n, "onehot"), reshapeShape(T, [1, M]), iota, Binary.EQ, w, "i32");
+  const zero = mkConst([], isIntVal(data) ? "int" : "float", [0], `${n.name}:zero`);
+  const picked = ELEMENTWISE_HANDLERS.Where(
+    ctx,
+    sub(n, "picked"),
+    [hit, reshapeShape(updates, [1, M]), zero],
+    w,
+  )[0];
+  const rowSum = (v: Val, tag: string, dtype: DType) =>
+    kernel(
+      ctx,
+      sub(n, tag),
+      { op: Op.REDUCE, params: [Reduce.SUM, N, M, 1], inputs: [v], outShapes: [ds], outDtype: dtype },
+      w,
+    )[0];
+  const sum = rowSum(picked, "sum", dtypeOf(data));
+  if (reduction === "add") return binaryK(ctx, sub(n, "add"), data, sum, Binary.ADD, w);
+  const count = rowSum(hit, "count", "i32");
+  const any = binaryK(ctx, sub(n, "hit"), count, intC([], [0], `${n.name}:0`), Binary.GT, w, "i32");
+  return ELEMENTWISE_HANDLERS.Where(ctx, sub(n, "scatter"), [any, sum, data], w)[0];
 }
 
 function scatterElements(ctx: Ctx, n: ONode, ins: (Val | undefined)[], w: string): Val {
   const data = need(ins[0], 0, n, w);
+  const idxV = need(ins[1], 1, n, w);
   const updates = need(ins[2], 2, n, w);
-  if (ins[1]?.kind === "act")
-    throw new ConvertError(`${w}: run-time indices are not supported (a ${n.op} needs constant indices)`);
-  const idx = constIndices(ins[1], w);
+  requireInt(idxV, "indices", w);
   const ds = shapeOf(data);
   const us = shapeOf(updates);
   const ax = normAxis(attrInt(n, "axis", 0), ds.length, w);
-  if (idx.shape.join() !== us.join() || us.length !== ds.length || us.some((d, i) => i !== ax && d > ds[i]))
-    throw new ConvertError(`${w}: indices [${idx.shape}] / updates [${us}] do not fit data [${ds}]`);
+  if (
+    shapeOf(idxV).join() !== us.join() ||
+    us.length !== ds.length ||
+    us.some((d, i) => i !== ax && d > ds[i])
+  )
+    throw new ConvertError(`${w}: indices [${shapeOf(idxV)}] / updates [${us}] do not fit data [${ds}]`);
   const st = stridesOf(ds);
   const ust = stridesOf(us);
+  const reduction = attrStr(n, "reduction", "none");
+  if (idxV.kind === "act") {
+    const offset = Array.from({ length: numel(us) }, (_, j) =>
+      coords(j, ust).reduce((a, x, d) => (d === ax ? a : a + x * st[d]), 0),
+    );
+    const T = flatIndex(
+      ctx,
+      n,
+      idxV,
+      intC([], [st[ax]], `${n.name}:stride`),
+      intC([], [ds[ax] * st[ax]], `${n.name}:wrap`),
+      intC(us, offset, `${n.name}:offset`),
+      w,
+    );
+    return scatterRuntime(ctx, n, data, updates, T, reduction, w);
+  }
+  const idx = idxV.c;
   const targets = Array.from(idx.data, (k, j) => {
     const c = coords(j, ust);
     c[ax] = normIndex(k, ds[ax], w);
     return c.reduce((a, x, d) => a + x * st[d], 0);
   });
-  return scatterFlat(ctx, n, data, updates, targets, attrStr(n, "reduction", "none"), w);
+  return scatterFlat(ctx, n, data, updates, targets, reduction, w);
 }
 
 const H: Record<string, Handler> = {};
@@ -315,12 +411,11 @@ H.ScatterElements = (ctx, n, ins, w) => {
 H.Scatter = H.ScatterElements;
 H.ScatterND = (ctx, n, ins, w) => {
   const data = need(ins[0], 0, n, w);
+  const idxV = need(ins[1], 1, n, w);
   const updates = need(ins[2], 2, n, w);
-  if (ins[1]?.kind === "act")
-    throw new ConvertError(`${w}: run-time indices are not supported (a ScatterND needs constant indices)`);
-  const idx = constIndices(ins[1], w);
+  requireInt(idxV, "indices", w);
   const ds = shapeOf(data);
-  const is = idx.shape;
+  const is = shapeOf(idxV);
   const k = is[is.length - 1];
   const us = shapeOf(updates);
   const want = [...is.slice(0, -1), ...ds.slice(k)];
@@ -329,14 +424,60 @@ H.ScatterND = (ctx, n, ins, w) => {
   const st = stridesOf(ds);
   const inner = numel(ds.slice(k));
   const m = numel(is.slice(0, -1));
+  const first = ctx.activations.length;
+  const reduction = attrStr(n, "reduction", "none");
+  if (idxV.kind === "act") {
+    // Row starts Σ_j idx[q, j]·stride_j (negatives wrapped), then + e for the row's elements.
+    const parts = flatIndex(
+      ctx,
+      n,
+      idxV,
+      intC([k], st.slice(0, k), `${n.name}:stride`),
+      intC(
+        [k],
+        st.slice(0, k).map((v, j) => v * ds[j]),
+        `${n.name}:wrap`,
+      ),
+      undefined,
+      w,
+    );
+    const rows =
+      k === 1
+        ? parts
+        : kernel(
+            ctx,
+            sub(n, "row"),
+            {
+              op: Op.REDUCE,
+              params: [Reduce.SUM, m, k, 1],
+              inputs: [parts],
+              outShapes: [[m]],
+              outDtype: "i32",
+            },
+            w,
+          )[0];
+    const T = binaryK(
+      ctx,
+      sub(n, "targets"),
+      reshapeShape(rows, [m, 1]),
+      intC(
+        [1, inner],
+        Array.from({ length: inner }, (_, e) => e),
+        `${n.name}:inner`,
+      ),
+      Binary.ADD,
+      w,
+    );
+    return [named(ctx, scatterRuntime(ctx, n, data, updates, T, reduction, w), n.outputs[0], first)];
+  }
+  const idx = idxV.c;
   const targets: number[] = [];
   for (let q = 0; q < m; q++) {
     let base = 0;
     for (let j = 0; j < k; j++) base += normIndex(idx.data[q * k + j], ds[j], w) * st[j];
     for (let e = 0; e < inner; e++) targets.push(base + e);
   }
-  const first = ctx.activations.length;
-  const y = scatterFlat(ctx, n, data, updates, targets, attrStr(n, "reduction", "none"), w);
+  const y = scatterFlat(ctx, n, data, updates, targets, reduction, w);
   return [named(ctx, y, n.outputs[0], first)];
 };
 
@@ -777,9 +918,11 @@ const GATHER_NOTE =
   "integer BINARY kernels (index·stride, + axis·stride where index < 0, + constant offsets); exact. " +
   "Run-time indices out of range are not detected unless they leave the tensor (GATHER_INDEX error)";
 const SCATTER_NOTE =
-  "constant indices only: GATHER from concat(data, updates) with a constant index per output element " +
+  "constant indices: GATHER from concat(data, updates) with a constant index per output element " +
   "(duplicates with reduction none: the last wins); reductions: one GATHER + BINARY kernel per level " +
-  "of duplicates, in update order (q16 mul rounds each product, add/max/min exact)";
+  "of duplicates, in update order (q16 mul rounds each product, add/max/min exact). Run-time " +
+  "indices (reduction none/add only): integer index kernels, a one-hot EQ of every output position " +
+  "with every update, WHERE + REDUCE SUM (exact; numel(data)·numel(updates) work; duplicates add)";
 export const INDEX_DOCS: Record<string, OpDoc> = {
   GatherElements: { opsets: "11+", attrs: "all", notes: `${GATHER_NOTE}; negative indices` },
   GatherND: {
@@ -849,6 +992,8 @@ export const INDEX_DOCS: Record<string, OpDoc> = {
   BitShift: {
     opsets: "11+",
     attrs: "direction",
-    notes: "shift amounts must be constant: LEFT is MUL_INT by 2^s; RIGHT folds on constants only",
+    notes:
+      "shift amounts must be constant: LEFT is MUL_INT by 2^s (wraps at 32 bits, not at the ONNX type's " +
+      "width); RIGHT folds on constants only",
   },
 };

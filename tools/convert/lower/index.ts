@@ -17,6 +17,7 @@ import { POOL_HANDLERS } from "./pool.js";
 import { REDUCE_HANDLERS } from "./reduce.js";
 import { RESIZE_DOCS, RESIZE_HANDLERS } from "./resize.js";
 import { RNN_DOCS, RNN_HANDLERS } from "./rnn.js";
+import { SPECTRAL_DOCS, SPECTRAL_HANDLERS } from "./spectral.js";
 
 const H: Record<string, Handler> = {};
 for (const family of [
@@ -32,6 +33,7 @@ for (const family of [
   MISC_HANDLERS,
   RNN_HANDLERS,
   RESIZE_HANDLERS,
+  SPECTRAL_HANDLERS,
 ]) {
   for (const [op, h] of Object.entries(family)) {
     // Two families lowering the same op would silently drop one of them.
@@ -51,7 +53,16 @@ export const SUPPORTED_OPS = [...Object.keys(H), ...Object.keys(CONTROL_HANDLERS
 
 // docs/OPERATORS.md rows: the base table, then each later family's own rows (which may refine a base row).
 const D: Record<string, OpDoc> = { ...BASE_DOCS };
-for (const family of [NONLINEAR_DOCS, NORM_DOCS, INDEX_DOCS, MISC_DOCS, RESIZE_DOCS, RNN_DOCS, CONTROL_DOCS])
+for (const family of [
+  NONLINEAR_DOCS,
+  NORM_DOCS,
+  INDEX_DOCS,
+  MISC_DOCS,
+  RESIZE_DOCS,
+  RNN_DOCS,
+  SPECTRAL_DOCS,
+  CONTROL_DOCS,
+])
   Object.assign(D, family);
 /** ONNX op type → its row in docs/OPERATORS.md (every supported op has one: test/tools/convert/operators.test.ts). */
 export const OP_DOCS: Readonly<Record<string, OpDoc>> = D;
