@@ -69,6 +69,7 @@ export interface ZooRow {
 /** The entries of a zoo directory (empty if it has no zoo.json). */
 export function zooEntries(dir: string): ZooEntry[] {
   const f = join(dir, "zoo.json");
+  // Written by tools/torch/zoo.py next to the models it describes, not user input.
   return existsSync(f) ? (JSON.parse(readFileSync(f, "utf8")) as ZooEntry[]) : [];
 }
 
@@ -148,15 +149,16 @@ export async function evaluate(dir: string, e: ZooEntry, o: EvalOptions = {}): P
     const m = pkg.manifest;
     row.nodes = m.nodes.length;
     stage = "native";
-    const json = JSON.parse(readFileSync(inputFile, "utf8")) as { shape: number[]; data: number[] };
-    const acts = defaultBackend()
-      .prepare(pkg)
-      .run(prepareInputs(m, json, inputFile), { keepAll: true });
+    const json: unknown = JSON.parse(readFileSync(inputFile, "utf8"));
+    const inputs = prepareInputs(m, json, inputFile);
+    // prepareInputs has just checked it is {"shape": numbers, "data": numbers} for the one input.
+    const { shape, data } = json as { shape: number[]; data: number[] };
+    const acts = defaultBackend().prepare(pkg).run(inputs, { keepAll: true });
     const out = m.activations[m.outputs[0]];
     const got = dequantize(acts[m.outputs[0]]);
     stage = "onnxruntime";
     const [ref] = await runOnnxRuntime(onnxFile, [
-      { name: m.activations[m.inputs[0]].name, shape: json.shape, dtype: "q16", data: json.data },
+      { name: m.activations[m.inputs[0]].name, shape, dtype: "q16", data },
     ]);
     let [maxAbs, refMax] = [0, 0];
     for (let i = 0; i < ref.length; i++) {
