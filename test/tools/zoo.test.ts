@@ -55,6 +55,7 @@ describe.each(entries)("zoo model $name", (e) => {
   it("converts; native agrees with onnxruntime; the heaviest node runs bit-identically in the VM", async () => {
     const row = await evaluate(ZOO_FIXTURES, e, { vmNodes: 1 });
     expect(row.error).toBeUndefined();
+    expect(row.notes).toEqual([]); // e.g. the package's output shape must be the ONNX model's
     const b = BOUNDS[e.name] ?? DEFAULT;
     expect(row.maxAbs).toBeLessThanOrEqual(b.maxAbs);
     expect(row.maxAbs).toBeGreaterThan(0); // a zero error would mean a constant output (e.g. a zero head)
