@@ -5,6 +5,7 @@ import type { AttrValue } from "../onnx.js";
 import { CONSTANT_HANDLERS } from "./constant.js";
 import { attrFloat, attrInt, type Handler } from "./context.js";
 import { COPY_HANDLERS } from "./copy.js";
+import { EINSUM_HANDLERS } from "./einsum.js";
 import { ELEMENTWISE_HANDLERS } from "./elementwise.js";
 import { LINALG_HANDLERS } from "./linalg.js";
 import { NONLINEAR_HANDLERS } from "./nonlinear.js";
@@ -24,6 +25,7 @@ for (const family of [
   POOL_HANDLERS,
   REDUCE_HANDLERS,
   RNN_HANDLERS,
+  EINSUM_HANDLERS,
 ]) {
   for (const [op, h] of Object.entries(family)) {
     // Two families lowering the same op would silently drop one of them.
