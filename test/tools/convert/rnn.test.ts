@@ -298,7 +298,9 @@ describe.each(readdirSync(TORCH).filter((f) => f.endsWith(".onnx")))("torch expo
     m.nodes.forEach((n, k) => {
       if (!n.name.includes(tag)) return;
       const run = runNodeInVm(pkg, k, nodeInputs(pkg, k, acts));
-      n.outputs.forEach((s, o) => expect(Array.from(run.outputs[o]), n.name).toEqual(Array.from(acts[s])));
+      n.outputs.forEach((s, o) => {
+        expect(Array.from(run.outputs[o]), n.name).toEqual(Array.from(acts[s]));
+      });
       checked++;
     });
     expect(checked).toBeGreaterThan(1);
