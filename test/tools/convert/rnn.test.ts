@@ -176,6 +176,15 @@ describe("cell options", () => {
   it("LSTM peepholes from a zero state", async () => {
     await expectMatchesOrt(rnnModel("LSTM", { peep: true, T: 3 }));
   });
+  it("sequences all shorter than X: steps past the longest are not computed, Y is zero there", async () => {
+    const m = rnnModel("RNN", { seqLens: [2, 3], T: 5, direction: "bidirectional", initH: true });
+    const pkg = await expectMatchesOrt(m);
+    expect(pkg.manifest.nodes.some((n) => n.name.includes("#d0s3."))).toBe(false);
+  });
+  it("LSTM peepholes: 16 kernels a step", () => {
+    const pkg = convert(rnnModel("LSTM", { peep: true, initH: true, initC: true, T: 3 }));
+    expect(pkg.manifest.nodes.filter((n) => n.name.includes("#d0s1.")).length).toBe(16);
+  });
   it("LSTM input_forget (f = 1 − i)", async () => {
     await expectMatchesOrt(rnnModel("LSTM", { attrs: { input_forget: 1 }, initC: true }));
   });

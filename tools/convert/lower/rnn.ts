@@ -5,7 +5,7 @@
 // step budget) cuts it into per-step gate-group slices. Each step then costs one MATMUL per gate group
 // (H_{t-1}·R^T with the slice as its bias), one activation per group (gates sharing an activation are
 // activated together) and a COPY splitting the group into gates, plus the cell's elementwise update:
-// an LSTM step is 10 kernels, a GRU step 9 (10 with linear_before_reset), an RNN step 2. Steps past a
+// an LSTM step is 10 kernels (16 with peepholes), a GRU step 9 (10 with linear_before_reset), an RNN step 2. Steps past a
 // sequence's length (constant sequence_lens) keep the state with a WHERE; Y is zero there.
 import { stepBound } from "../../../dnn/src/cost.js";
 import { quantize } from "../../../dnn/src/fixed.js";
@@ -660,6 +660,6 @@ export const RNN_DOCS: Record<string, OpDoc> = {
     opsets: "7-22",
     attrs:
       "direction, layout, hidden_size, activations, activation_alpha/beta, clip, input_forget, P (peepholes)",
-    notes: `10 kernels a step per direction (14 with peepholes). ${COMMON}`,
+    notes: `10 kernels a step per direction (16 with peepholes). ${COMMON}`,
   },
 };
