@@ -5,8 +5,9 @@
 // step budget) cuts it into per-step gate-group slices. Each step then costs one MATMUL per gate group
 // (H_{t-1}·R^T with the slice as its bias), one activation per group (gates sharing an activation are
 // activated together) and a COPY splitting the group into gates, plus the cell's elementwise update:
-// an LSTM step is 10 kernels (16 with peepholes), a GRU step 9 (10 with linear_before_reset), an RNN step 2. Steps past a
-// sequence's length (constant sequence_lens) keep the state with a WHERE; Y is zero there.
+// an LSTM step is 10 kernels (16 with peepholes), a GRU step 9 (10 with linear_before_reset), an RNN
+// step 2. Steps past a sequence's length (constant sequence_lens) keep the state with a WHERE; Y is
+// zero there.
 import { stepBound } from "../../../dnn/src/cost.js";
 import { quantize } from "../../../dnn/src/fixed.js";
 import { Binary, COPY_WORDS, Op, Unary } from "../../../dnn/src/opcodes.js";
@@ -119,17 +120,17 @@ function activate(ctx: Ctx, n: ONode, x: Val, a: Act, w: string): Val {
     case "hardsigmoid":
       return unaryK(ctx, n, x, Unary.HARDSIGMOID, w, quantize(a.alpha), quantize(a.beta));
     case "affine": {
-      const m = binaryK(ctx, s("mul"), x, scalar(a.alpha, `${n.name}:alpha`), Binary.MUL, w);
-      return binaryK(ctx, n, m, scalar(a.beta, `${n.name}:beta`), Binary.ADD, w);
+      const m = binaryK(ctx, s("mul"), x, scalar(a.alpha, `rnn:alpha=${a.alpha}`), Binary.MUL, w);
+      return binaryK(ctx, n, m, scalar(a.beta, `rnn:beta=${a.beta}`), Binary.ADD, w);
     }
     case "scaledtanh": {
-      const m = binaryK(ctx, s("mul"), x, scalar(a.beta, `${n.name}:beta`), Binary.MUL, w);
+      const m = binaryK(ctx, s("mul"), x, scalar(a.beta, `rnn:beta=${a.beta}`), Binary.MUL, w);
       const t = unaryK(ctx, s("tanh"), m, Unary.TANH, w);
-      return binaryK(ctx, n, t, scalar(a.alpha, `${n.name}:alpha`), Binary.MUL, w);
+      return binaryK(ctx, n, t, scalar(a.alpha, `rnn:alpha=${a.alpha}`), Binary.MUL, w);
     }
     case "thresholdedrelu": {
-      const c = binaryK(ctx, s("gt"), x, scalar(a.alpha, `${n.name}:alpha`), Binary.GT, w, "i32");
-      const zero = mkConst(shapeOf(x), "float", new Float64Array(numel(shapeOf(x))), `${n.name}:zero`);
+      const c = binaryK(ctx, s("gt"), x, scalar(a.alpha, `rnn:alpha=${a.alpha}`), Binary.GT, w, "i32");
+      const zero = mkConst(shapeOf(x), "float", new Float64Array(numel(shapeOf(x))), "rnn:zeros");
       return ELEMENTWISE_HANDLERS.Where(ctx, n, [c, x, zero], w)[0];
     }
   }
@@ -226,6 +227,8 @@ function rows(c: Const, d: number, perDir: number, rowLen: number, gates: number
 
 function lowerRnn(kind: Kind, ctx: Ctx, n: ONode, ins: (Val | undefined)[], w: string): Val[] {
   const G = GATES[kind];
+  // Names of derived constants (weights dedupe by name): an output name is unique in the graph.
+  const id = n.outputs.find((o) => o) || n.name;
   const x = need(ins[0], 0, n, w);
   const Wc = constOf(ins[1], "input W", w);
   const Rc = constOf(ins[2], "input R", w);
@@ -302,10 +305,10 @@ function lowerRnn(kind: Kind, ctx: Ctx, n: ONode, ins: (Val | undefined)[], w: s
     x,
     [T * B, I],
     false,
-    derived({ shape: [NC, I], dtype: "float", data: wAll }, `${n.name}:W*`),
+    derived({ shape: [NC, I], dtype: "float", data: wAll }, `${id}:W*`),
     [NC, I],
     true,
-    hasBias ? derived({ shape: [NC], dtype: "float", data: bAll }, `${n.name}:B*`) : undefined,
+    hasBias ? derived({ shape: [NC], dtype: "float", data: bAll }, `${id}:B*`) : undefined,
     [T * B, NC],
     1,
     1,
@@ -401,7 +404,7 @@ function lowerRnn(kind: Kind, ctx: Ctx, n: ONode, ins: (Val | undefined)[], w: s
   const Rg = (d: number, gates: number[], tag: string) =>
     derived(
       { shape: [gates.length * H, H], dtype: "float", data: rows(Rc, d, G * H * H, H, gates, H) },
-      `${n.name}:R${d}${tag}`,
+      `${id}:R${d}${tag}`,
     );
   const peepOf = (d: number, gates: number[]) => {
     // P order i, o, f.
@@ -410,7 +413,7 @@ function lowerRnn(kind: Kind, ctx: Ctx, n: ONode, ins: (Val | undefined)[], w: s
     gates.forEach((g, k) => {
       data.set((Pc as Const).data.subarray(d * 3 * H + pIdx(g) * H, d * 3 * H + (pIdx(g) + 1) * H), k * H);
     });
-    return mkConst(gates.length === 1 ? [H] : [gates.length, H], "float", data, `${n.name}:P${d}[${gates}]`);
+    return mkConst(gates.length === 1 ? [H] : [gates.length, H], "float", data, `${id}:P${d}[${gates}]`);
   };
   const clipped = (nd: ONode, v: Val) =>
     clip === undefined ? v : unaryK(ctx, nd, v, Unary.CLIP, w, quantize(-clip), quantize(clip));
@@ -511,7 +514,7 @@ function lowerRnn(kind: Kind, ctx: Ctx, n: ONode, ins: (Val | undefined)[], w: s
         } else {
           const rbh = new Float64Array(H);
           if (Bc) rbh.set(Bc.data.subarray(d * 2 * G * H + (G + Gh) * H, d * 2 * G * H + (G + Gh + 1) * H));
-          const rb = rbh.some((v) => v !== 0) ? mkConst([H], "float", rbh, `${n.name}:Rbh${d}`) : undefined;
+          const rb = rbh.some((v) => v !== 0) ? mkConst([H], "float", rbh, `${id}:Rbh${d}`) : undefined;
           const q = h
             ? matmulK(ctx, sub(n, tag("mm1")), h, [B, H], false, R[1], [H, H], true, rb, [B, H], 1, 1, w)
             : rb;
@@ -530,7 +533,7 @@ function lowerRnn(kind: Kind, ctx: Ctx, n: ONode, ins: (Val | undefined)[], w: s
         const a0 = activate(ctx, sub(n, tag("ifo")), clipped(sub(n, tag("clip0")), p0), f, w);
         const gates0 = split(sub(n, tag("ifo.split")), a0, k0);
         const it = gates0[0];
-        const ft = inputForget ? subt(tag("f"), scalar(1, `${n.name}:one`), it) : gates0[1];
+        const ft = inputForget ? subt(tag("f"), scalar(1, "rnn:one"), it) : gates0[1];
         const ct = activate(ctx, sub(n, tag("c~")), clipped(sub(n, tag("clip1")), pre(1)), g, w);
         const ic = mul(tag("ic"), it, ct);
         cNew = c ? add(tag("c"), mul(tag("fc"), ft, c), ic) : ic;
@@ -548,8 +551,8 @@ function lowerRnn(kind: Kind, ctx: Ctx, n: ONode, ins: (Val | undefined)[], w: s
         c = cNew;
       } else {
         // Rows past their length keep the state (WHERE on a constant [B, 1] mask).
-        const mask = mkConst([B, 1], "int", valid.map(Number), `${n.name}:mask${s}`);
-        const maskQ = mkConst([B, 1], "float", valid.map(Number), `${n.name}:maskq${s}`);
+        const mask = mkConst([B, 1], "int", valid.map(Number), `${id}:mask${s}`);
+        const maskQ = mkConst([B, 1], "float", valid.map(Number), `${id}:maskq${s}`);
         const hold = (t: string, nv: Val, old: Val | undefined) =>
           old
             ? ELEMENTWISE_HANDLERS.Where(ctx, sub(n, tag(t)), [mask, nv, old], w)[0]
@@ -609,7 +612,7 @@ function lowerRnn(kind: Kind, ctx: Ctx, n: ONode, ins: (Val | undefined)[], w: s
   }
   const stateOut = (k: number, states: (Val | undefined)[], what: string) => {
     const shape = layout === 0 ? [D, B, H] : [B, D, H];
-    const zero = mkConst([B, H], "float", new Float64Array(B * H), `${n.name}:zeros`);
+    const zero = mkConst([B, H], "float", new Float64Array(B * H), `${id}:zeros`);
     const inputs = states.map((v) => v ?? zero);
     const descs = inputs.map((_, d) => ({
       src: d,
