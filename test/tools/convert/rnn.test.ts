@@ -181,6 +181,20 @@ describe("cell options", () => {
     const pkg = await expectMatchesOrt(m);
     expect(pkg.manifest.nodes.some((n) => n.name.includes("#d0s3."))).toBe(false);
   });
+  it.each(["RNN", "GRU", "LSTM"] as const)(
+    "%s forward with a runtime sequence_lens (and layout 1)",
+    async (kind) => {
+      for (const layout of [0, 1] as const) {
+        const m = rnnModel(kind, { seqLens: [3, 1, 4], B: 3, initH: true, initC: kind === "LSTM", layout });
+        m.inputs.seq = m.initializers!.seq;
+        delete m.initializers!.seq;
+        const pkg = convert(m);
+        if (layout === 0) await expectMatchesOrt(m);
+        expect(pkg.manifest.nodes.some((n) => n.op === Op.WHERE)).toBe(true);
+        expectVmParity(pkg, m, (k) => /valid|hold|^[a-z]+_node$/.test(pkg.manifest.nodes[k].name));
+      }
+    },
+  );
   it("LSTM peepholes: 16 kernels a step", () => {
     const pkg = convert(rnnModel("LSTM", { peep: true, initH: true, initC: true, T: 3 }));
     expect(pkg.manifest.nodes.filter((n) => n.name.includes("#d0s1.")).length).toBe(16);
@@ -258,11 +272,13 @@ describe("refusals name the node, the attribute or input, and the value", () => 
     delete m.initializers!.W;
     expect(() => convert(m)).toThrow(/node 'rnn_node'.*input W must be a constant/);
   });
-  it("runtime sequence_lens", () => {
-    const m = rnnModel("GRU", { seqLens: [2, 3] });
+  it("runtime sequence_lens in a reverse direction", () => {
+    const m = rnnModel("GRU", { seqLens: [2, 3], direction: "bidirectional" });
     m.inputs.seq = m.initializers!.seq;
     delete m.initializers!.seq;
-    expect(() => convert(m)).toThrow(/node 'gru_node'.*sequence_lens must be a constant/);
+    expect(() => convert(m)).toThrow(
+      /node 'gru_node'.*sequence_lens must be a constant .* for direction 'bidirectional'/,
+    );
   });
   it("a sequence length out of range", () => {
     const m = rnnModel("RNN", { seqLens: [5, 2] });

@@ -6,8 +6,7 @@
 // (H_{t-1}·R^T with the slice as its bias), one activation per group (gates sharing an activation are
 // activated together) and a COPY splitting the group into gates, plus the cell's elementwise update:
 // an LSTM step is 10 kernels (16 with peepholes), a GRU step 9 (10 with linear_before_reset), an RNN
-// step 2. Steps past a sequence's length (constant sequence_lens) keep the state with a WHERE; Y is
-// zero there.
+// step 2. Steps past a sequence's length keep the state with a WHERE; Y is zero there.
 import { stepBound } from "../../../dnn/src/cost.js";
 import { quantize } from "../../../dnn/src/fixed.js";
 import { Binary, COPY_WORDS, Op, Unary } from "../../../dnn/src/opcodes.js";
@@ -22,6 +21,7 @@ import {
   derived,
   type Handler,
   intsOf,
+  isIntVal,
   kernel,
   mkConst,
   need,
@@ -261,11 +261,19 @@ function lowerRnn(kind: Kind, ctx: Ctx, n: ONode, ins: (Val | undefined)[], w: s
   const inputForget = kind === "LSTM" && attrInt(n, "input_forget", 0) === 1;
   const acts = activationsOf(n, kind, D, w);
 
-  // sequence_lens: constant only (the unrolled graph's masks are fixed at conversion).
+  // sequence_lens: a constant fixes the masks at conversion; a runtime one (forward only: reverse
+  // reads each sequence from its own end) is compared with the step number in the graph.
   let lens = new Array(B).fill(T);
-  if (ins[4]) {
-    if (ins[4].kind !== "const")
-      throw new ConvertError(`${w}: input sequence_lens must be a constant known at conversion time`);
+  let runLens: Extract<Val, { kind: "act" }> | undefined;
+  if (ins[4] && ins[4].kind !== "const") {
+    if (direction !== "forward")
+      throw new ConvertError(
+        `${w}: input sequence_lens must be a constant known at conversion time for direction '${direction}' (a runtime one works forward only)`,
+      );
+    if (!isIntVal(ins[4]) || numel(shapeOf(ins[4])) !== B)
+      throw new ConvertError(`${w}: input sequence_lens must be an integer tensor of ${B} lengths`);
+    runLens = { ...ins[4], shape: [B, 1] };
+  } else if (ins[4]) {
     lens = intsOf(ins[4].c);
     if (lens.length !== B || lens.some((l) => l < 1 || l > T))
       throw new ConvertError(`${w}: sequence_lens [${lens}] must hold ${B} lengths in 1..${T}`);
@@ -546,7 +554,23 @@ function lowerRnn(kind: Kind, ctx: Ctx, n: ONode, ins: (Val | undefined)[], w: s
       }
       hsD.push(hNew);
       const valid = lens.map((l) => s < l);
-      if (valid.every((v) => v)) {
+      if (runLens) {
+        // valid[b] = sequence_lens[b] > s, an integer [B, 1] mask made in the graph.
+        const mask = binaryK(
+          ctx,
+          sub(n, tag("valid")),
+          runLens,
+          mkConst([], "int", [s], `${id}:step${s}`),
+          Binary.GT,
+          w,
+          "i32",
+        );
+        const zero = mkConst([B, H], "float", new Float64Array(B * H), `${id}:zeros`);
+        const hold = (t: string, nv: Val, old: Val | undefined) =>
+          ELEMENTWISE_HANDLERS.Where(ctx, sub(n, tag(t)), [mask, nv, old ?? zero], w)[0];
+        h = hold("hold.h", hNew, h);
+        if (cNew) c = hold("hold.c", cNew, c);
+      } else if (valid.every((v) => v)) {
         h = hNew;
         c = cNew;
       } else {
@@ -608,7 +632,20 @@ function lowerRnn(kind: Kind, ctx: Ctx, n: ONode, ins: (Val | undefined)[], w: s
         }
       }
     }
-    outs[0] = copyNode(ctx, n, inputs, descs, [shape], "q16", w, partial ? numel(shape) : 0)[0];
+    if (runLens) {
+      // Zero past each runtime length: one mask over all of Y (sequence_lens[b] > t), one WHERE.
+      const raw = copyNode(ctx, sub(n, "Y.all"), inputs, descs, [shape], "q16", w)[0];
+      const lensV: Val = { ...runLens, shape: layout === 0 ? [1, 1, B, 1] : [B, 1, 1, 1] };
+      const tShape = layout === 0 ? [T, 1, 1, 1] : [1, T, 1, 1];
+      const ts = mkConst(
+        tShape,
+        "int",
+        Array.from({ length: T }, (_, t) => t),
+        `${id}:steps`,
+      );
+      const mask = binaryK(ctx, sub(n, "Y.valid"), lensV, ts, Binary.GT, w, "i32");
+      outs[0] = ELEMENTWISE_HANDLERS.Where(ctx, n, [mask, raw, scalar(0, "rnn:zero")], w)[0];
+    } else outs[0] = copyNode(ctx, n, inputs, descs, [shape], "q16", w, partial ? numel(shape) : 0)[0];
   }
   const stateOut = (k: number, states: (Val | undefined)[], what: string) => {
     const shape = layout === 0 ? [D, B, H] : [B, D, H];
@@ -640,8 +677,8 @@ export const RNN_HANDLERS = H;
 const COMMON =
   "Unrolled over the static sequence: one MATMUL for X·W^T + Wb + Rb of every step and direction, COPY " +
   "slices of it per step, then per step one MATMUL per gate group (H·R^T + slice), one UNARY per " +
-  "activation, BINARY updates; Y/Y_h/Y_c are COPY nodes. W, R, B, P and sequence_lens must be constants; " +
-  "initial_h/initial_c may be runtime. Steps past a sequence's length keep the state (WHERE) and give Y = 0; " +
+  "activation, BINARY updates; Y/Y_h/Y_c are COPY nodes. W, R, B and P must be constants, sequence_lens " +
+  "too except forward (runtime: a GT mask and WHERE per step, 2 kernels more, 3 for LSTM); initial_h/initial_c may be runtime. Steps past a sequence's length keep the state (WHERE) and give Y = 0; " +
   "reverse runs each sequence backwards from its own last step. Activations: " +
   ACT_NAMES +
   " (Affine, ScaledTanh, ThresholdedRelu as 2–3 kernels); others are refused by name. clip bounds the gate " +
