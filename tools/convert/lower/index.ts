@@ -69,10 +69,11 @@ for (const family of [
   Object.assign(D, family);
 /** ONNX op type → its row in docs/OPERATORS.md (every supported op has one: test/tools/convert/operators.test.ts). */
 export const OP_DOCS: Readonly<Record<string, OpDoc>> = D;
+export { type BnParams, bnAffine, bnParamsOf } from "./bn.js";
 export { Ctx, isIntVal, type OpDoc, shapeOf, type Val, type WeightSink } from "./context.js";
 export { materialize } from "./copy.js";
 export { lowerConv, lowerMatMul } from "./linalg.js";
-export { type BnParams, bnAffine, bnParamsOf, layerNormK } from "./norm.js";
+export { layerNormK } from "./norm.js";
 export { splitKernel } from "./split.js";
 export type { AttrValue };
 export { attrFloat, attrInt };

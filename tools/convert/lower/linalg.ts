@@ -3,6 +3,7 @@ import { quantize } from "../../../dnn/src/fixed.js";
 import { COPY_WORDS, Op } from "../../../dnn/src/opcodes.js";
 import { type Const, ConvertError, type ONode } from "../onnx.js";
 import { broadcastShapes, broadcastStrides, type CopyDesc, copyWords, numel } from "../views.js";
+import { type BnParams, bnAffine } from "./bn.js";
 import {
   attrFloat,
   attrInt,
@@ -18,7 +19,6 @@ import {
   to2,
   type Val,
 } from "./context.js";
-import { type BnParams, bnAffine } from "./norm.js";
 
 const H: Record<string, Handler> = {};
 

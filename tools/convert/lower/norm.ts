@@ -3,6 +3,7 @@
 import { Binary, Op } from "../../../dnn/src/opcodes.js";
 import { type Const, ConvertError, type ONode } from "../onnx.js";
 import { broadcastShapes, broadcastStrides, normAxis, numel, stridesOf } from "../views.js";
+import { bnAffine, bnParamsOf } from "./bn.js";
 import {
   attrFloat,
   attrInt,
@@ -26,37 +27,6 @@ import { lowerMatMul } from "./linalg.js";
 import { sub, viewAs } from "./misc.js";
 
 const H: Record<string, Handler> = {};
-
-export interface BnParams {
-  scale: Const;
-  bias: Const;
-  mean: Const;
-  var: Const;
-  eps: number;
-}
-
-/** Per-channel affine equivalent of BatchNormalization, in float64: y = x·s + t. */
-export function bnAffine(bn: BnParams): { s: number[]; t: number[] } {
-  const C = bn.scale.data.length;
-  const s: number[] = [];
-  const t: number[] = [];
-  for (let c = 0; c < C; c++) {
-    const k = bn.scale.data[c] / Math.sqrt(bn.var.data[c] + bn.eps);
-    s.push(k);
-    t.push(bn.bias.data[c] - bn.mean.data[c] * k);
-  }
-  return { s, t };
-}
-
-export function bnParamsOf(n: ONode, ins: (Val | undefined)[], w: string): BnParams {
-  return {
-    scale: constOf(ins[1], "BatchNormalization scale", w),
-    bias: constOf(ins[2], "BatchNormalization B", w),
-    mean: constOf(ins[3], "BatchNormalization mean", w),
-    var: constOf(ins[4], "BatchNormalization var", w),
-    eps: attrFloat(n, "epsilon", 1e-5),
-  };
-}
 
 H.BatchNormalization = (ctx, n, ins, w) => {
   if (attrInt(n, "training_mode", 0) === 1) return batchNormTraining(ctx, n, ins, w);
