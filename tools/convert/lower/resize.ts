@@ -7,6 +7,7 @@
 // - Pad reflect/edge/wrap: per padded axis one COPY whose descriptors are runs of the index map.
 // - ConvTranspose: the input scattered into a zero buffer (COPY with fill) at stride positions, then
 //   a stride-1 Conv with the kernel flipped and its channel axes swapped: one rounding, as Conv.
+import { stepBound } from "../../../dnn/src/cost.js";
 import { COPY_WORDS, Op } from "../../../dnn/src/opcodes.js";
 import type { DType } from "../../../dnn/src/package.js";
 import { type Const, ConvertError, type ONode } from "../onnx.js";
@@ -323,12 +324,14 @@ function resizeCore(
         const mt = new Float64Array(L * O);
         for (let row = 0; row < O; row++) for (let c = 0; c < L; c++) mt[c * O + row] = q[row * L + c];
         const b = mkConst([L, O], "float", mt, `${n.name}:resize${ax}`);
-        v = lowerMatMul(ctx, nk, [view(v, [outer, L]), b], bias, w)[0];
+        v = rowChunkedMatmul(ctx, nk, view(v, [outer, L]), b, bias, w);
       } else {
         // M[O, L] · x[outer, L, inner]
         const a = mkConst([O, L], "float", q, `${n.name}:resize${ax}`);
         v = lowerMatMul(ctx, nk, [a, view(v, [outer, L, inner])], bias, w)[0];
       }
+      // The MATMUL declared its 2-D/3-D view; the activation is the resized tensor.
+      if (v.kind === "act") ctx.activations[v.slot].shape = next;
       v = view(v, next);
     }
     shape = next;
@@ -348,6 +351,69 @@ function resizeCore(
     v = copyK(ctx, n, x, [desc], xs, w);
   }
   return view(v, outShape);
+}
+
+/**
+ * x[rows, L] · B[L, O] in chunks of whole rows when one MATMUL is over the step budget: the generic
+ * splitter (lower/split.ts) would cut B's columns into 4-wide chunks, whose strided join costs about
+ * twice the contiguous row copies done here.
+ */
+function rowChunkedMatmul(ctx: Ctx, n: ONode, x: Val, b: Val, bias: Val | undefined, w: string): Val {
+  const [rows, L] = shapeOf(x);
+  const O = shapeOf(b)[1];
+  const budget = ctx.budget?.steps ?? Number.POSITIVE_INFINITY;
+  const whole = [1, 1, 1, 1, ...new Array(12).fill(0), rows, L, O, L, 1, 1, L, bias ? 1 : 0, 0, 1, 0, 0];
+  if (x.kind === "const" || stepBound(Op.MATMUL, whole) <= budget)
+    return lowerMatMul(ctx, n, [x, b], bias, w)[0];
+  let per = rows;
+  while (
+    per > 1 &&
+    stepBound(
+      Op.MATMUL,
+      whole.map((v, i) => (i === 16 ? per : v)),
+    ) > budget
+  )
+    per = Math.ceil(per / 2);
+  const parts: Val[] = [];
+  for (let r0 = 0; r0 < rows; r0 += per) {
+    const r1 = Math.min(rows, r0 + per);
+    const d: CopyDesc = {
+      src: 0,
+      dst: 0,
+      dims: [(r1 - r0) * L],
+      srcOff: r0 * L,
+      srcStrides: [1],
+      dstOff: 0,
+      dstStrides: [1],
+    };
+    const xs = copyK(ctx, step(n, `rows${r0}`), x, [d], [r1 - r0, L], w);
+    parts.push(lowerMatMul(ctx, step(n, `mm${r0}`), [xs, b], bias, w)[0]);
+  }
+  const descs = parts.map(
+    (_, i): CopyDesc => ({
+      src: i,
+      dst: 0,
+      dims: [(Math.min(rows, (i + 1) * per) - i * per) * O],
+      srcOff: 0,
+      srcStrides: [1],
+      dstOff: i * per * O,
+      dstStrides: [1],
+    }),
+  );
+  const words = descs.flatMap((d) => copyWords(d, w));
+  return kernel(
+    ctx,
+    n,
+    {
+      op: Op.COPY,
+      params: [0, 0, 0, words.length / COPY_WORDS, ...words],
+      inputs: parts,
+      outShapes: [[rows, O]],
+      outDtype: "q16",
+      foldable: false,
+    },
+    w,
+  )[0];
 }
 
 const MODES = new Set(["nearest", "linear", "cubic"]);
