@@ -102,22 +102,23 @@ function convert(c: Case, stepBudget?: number): ModelPackage {
 }
 
 /** Converts, compares with onnxruntime, replays every kernel node in the VM; returns the package. */
-async function check(c: Case, tol = 2e-3): Promise<ModelPackage> {
+async function check(c: Case, tol = 2e-3): Promise<ModelPackage & { maxErr: number }> {
   const bytes = model(c);
   const file = join(dir, `m${fileNo++}.onnx`);
   writeFileSync(file, bytes);
   const pkg = convertGraph(parseOnnx(bytes, file), file);
   const m = pkg.manifest;
-  const x = inputOf(c.x);
-  const acts = defaultBackend()
-    .prepare(pkg)
-    .run([quantizeArray(x, "x")], { keepAll: true });
-  const ref = await runOnnxRuntime(file, [{ name: "x", shape: c.x, dtype: "q16", data: x }]);
+  // onnxruntime gets the quantized input (exact in float32), so errors are the lowering's own.
+  const xq = quantizeArray(inputOf(c.x), "x");
+  const acts = defaultBackend().prepare(pkg).run([xq], { keepAll: true });
+  const ref = await runOnnxRuntime(file, [{ name: "x", shape: c.x, dtype: "q16", data: dequantize(xq) }]);
+  let maxErr = 0;
   m.outputs.forEach((slot, k) => {
     const info = m.activations[slot];
     const got = info.dtype === "q16" ? dequantize(acts[slot]) : Array.from(acts[slot]);
     expect(got.length, `output ${k} size`).toBe(ref[k].length);
     for (let i = 0; i < got.length; i++) {
+      maxErr = Math.max(maxErr, Math.abs(got[i] - ref[k][i]));
       expect(
         Math.abs(got[i] - ref[k][i]),
         `output ${k}[${i}]: ${got[i]} vs ${ref[k][i]}`,
@@ -133,7 +134,7 @@ async function check(c: Case, tol = 2e-3): Promise<ModelPackage> {
       expect(Array.from(run.outputs[i]), `node ${k} ${n.name} in the VM`).toEqual(Array.from(acts[s]));
     });
   });
-  return pkg;
+  return Object.assign(pkg, { maxErr });
 }
 
 const ops = (pkg: ModelPackage) => pkg.manifest.nodes.map((n) => n.op);
@@ -291,6 +292,19 @@ describe("Resize agrees with onnxruntime and replays bit-identically in the VM",
       attrs: [as("mode", "linear"), afs("scales", [1, 1, 2, 2])],
       x: [1, 2, 3, 4],
     });
+  });
+
+  it("stays within docs/NUMERICS.md §4a's bound (0.5 ulp + taps·max|x| ulp per axis)", async () => {
+    const ulp = 2 ** -16;
+    const maxX = 2; // inputOf's range
+    const axis = (taps: number) => (0.5 + taps * maxX) * ulp;
+    const lin1 = await check(resize([as("mode", "linear")], [1, 3, 6, 9], { scales: [1, 1, 1, 1.7] }));
+    expect(lin1.maxErr).toBeLessThanOrEqual(axis(2) + 1e-6);
+    const lin2 = await check(resize([as("mode", "linear")], [1, 3, 6, 9], { scales: [1, 1, 2.5, 1.7] }));
+    expect(lin2.maxErr).toBeLessThanOrEqual(2 * axis(2) + 1e-6);
+    const cub2 = await check(resize([as("mode", "cubic")], [1, 3, 6, 9], { scales: [1, 1, 0.5, 1.7] }));
+    expect(cub2.maxErr).toBeLessThanOrEqual(axis(4) * (1 + 1.375) + 1e-6);
+    expect(lin2.maxErr).toBeGreaterThan(0); // a real comparison, not a folded constant
   });
 
   it("keeps a constant image exactly constant (matrix rows sum to exactly 1.0)", () => {

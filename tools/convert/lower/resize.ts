@@ -615,7 +615,29 @@ H.ConvTranspose = (ctx, n, ins, w) => {
 
 export const RESIZE_HANDLERS = H;
 
+/** Rows for the ops this family adds or extends (Conv, pools: rank 5, MaxPool's Indices). */
 export const RESIZE_DOCS: Record<string, OpDoc> = {
+  Conv: {
+    opsets: "1-22",
+    attrs: "1-D, 2-D, 3-D; strides, pads, dilations, group, auto_pad",
+    notes:
+      "a CONV kernel; 3-D: a COPY laying out each output depth's kD input planes as channels, one 2-D CONV, " +
+      "a COPY back (same exact sum, one rounding)",
+  },
+  MaxPool: {
+    opsets: "1-22",
+    attrs:
+      "1-D, 2-D, 3-D; kernel_shape, strides, pads, dilations, ceil_mode, auto_pad; Indices (1-D, 2-D; storage_order 0, 1)",
+    notes:
+      "a POOL kernel (3-D: one over H, W then one over depth, exact); Indices: COPY of the windows, ARGMAX, " +
+      "GATHER of window offsets, integer ADD of window origins (exact; quantized ties take the first)",
+  },
+  AveragePool: {
+    opsets: "1-22",
+    attrs: "1-D, 2-D, 3-D; kernel_shape, strides, pads, dilations, ceil_mode, count_include_pad, auto_pad",
+    notes:
+      "a POOL kernel, one rounded division (≤ 0.5 ulp); 3-D: two POOL passes (box divisor factors), ≤ 1 ulp",
+  },
   Resize: {
     opsets: "10-19",
     attrs:
@@ -626,7 +648,8 @@ export const RESIZE_DOCS: Record<string, OpDoc> = {
     notes:
       "separable, one kernel per resized axis: a one-hot axis (nearest) is a COPY (integer factors) or a GATHER " +
       "with constant indices (exact); linear/cubic is a MATMUL with the Q16 interpolation matrix, rows re-summed " +
-      "to exactly 1 (error ≤ 2⁻¹⁷ + 2·taps·2⁻¹⁷·max|x| per axis, docs/NUMERICS.md)",
+      "to exactly 1 (error ≤ 0.5 ulp + taps·max|x| ulp per axis, docs/NUMERICS.md §4a); non-integer scale·in " +
+      "follows ONNX's reference (real output length), where onnxruntime uses the integer one",
   },
   Upsample: {
     opsets: "7-9",
