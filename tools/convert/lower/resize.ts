@@ -303,7 +303,8 @@ function resizeCore(
     const O = outShape[ax];
     const idx = oneHot[k];
     const next = shape.map((d, i) => (i === ax ? O : d));
-    if (idx && !(o.crop && o.crop.extrapolation !== 0)) {
+    // One-hot rows (never a row outside a crop roi, which is all zero): an exact index map.
+    if (idx) {
       v = indexAxis(ctx, nk, v, ax, idx, w);
     } else {
       const q = quantizeRows(mats[k], O, L);
@@ -432,7 +433,8 @@ function lowerResize(
   const r = xs.length;
   let mode = attrStr(n, "mode", "nearest");
   if (legacy && mode === "bilinear") mode = "linear";
-  if (!MODES.has(mode)) throw new ConvertError(`${w}: Resize mode '${mode}' is not supported`);
+  if (!MODES.has(mode))
+    throw new ConvertError(`${w}: attribute mode='${mode}' is not supported (nearest, linear, cubic)`);
   const antialias = attrInt(n, "antialias", 0);
   if (antialias !== 0)
     throw new ConvertError(`${w}: attribute antialias=${antialias} is not supported (only antialias=0)`);
