@@ -9,7 +9,7 @@ import {
   submitCommand,
   watchCommand,
 } from "./commands/chain-commands.js";
-import { convertCommand } from "./commands/convert.js";
+import { convertCommand, listOpsCommand } from "./commands/convert.js";
 import { demoCommand } from "./commands/demo.js";
 import { inferCommand } from "./commands/infer.js";
 import { proveCommand } from "./commands/prove.js";
@@ -36,16 +36,20 @@ async function main() {
     .strict()
     .demandCommand(1, "name a command (see --help)")
     .command(
-      "convert <model>",
+      "convert [model]",
       "convert an ONNX model into a fixed-point model package",
       (y) =>
         y
-          .positional("model", { type: "string", demandOption: true, describe: "ONNX file" })
+          .positional("model", { type: "string", describe: "ONNX file" })
           .option("out", {
             alias: "o",
             type: "string",
-            demandOption: true,
-            describe: "output package directory",
+            describe: "output package directory (required unless --list-ops)",
+          })
+          .option("list-ops", {
+            type: "boolean",
+            default: false,
+            describe: "print the supported ONNX operators (docs/OPERATORS.md) and exit",
           })
           .option("name", { type: "string", describe: "model name (default: file name)" })
           .option("calib", { type: "string", describe: "calibration input JSON for the fidelity report" })
@@ -73,13 +77,18 @@ async function main() {
             type: "number",
             describe: "most VM steps one node may take; bigger nodes are split (default 2^26)",
           }),
-      (a) =>
-        convertCommand({
+      (a) => {
+        if (a.listOps) return listOpsCommand(a.json);
+        if (!a.model)
+          throw new UsageError("convert: name the ONNX file (or pass --list-ops)", { arg: "model" });
+        if (!a.out) throw new UsageError("convert: --out (-o) is required", { arg: "--out" });
+        return convertCommand({
           ...a,
-          model: a.model as string,
-          out: a.out as string,
+          model: a.model,
+          out: a.out,
           inputShape: a.inputShape as string[] | undefined,
-        }),
+        });
+      },
     )
     .command(
       "infer <dir>",

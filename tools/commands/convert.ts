@@ -5,6 +5,7 @@ import { loadPackage, type ModelPackage, numel } from "../../dnn/src/package.js"
 import { UsageError } from "../../errors/index.js";
 import { collectGarbage, convertToPackage } from "../convert/convert.js";
 import { readOnnx } from "../convert/onnx.js";
+import { operatorRows, operatorsText } from "../convert/operators.js";
 import {
   calibrationInputs,
   compare,
@@ -37,6 +38,11 @@ function parseShapes(specs: string[] | undefined): Record<string, number[]> | un
     out[m[1]] = m[2].split(",").map(Number);
   }
   return out;
+}
+
+/** `opml convert --list-ops`: the supported-operator table (as JSON rows with --json). */
+export function listOpsCommand(json: boolean): void {
+  console.log(json ? JSON.stringify(operatorRows(), null, 2) : operatorsText());
 }
 
 const MB = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;

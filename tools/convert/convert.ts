@@ -28,25 +28,31 @@ import {
 } from "../../dnn/src/package.js";
 import {
   bnParamsOf,
+  CONTROL_HANDLERS,
   Ctx,
   HANDLERS,
   layerNormK,
   lowerConv,
   lowerMatMul,
   materialize,
+  type Scope,
   shapeOf,
   splitKernel,
   type Val,
   type WeightSink,
 } from "./lower/index.js";
 import {
+  type AttrValue,
   type Const,
   ConvertError,
   FLOAT_TYPES,
+  freeNames,
   INT_TYPES,
+  isGraph,
   type OGraph,
   type ONode,
   releaseData,
+  subgraphsOf,
 } from "./onnx.js";
 import { broadcastShapes } from "./views.js";
 
@@ -77,8 +83,7 @@ interface Fusions {
 /** Finds the patterns we fuse. Each fused value must have a single consumer and not be an output. */
 function findFusions(g: OGraph, isConst: (name: string) => boolean): Fusions {
   const consumers = new Map<string, ONode[]>();
-  for (const n of g.nodes)
-    for (const i of n.inputs) if (i) consumers.set(i, [...(consumers.get(i) ?? []), n]);
+  for (const n of g.nodes) for (const i of readsOf(n)) consumers.set(i, [...(consumers.get(i) ?? []), n]);
   const graphOut = new Set(g.outputs.map((o) => o.name));
   const users = (name: string) => (graphOut.has(name) ? [] : (consumers.get(name) ?? []));
   const sole = (name: string): ONode | undefined => {
@@ -215,6 +220,79 @@ export interface LowerProgress {
   total: number;
 }
 
+/** The names a node reads: its inputs and what its subgraphs read from the enclosing scope. */
+function readsOf(n: ONode): string[] {
+  const subs = subgraphsOf(n);
+  const names = n.inputs.filter((i) => i);
+  if (subs.length === 0) return names;
+  const all = new Set(names);
+  for (const sg of subs) for (const f of freeNames(sg)) all.add(f);
+  return [...all];
+}
+
+/** The values of one graph's scope over those of its enclosing scopes (subgraphs see outer names). */
+class Env {
+  private readonly own = new Map<string, Val>();
+  constructor(readonly parent?: Env) {}
+  get(name: string): Val | undefined {
+    return this.own.get(name) ?? this.parent?.get(name);
+  }
+  set(name: string, v: Val): void {
+    this.own.set(name, v);
+  }
+  /** Drops a value of this scope after its last use (an enclosing scope's values live on). */
+  drop(name: string): void {
+    const v = this.own.get(name);
+    if (v?.kind === "const") releaseData(v.c);
+    this.own.delete(name);
+  }
+}
+
+/**
+ * A copy of subgraph `g` whose own names (inputs, initializers, node outputs) and node names are
+ * prefixed, so that inlined branches and unrolled iterations never collide with outer names or
+ * with each other (weights are deduplicated by name). `constPrefix` names what is the same in
+ * every iteration (initializers, Constant nodes), so an unrolled body shares its weights. With
+ * `prefix` undefined, the graph's own names are left as they are and only shadow `outer`'s
+ * renames (a nested subgraph is scoped when its own node is lowered).
+ */
+function scopeGraph(
+  g: OGraph,
+  prefix: string | undefined,
+  constPrefix = prefix,
+  outer = new Map<string, string>(),
+): OGraph {
+  const map = new Map(outer);
+  const own = (name: string, p: string | undefined) => {
+    if (!name) return;
+    if (p === undefined) map.delete(name);
+    else map.set(name, p + name);
+  };
+  for (const v of g.inputs) own(v.name, prefix);
+  for (const k of g.initializers.keys()) own(k, constPrefix);
+  for (const n of g.nodes) for (const o of n.outputs) own(o, n.op === "Constant" ? constPrefix : prefix);
+  const r = (x: string) => (x ? (map.get(x) ?? x) : x);
+  const attr = (v: AttrValue): AttrValue => {
+    if (isGraph(v)) return scopeGraph(v, undefined, undefined, map);
+    if (Array.isArray(v) && v.length > 0 && isGraph(v[0] as AttrValue))
+      return (v as OGraph[]).map((sg) => scopeGraph(sg, undefined, undefined, map));
+    return v;
+  };
+  return {
+    ...g,
+    initializers: new Map([...g.initializers].map(([k, c]) => [r(k), c])),
+    inputs: g.inputs.map((v) => ({ ...v, name: r(v.name) })),
+    outputs: g.outputs.map((v) => ({ ...v, name: r(v.name) })),
+    nodes: g.nodes.map((n) => ({
+      ...n,
+      name: prefix === undefined || n.op === "Constant" ? n.name : prefix + n.name,
+      inputs: n.inputs.map(r),
+      outputs: n.outputs.map(r),
+      attrs: Object.fromEntries(Object.entries(n.attrs).map(([k, v]) => [k, attr(v)])),
+    })),
+  };
+}
+
 /**
  * Lowers the graph node by node, yielding after each. Every value is dropped after its last
  * consumer (and a lazy initializer's decoded values released), so only live constants stay in
@@ -228,10 +306,14 @@ function* lowerSteps(
 ): Generator<LowerProgress, Lowered> {
   const ctx = new Ctx(g.opset, file, sink);
   ctx.budget = { steps: opts.stepBudget ?? DEFAULT_STEP_BUDGET, split: splitKernel };
-  const env = new Map<string, Val>();
+  const env = new Env();
   for (const [name, c] of g.initializers) env.set(name, { kind: "const", c, name });
   const inputSlots: number[] = [];
   for (const vi of g.inputs) {
+    if (vi.kind !== "tensor" && vi.kind !== "untyped")
+      throw new ConvertError(
+        `${file}: input '${vi.name}' has a ${vi.kind} type; only tensor inputs are supported (not sequence, optional or map types)`,
+      );
     const bound = opts.constInputs?.[vi.name];
     if (bound) {
       env.set(vi.name, { kind: "const", c: bound, name: vi.name });
@@ -253,10 +335,46 @@ function* lowerSteps(
     inputSlots.push(slot);
     env.set(vi.name, { kind: "act", slot, shape: shape as number[], dtype });
   }
+  /** Subgraph prefixes handed out so far: node names need not be unique in ONNX. */
+  const prefixes = new Set<string>();
+  const unique = (p: string) => {
+    let q = p;
+    for (let k = 2; prefixes.has(q); k++) q = `${p.slice(0, -1)}#${k}/`;
+    prefixes.add(q);
+    return q;
+  };
+  yield* lowerNodes(ctx, g, env, file, unique);
+  const outSlots = g.outputs.map((o) => {
+    const v = env.get(o.name);
+    if (!v) throw new ConvertError(`${file}: graph output '${o.name}' is never produced`);
+    if (v.kind === "act") return v.slot;
+    // A fully folded output still gets a node (a copy from a weight), so every output is computed.
+    const node: ONode = { name: `${o.name}:const`, op: "Constant", inputs: [], outputs: [o.name], attrs: {} };
+    return (materialize(ctx, node, v, file) as { slot: number }).slot;
+  });
+  return { ctx, pruned: prune(ctx, outSlots, inputSlots), inputSlots, outSlots };
+}
+
+/**
+ * Lowers the nodes of one graph (the model's, or a subgraph's into its own scope `env`), yielding
+ * after each. If/Loop/Scan get a Scope that lowers their subgraphs (lower/control.ts).
+ */
+function* lowerNodes(
+  ctx: Ctx,
+  g: OGraph,
+  env: Env,
+  file: string,
+  unique: (prefix: string) => string,
+  outerOrigin?: (name: string) => string | undefined,
+  /** Receives this graph's origin tracer (for errors about a subgraph's outputs). */
+  share?: (origin: (name: string) => string | undefined) => void,
+): Generator<LowerProgress, void> {
+  const producers = new Map<string, ONode>();
+  for (const n of g.nodes) for (const o of n.outputs) if (o) producers.set(o, n);
   const isConst = (name: string) => {
     if (!name) return false;
     if (g.initializers.has(name)) return true;
-    const producer = g.nodes.find((n) => n.outputs.includes(name));
+    const producer = producers.get(name);
     return !!producer && producer.op === "Constant";
   };
   const fusions = findFusions(g, isConst);
@@ -265,7 +383,7 @@ function* lowerSteps(
   const lastUse = new Map<string, number>();
   g.nodes.forEach((n, i) => {
     const at = index.get(fusions.owner.get(n) ?? n) ?? i;
-    for (const name of n.inputs) if (name) lastUse.set(name, Math.max(at, lastUse.get(name) ?? -1));
+    for (const name of readsOf(n)) lastUse.set(name, Math.max(at, lastUse.get(name) ?? -1));
   });
   for (const o of g.outputs) lastUse.set(o.name, Number.POSITIVE_INFINITY);
   const dying = new Map<number, string[]>();
@@ -274,14 +392,53 @@ function* lowerSteps(
     if (list) list.push(name);
     else dying.set(at, [name]);
   }
+  const graphInputs = new Set(g.inputs.map((v) => v.name));
+  /** Values that folded to constants (kept after they are dropped, for origin()). */
+  const folded = new Set<string>();
+  /** The (graph or body) input a non-constant value depends on, for error messages. */
+  const origin = (name: string, seen = new Set<string>()): string | undefined => {
+    if (!name || seen.has(name)) return undefined;
+    seen.add(name);
+    if (folded.has(name) || env.get(name)?.kind === "const") return undefined;
+    if (graphInputs.has(name)) return name;
+    const p = producers.get(name);
+    if (!p) return outerOrigin?.(name);
+    for (const i of readsOf(p)) {
+      const o = origin(i, seen);
+      if (o) return o;
+    }
+    return undefined;
+  };
+  share?.((name) => origin(name));
+  const scope: Scope = {
+    origin: (name) => origin(name),
+    unique,
+    lower(sub, prefix, binds, constPrefix) {
+      const scoped = scopeGraph(sub, prefix, constPrefix ?? prefix);
+      const child = new Env(env);
+      for (const [name, c] of scoped.initializers) child.set(name, { kind: "const", c, name });
+      if (binds.length !== scoped.inputs.length)
+        throw new ConvertError(
+          `${file}: subgraph ${prefix} takes ${scoped.inputs.length} inputs, the node passes ${binds.length}`,
+        );
+      for (const [k, vi] of scoped.inputs.entries()) child.set(vi.name, binds[k]);
+      let inner: ((name: string) => string | undefined) | undefined;
+      const steps = lowerNodes(ctx, scoped, child, file, unique, origin, (o) => {
+        inner = o;
+      });
+      while (!steps.next().done);
+      const outputs = scoped.outputs.map((o) => {
+        const v = child.get(o.name);
+        if (!v) throw new ConvertError(`${file}: subgraph output '${o.name}' is never produced`);
+        return v;
+      });
+      return { outputs, origin: (k: number) => inner?.(scoped.outputs[k].name) };
+    },
+  };
   for (let i = 0; i < g.nodes.length; i++) {
     const n = g.nodes[i];
     if (!fusions.skip.has(n)) lowerNode(n, i);
-    for (const name of dying.get(i) ?? []) {
-      const v = env.get(name);
-      if (v?.kind === "const") releaseData(v.c);
-      env.delete(name);
-    }
+    for (const name of dying.get(i) ?? []) env.drop(name);
     yield { done: i + 1, total: g.nodes.length };
   }
   function lowerNode(n: ONode, i: number) {
@@ -336,6 +493,10 @@ function* lowerSteps(
         outputs: n.outputs,
       };
       outs = layerNormK(ctx, lnNode, x, val(ln.scale), val(ln.bias), axis, eps, where);
+    } else if (CONTROL_HANDLERS[n.op]) {
+      const missing = n.inputs.find((name, k) => name && !ins[k]);
+      if (missing) throw new ConvertError(`${where}: input '${missing}' is not defined before use`);
+      outs = CONTROL_HANDLERS[n.op](ctx, n, ins, where, scope);
     } else {
       const h = HANDLERS[n.op];
       if (!h)
@@ -351,18 +512,11 @@ function* lowerSteps(
     }
     const outNames = n.outputs;
     outNames.forEach((name, k) => {
-      if (name && outs[k]) env.set(name, outs[k]);
+      if (!name || !outs[k]) return;
+      env.set(name, outs[k]);
+      if (outs[k].kind === "const") folded.add(name);
     });
   }
-  const outSlots = g.outputs.map((o) => {
-    const v = env.get(o.name);
-    if (!v) throw new ConvertError(`${file}: graph output '${o.name}' is never produced`);
-    if (v.kind === "act") return v.slot;
-    // A fully folded output still gets a node (a copy from a weight), so every output is computed.
-    const node: ONode = { name: `${o.name}:const`, op: "Constant", inputs: [], outputs: [o.name], attrs: {} };
-    return (materialize(ctx, node, v, file) as { slot: number }).slot;
-  });
-  return { ctx, pruned: prune(ctx, outSlots, inputSlots), inputSlots, outSlots };
 }
 
 function manifestOf(

@@ -17,7 +17,7 @@ export interface Const {
   data: Float64Array;
 }
 
-export type AttrValue = number | string | number[] | string[] | Const;
+export type AttrValue = number | string | number[] | string[] | Const | OGraph | OGraph[];
 
 export interface ONode {
   name: string;
@@ -31,8 +31,11 @@ export interface ValueInfo {
   name: string;
   shape: (number | string)[];
   elemType: number;
+  /** The value's type: only tensors convert (sequences, optionals and maps are refused). */
+  kind: "tensor" | "sequence" | "optional" | "map" | "untyped";
 }
 
+/** A graph: the model's main graph, or a subgraph attribute (If branches, Loop/Scan bodies). */
 export interface OGraph {
   opset: number;
   producer: string;
@@ -253,7 +256,54 @@ export interface RawSpan {
   length: number;
 }
 
-function decodeAttr(a: import("onnx-proto").onnx.IAttributeProto, where: string): AttrValue {
+/** Whether an attribute value is a subgraph (GRAPH attribute). */
+export const isGraph = (v: AttrValue | undefined): v is OGraph =>
+  !!v && typeof v === "object" && !Array.isArray(v) && "nodes" in v;
+
+/** The subgraphs a node carries (If branches, Loop/Scan bodies), in attribute order. */
+export function subgraphsOf(n: ONode): OGraph[] {
+  const out: OGraph[] = [];
+  for (const v of Object.values(n.attrs)) {
+    if (isGraph(v)) out.push(v);
+    else if (Array.isArray(v))
+      for (const x of v as unknown[]) if (isGraph(x as AttrValue)) out.push(x as OGraph);
+  }
+  return out;
+}
+
+/** Every op type of a graph, those inside subgraphs included. */
+export function opsOf(g: OGraph, into = new Set<string>()): Set<string> {
+  for (const n of g.nodes) {
+    into.add(n.op);
+    for (const sg of subgraphsOf(n)) opsOf(sg, into);
+  }
+  return into;
+}
+
+/**
+ * Names a graph reads from enclosing scopes: inputs of its nodes (and of their subgraphs) that
+ * are neither its inputs, its initializers nor produced by its nodes.
+ */
+export function freeNames(g: OGraph): Set<string> {
+  const local = new Set<string>([...g.inputs.map((v) => v.name), ...g.initializers.keys()]);
+  for (const n of g.nodes) for (const o of n.outputs) if (o) local.add(o);
+  const free = new Set<string>();
+  for (const n of g.nodes) {
+    for (const i of n.inputs) if (i && !local.has(i)) free.add(i);
+    for (const sg of subgraphsOf(n)) for (const i of freeNames(sg)) if (!local.has(i)) free.add(i);
+  }
+  for (const o of g.outputs) if (!local.has(o.name)) free.add(o.name);
+  return free;
+}
+
+/** Parses a GraphProto (the main graph or a subgraph attribute). */
+type GraphParser = (g: import("onnx-proto").onnx.IGraphProto, where: string) => OGraph;
+
+function decodeAttr(
+  a: import("onnx-proto").onnx.IAttributeProto,
+  where: string,
+  graph: GraphParser,
+): AttrValue {
   const T = onnx.AttributeProto.AttributeType;
   switch (a.type) {
     case T.FLOAT:
@@ -270,17 +320,34 @@ function decodeAttr(a: import("onnx-proto").onnx.IAttributeProto, where: string)
       return (a.strings ?? []).map((s) => Buffer.from(s).toString("utf8"));
     case T.TENSOR:
       return decodeTensor(a.t ?? {}, `${where} attribute '${a.name}'`);
+    case T.GRAPH:
+      return graph(a.g ?? {}, `${where} attribute '${a.name}'`);
+    case T.GRAPHS:
+      return (a.graphs ?? []).map((g, k) => graph(g, `${where} attribute '${a.name}'[${k}]`));
     default:
-      throw new ConvertError(`${where}: attribute '${a.name}' has unsupported type ${a.type}`);
+      throw new ConvertError(
+        `${where}: attribute '${a.name}' has unsupported type ${a.type} (${T[a.type ?? 0] ?? "unknown"})`,
+      );
   }
 }
 
 function valueInfo(v: import("onnx-proto").onnx.IValueInfoProto): ValueInfo {
-  const tt = v.type?.tensorType;
+  const t = v.type as (import("onnx-proto").onnx.ITypeProto & Record<string, unknown>) | null | undefined;
+  const tt = t?.tensorType;
+  const kind: ValueInfo["kind"] = tt
+    ? "tensor"
+    : t?.sequenceType
+      ? "sequence"
+      : t?.optionalType
+        ? "optional"
+        : t?.mapType
+          ? "map"
+          : "untyped";
   return {
     name: v.name ?? "",
     shape: (tt?.shape?.dim ?? []).map((d) => (d.dimParam ? d.dimParam : num(d.dimValue))),
     elemType: tt?.elemType ?? 0,
+    kind,
   };
 }
 
@@ -305,39 +372,43 @@ export function parseOnnx(bytes: Uint8Array, file: string, reread?: (span: RawSp
       .filter((o) => !o.domain || o.domain === "ai.onnx")
       .map((o) => num(o.version)),
   );
-  const initializers = new Map<string, Const>();
-  for (const t of g.initializer ?? []) {
-    const where = `${file}: initializer '${t.name}'`;
-    const h = tensorHead(t, where);
-    let c: Const;
-    if (!h.raw) c = decodeTensor(t, where);
-    else if (reread && h.raw.buffer === bytes.buffer) {
-      const span = { offset: h.raw.byteOffset - bytes.byteOffset, length: RAW_SIZE[h.dt] * h.n };
-      c = rereadConst(h.shape, h.dt, h.n, span, reread);
-    } else c = lazyConst(h.shape, dtypeOf(h.dt), rawLoader(h.dt, h.n, h.raw));
-    initializers.set(t.name ?? "", c);
-  }
-  const nodes: ONode[] = g.node.map((n, i) => {
-    const name = n.name || `${n.opType}_${i}`;
-    if (n.domain && n.domain !== "ai.onnx") {
-      throw new ConvertError(
-        `${file}: node '${name}' uses op '${n.domain}.${n.opType}' from an unsupported domain`,
-        { file, node: i, nodeName: name, op: `${n.domain}.${n.opType}` },
-      );
+  const producer = `${model.producerName ?? ""} ${model.producerVersion ?? ""}`.trim();
+  const parseGraph: GraphParser = (pg, where) => {
+    const initializers = new Map<string, Const>();
+    for (const t of pg.initializer ?? []) {
+      const at = `${where}: initializer '${t.name}'`;
+      const h = tensorHead(t, at);
+      let c: Const;
+      if (!h.raw) c = decodeTensor(t, at);
+      else if (reread && h.raw.buffer === bytes.buffer) {
+        const span = { offset: h.raw.byteOffset - bytes.byteOffset, length: RAW_SIZE[h.dt] * h.n };
+        c = rereadConst(h.shape, h.dt, h.n, span, reread);
+      } else c = lazyConst(h.shape, dtypeOf(h.dt), rawLoader(h.dt, h.n, h.raw));
+      initializers.set(t.name ?? "", c);
     }
-    const attrs: Record<string, AttrValue> = {};
-    for (const a of n.attribute ?? [])
-      attrs[a.name ?? ""] = decodeAttr(a, `${file}: node '${name}' (${n.opType})`);
-    return { name, op: n.opType ?? "", inputs: n.input ?? [], outputs: n.output ?? [], attrs };
-  });
-  return {
-    opset,
-    producer: `${model.producerName ?? ""} ${model.producerVersion ?? ""}`.trim(),
-    nodes,
-    initializers,
-    inputs: (g.input ?? []).map(valueInfo).filter((v) => !initializers.has(v.name)),
-    outputs: (g.output ?? []).map(valueInfo),
+    const nodes: ONode[] = (pg.node ?? []).map((n, i) => {
+      const name = n.name || `${n.opType}_${i}`;
+      if (n.domain && n.domain !== "ai.onnx") {
+        throw new ConvertError(
+          `${where}: node '${name}' uses op '${n.domain}.${n.opType}' from an unsupported domain`,
+          { file, node: i, nodeName: name, op: `${n.domain}.${n.opType}` },
+        );
+      }
+      const attrs: Record<string, AttrValue> = {};
+      for (const a of n.attribute ?? [])
+        attrs[a.name ?? ""] = decodeAttr(a, `${where}: node '${name}' (${n.opType})`, parseGraph);
+      return { name, op: n.opType ?? "", inputs: n.input ?? [], outputs: n.output ?? [], attrs };
+    });
+    return {
+      opset,
+      producer,
+      nodes,
+      initializers,
+      inputs: (pg.input ?? []).map(valueInfo).filter((v) => !initializers.has(v.name)),
+      outputs: (pg.output ?? []).map(valueInfo),
+    };
   };
+  return parseGraph(g, file);
 }
 
 /**

@@ -296,7 +296,7 @@ describe("Resize agrees with onnxruntime and replays bit-identically in the VM",
     });
   });
 
-  it("stays within docs/NUMERICS.md §4a's bound (0.5 ulp + taps·max|x| ulp per axis)", async () => {
+  it("stays within docs/NUMERICS.md's Resize bound (0.5 ulp + taps·max|x| ulp per axis)", async () => {
     const ulp = 2 ** -16;
     const maxX = 2; // inputOf's range
     const axis = (taps: number) => (0.5 + taps * maxX) * ulp;

@@ -28,10 +28,10 @@ import {
   shapeOf,
   type Val,
 } from "./context.js";
-import { padIndexed } from "./resize.js";
+import { padIndexed } from "./index-map.js";
 
 /** Input 0's first `size` words, in order, to output 0. */
-const contiguous = (size: number): CopyDesc => ({
+export const contiguous = (size: number): CopyDesc => ({
   src: 0,
   dst: 0,
   dims: [size],
@@ -55,7 +55,7 @@ export function materialize(ctx: Ctx, n: ONode, v: Val, where: string): Val {
   )[0];
 }
 
-function copyKernel(
+export function copyKernel(
   ctx: Ctx,
   n: ONode,
   inputs: Val[],
@@ -116,7 +116,9 @@ H.Identity = (ctx, n, ins, w) => [reshapeTo(ctx, n, need(ins[0], 0, n, w), shape
 H.Dropout = (ctx, n, ins, w) => {
   const x = need(ins[0], 0, n, w);
   const training = ins[2] ? constOf(ins[2], "training_mode", w).data[0] !== 0 : false;
-  if (training)
+  // Training with ratio 0 drops nothing: deterministic, the same as inference.
+  const ratio = training && ins[1] ? constOf(ins[1], "ratio", w).data[0] : 0.5;
+  if (training && ratio !== 0)
     throw new ConvertError(`${w}: training-mode Dropout is random and cannot be made deterministic`);
   // Inference: identity, and an all-true mask.
   const outs = H.Identity(ctx, n, ins, w);
@@ -292,6 +294,22 @@ H.Slice = (ctx, n, ins, w) => {
     srcStrides[a] = st[a] * step;
     srcOff += s * st[a];
   });
+  // A constant (e.g. a Shape) may slice to nothing: fold it here, empty results included.
+  if (x.kind === "const") {
+    const out = new Float64Array(numel(dims));
+    const ost = stridesOf(dims);
+    for (let i = 0; i < out.length; i++) {
+      let src = srcOff;
+      let r = i;
+      for (let d = 0; d < dims.length; d++) {
+        const c = Math.floor(r / ost[d]);
+        r -= c * ost[d];
+        src += c * srcStrides[d];
+      }
+      out[i] = x.c.data[src];
+    }
+    return [mkConst(dims, x.c.dtype, out, n.outputs[0])];
+  }
   if (numel(dims) === 0) throw new ConvertError(`${w}: slice is empty`);
   return copyKernel(
     ctx,

@@ -40,7 +40,7 @@ function transposeLast2(c: Const): Const {
  * Emits a MATMUL kernel: out[batch, M, N] = alpha·A·B (+ beta·C). A constant B is stored transposed
  * ([…, N, K]) so the inner product walks both operands contiguously.
  */
-function matmulK(
+export function matmulK(
   ctx: Ctx,
   n: ONode,
   a: Val,

@@ -1,9 +1,11 @@
 // Activation functions: UNARY kernels whose function is one of the fixed-point approximations of
 // dnn/assembly/nonlinear.ts or a piecewise activation (Relu, LeakyRelu, HardSigmoid, …).
 import { quantize } from "../../../dnn/src/fixed.js";
-import { Unary } from "../../../dnn/src/opcodes.js";
-import { attrFloat, attrStr, type Handler, need } from "./context.js";
-import { unaryK } from "./elementwise.js";
+import { Binary, Unary } from "../../../dnn/src/opcodes.js";
+import { ConvertError } from "../onnx.js";
+import { attrFloat, attrStr, type Handler, isIntVal, mkConst, need, type OpDoc } from "./context.js";
+import { binaryK, unaryK } from "./elementwise.js";
+import { sub, whereK } from "./misc.js";
 
 const ACTIVATIONS: Record<string, number> = {
   Relu: Unary.RELU,
@@ -58,4 +60,103 @@ H.Gelu = (ctx, n, ins, w) => {
   return [unaryK(ctx, n, need(ins[0], 0, n, w), approx === "tanh" ? Unary.GELU_TANH : Unary.GELU, w)];
 };
 
+const floatIn = (v: Parameters<Handler>[2][number], w: string) => {
+  if (v && isIntVal(v)) throw new ConvertError(`${w}: needs a float tensor`);
+  return v;
+};
+
+// Mish: x·tanh(softplus(x)), three kernels.
+H.Mish = (ctx, n, ins, w) => {
+  const x = need(floatIn(ins[0], w), 0, n, w);
+  const sp = unaryK(ctx, sub(n, "softplus"), x, Unary.SOFTPLUS, w);
+  const th = unaryK(ctx, sub(n, "tanh"), sp, Unary.TANH, w);
+  return [binaryK(ctx, n, x, th, Binary.MUL, w)];
+};
+// Celu: x for x > 0, else α·(e^(x/α) − 1): ELU(α) of x/α, and WHERE keeps positive x exact.
+H.Celu = (ctx, n, ins, w) => {
+  const x = need(floatIn(ins[0], w), 0, n, w);
+  const alpha = attrFloat(n, "alpha", 1);
+  if (!(alpha > 0)) throw new ConvertError(`${w}: attribute alpha = ${alpha} must be > 0`);
+  if (alpha === 1) return [unaryK(ctx, n, x, Unary.ELU, w, quantize(1))];
+  const scaled = binaryK(
+    ctx,
+    sub(n, "div"),
+    x,
+    mkConst([], "float", [1 / alpha], `${n.name}:1/alpha`),
+    Binary.MUL,
+    w,
+  );
+  const e = unaryK(ctx, sub(n, "elu"), scaled, Unary.ELU, w, quantize(alpha));
+  const pos = binaryK(
+    ctx,
+    sub(n, "pos"),
+    x,
+    mkConst([], "float", [0], `${n.name}:zero`),
+    Binary.GT,
+    w,
+    "i32",
+  );
+  return [whereK(ctx, n, pos, x, e, w)];
+};
+// ThresholdedRelu: x where x > α, else 0 (exact).
+H.ThresholdedRelu = (ctx, n, ins, w) => {
+  const x = need(floatIn(ins[0], w), 0, n, w);
+  const alpha = mkConst([], "float", [attrFloat(n, "alpha", 1)], `${n.name}:alpha`);
+  const gt = binaryK(ctx, sub(n, "gt"), x, alpha, Binary.GT, w, "i32");
+  return [whereK(ctx, n, gt, x, mkConst([], "float", [0], `${n.name}:zero`), w)];
+};
+// Shrink: d = x − clip(x, −λ, λ) is x ∓ λ outside [−λ, λ] and 0 inside; then d + (λ − bias)·sign(d).
+// Exact (sign is ±1.0, so the product is λ − bias itself).
+H.Shrink = (ctx, n, ins, w) => {
+  const x = need(floatIn(ins[0], w), 0, n, w);
+  const lambd = attrFloat(n, "lambd", 0.5);
+  const bias = attrFloat(n, "bias", 0);
+  if (!(lambd >= 0)) throw new ConvertError(`${w}: attribute lambd = ${lambd} must be ≥ 0`);
+  const ql = quantize(lambd);
+  const c = unaryK(ctx, sub(n, "clip"), x, Unary.CLIP, w, -ql, ql);
+  const same = quantize(bias) === ql;
+  const d = binaryK(ctx, same ? n : sub(n, "d"), x, c, Binary.SUB, w);
+  if (same) return [d];
+  const s = unaryK(ctx, sub(n, "sign"), d, Unary.SIGN, w);
+  const k = binaryK(
+    ctx,
+    sub(n, "k"),
+    s,
+    mkConst([], "float", [lambd - bias], `${n.name}:lambd-bias`),
+    Binary.MUL,
+    w,
+  );
+  return [binaryK(ctx, n, d, k, Binary.ADD, w)];
+};
+
 export const NONLINEAR_HANDLERS = H;
+
+export const NONLINEAR_DOCS: Record<string, OpDoc> = {
+  Mish: { opsets: "18+", attrs: "all", notes: "UNARY softplus, UNARY tanh, MUL; ≤ 3 ulp + 1e-6·|y|" },
+  Celu: {
+    opsets: "12+",
+    attrs: "all (alpha)",
+    notes: "α = 1: UNARY ELU; else MUL 1/α, UNARY ELU(α), GT, WHERE (positive x exact)",
+  },
+  ThresholdedRelu: { opsets: "10+", attrs: "all (alpha)", notes: "GT + WHERE; exact" },
+  Shrink: {
+    opsets: "9+",
+    attrs: "all (lambd, bias); float tensors",
+    notes: "UNARY CLIP + SUB (+ SIGN, MUL, ADD when bias ≠ lambd); exact",
+  },
+  HardSigmoid: {
+    opsets: "6+",
+    attrs: "all (alpha, beta)",
+    notes: "UNARY HARDSIGMOID: clamp(α·x (rounded) + β, 0, 1); ≤ 1 ulp",
+  },
+  HardSwish: {
+    opsets: "14+",
+    attrs: "all",
+    notes: "UNARY HARDSWISH: x·clamp(x/6 + 1/2, 0, 1), two roundings; ≤ 1 ulp + |x|·2^-17",
+  },
+  PRelu: {
+    opsets: "7+",
+    attrs: "all",
+    notes: "BINARY PRELU with numpy broadcasting of the slope (e.g. torch's [C, 1, 1]); one rounded product",
+  },
+};

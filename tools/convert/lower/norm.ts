@@ -1,20 +1,29 @@
 // Normalization: the ONNX ops that become SOFTMAX, LAYERNORM and CHANNEL_AFFINE kernels
 // (dnn/assembly/norm.ts), and the BatchNormalization folding that Conv uses.
-import { Op } from "../../../dnn/src/opcodes.js";
+import { Binary, Op } from "../../../dnn/src/opcodes.js";
 import { type Const, ConvertError, type ONode } from "../onnx.js";
 import { broadcastShapes, broadcastStrides, normAxis, numel, stridesOf } from "../views.js";
 import {
   attrFloat,
   attrInt,
+  attrInts,
   type Ctx,
   constOf,
   derived,
   type Handler,
+  isIntVal,
   kernel,
+  mkConst,
   need,
+  type OpDoc,
   shapeOf,
   type Val,
 } from "./context.js";
+import { transposeView } from "./copy.js";
+import { binaryK } from "./elementwise.js";
+import { batchNormTraining } from "./index-ops.js";
+import { lowerMatMul } from "./linalg.js";
+import { sub, viewAs } from "./misc.js";
 
 const H: Record<string, Handler> = {};
 
@@ -50,6 +59,7 @@ export function bnParamsOf(n: ONode, ins: (Val | undefined)[], w: string): BnPar
 }
 
 H.BatchNormalization = (ctx, n, ins, w) => {
+  if (attrInt(n, "training_mode", 0) === 1) return batchNormTraining(ctx, n, ins, w);
   if (n.outputs.slice(1).some((o) => o))
     throw new ConvertError(`${w}: training-mode outputs are not supported`);
   const x = need(ins[0], 0, n, w);
@@ -158,4 +168,200 @@ H.LayerNormalization = (ctx, n, ins, w) => {
   );
 };
 
+/** ε in Q32, as the LAYERNORM kernel adds it to the variance. */
+function epsQ32(eps: number, w: string): number {
+  const q = Math.floor(eps * 2 ** 32 + 0.5);
+  if (!(q >= 0 && q <= 2 ** 31 - 1))
+    throw new ConvertError(`${w}: attribute epsilon = ${eps} is out of range`);
+  return q;
+}
+
+/** LAYERNORM without scale or bias over the `inner` trailing words of each of `outer` rows. */
+function normRows(
+  ctx: Ctx,
+  n: ONode,
+  x: Val,
+  outer: number,
+  inner: number,
+  eps: number,
+  outShape: number[],
+  w: string,
+): Val {
+  if (isIntVal(x)) throw new ConvertError(`${w}: needs a float tensor`);
+  const params = [outer, inner, epsQ32(eps, w), 0, 0];
+  const spec = { op: Op.LAYERNORM, params, inputs: [x], outShapes: [outShape], outDtype: "q16" as const };
+  return kernel(ctx, n, { ...spec, foldable: false }, w)[0];
+}
+
+/** y[n, c, ·] = x·scale[c] + bias[c] (scale, bias with C elements). */
+function channelAffineK(ctx: Ctx, n: ONode, x: Val, scale: Val, bias: Val, w: string): Val {
+  const xs = shapeOf(x);
+  const C = xs[1];
+  for (const [v, what] of [
+    [scale, "scale"],
+    [bias, "B"],
+  ] as const) {
+    if (numel(shapeOf(v)) !== C)
+      throw new ConvertError(`${w}: ${what} has ${numel(shapeOf(v))} elements, expected C = ${C}`);
+  }
+  const flat = (v: Val) => viewAs(v, [C]);
+  return kernel(
+    ctx,
+    n,
+    {
+      op: Op.CHANNEL_AFFINE,
+      params: [xs[0], C, numel(xs.slice(2))],
+      inputs: [x, flat(scale), flat(bias)],
+      outShapes: [xs],
+      outDtype: "q16",
+      foldable: false,
+    },
+    w,
+  )[0];
+}
+
+function rank3(x: Val, w: string): number[] {
+  const xs = shapeOf(x);
+  if (xs.length < 3) throw new ConvertError(`${w}: input must be [N, C, D1, …], got [${xs}]`);
+  return xs;
+}
+
+// InstanceNormalization: LAYERNORM per (n, c) row over the spatial words, then CHANNEL_AFFINE.
+H.InstanceNormalization = (ctx, n, ins, w) => {
+  const x = need(ins[0], 0, n, w);
+  const xs = rank3(x, w);
+  const [N, C] = xs;
+  const inner = numel(xs.slice(2));
+  const y = normRows(ctx, sub(n, "norm"), x, N * C, inner, attrFloat(n, "epsilon", 1e-5), xs, w);
+  return [channelAffineK(ctx, n, y, need(ins[1], 1, n, w), need(ins[2], 2, n, w), w)];
+};
+
+// GroupNormalization: LAYERNORM per (n, group) row, then CHANNEL_AFFINE with per-channel scale and
+// bias (opset 21 gives [C]; opset 18 gives [num_groups], repeated over each group's channels here).
+H.GroupNormalization = (ctx, n, ins, w) => {
+  const x = need(ins[0], 0, n, w);
+  const xs = rank3(x, w);
+  const [N, C] = xs;
+  const G = attrInt(n, "num_groups", 0);
+  if (!(G >= 1 && C % G === 0))
+    throw new ConvertError(`${w}: attribute num_groups = ${G} must divide the ${C} channels`);
+  const perChannel = (v: Val, what: string): Val => {
+    const k = numel(shapeOf(v));
+    if (k === C) return v;
+    if (k !== G)
+      throw new ConvertError(`${w}: ${what} has ${k} elements, expected num_groups = ${G} or C = ${C}`);
+    const c = constOf(v, `${what} (per group, to repeat per channel)`, w);
+    const data = Float64Array.from({ length: C }, (_, ch) => c.data[Math.floor(ch / (C / G))]);
+    return derived({ shape: [C], dtype: "float", data }, `${n.name}:${what}:per-channel`);
+  };
+  const y = normRows(
+    ctx,
+    sub(n, "norm"),
+    x,
+    N * G,
+    (C / G) * numel(xs.slice(2)),
+    attrFloat(n, "epsilon", 1e-5),
+    xs,
+    w,
+  );
+  return [
+    channelAffineK(
+      ctx,
+      n,
+      y,
+      perChannel(need(ins[1], 1, n, w), "scale"),
+      perChannel(need(ins[2], 2, n, w), "bias"),
+      w,
+    ),
+  ];
+};
+
+// MeanVarianceNormalization: (x − mean)/σ over `axes` (default [0, 2, 3]); the normalized axes are
+// moved last with a COPY when they are not already trailing, and moved back after.
+H.MeanVarianceNormalization = (ctx, n, ins, w) => {
+  const x = need(ins[0], 0, n, w);
+  const xs = shapeOf(x);
+  const axes = [...new Set((attrInts(n, "axes") ?? [0, 2, 3]).map((a) => normAxis(a, xs.length, w)))].sort(
+    (a, b) => a - b,
+  );
+  const kept = xs.map((_, i) => i).filter((i) => !axes.includes(i));
+  const perm = [...kept, ...axes];
+  const outer = numel(kept.map((k) => xs[k]));
+  const inner = numel(axes.map((a) => xs[a]));
+  // ONNX adds ε = 1e-9 to σ; its square is below Q32 resolution, so the variance gets ε = 0 (σ = 0 gives 0, as 0/1e-9 does).
+  if (perm.every((p, i) => p === i)) return [normRows(ctx, n, x, outer, inner, 0, xs, w)];
+  const ps = perm.map((p) => xs[p]);
+  const xt = transposeView(ctx, sub(n, "perm"), x, xs, perm, ps, w);
+  const y = normRows(ctx, sub(n, "norm"), xt, outer, inner, 0, ps, w);
+  const inv = perm.map((_, i) => perm.indexOf(i));
+  return [transposeView(ctx, n, y, ps, inv, xs, w)];
+};
+
+// LRN: y = x·(bias + α/size·Σ_window x²)^−β. The window sum over channels is a MATMUL with a
+// constant band matrix holding α/size·2^p (in [1, 2) for small α/size, so its Q16 weight keeps 17
+// bits), scaled back by exact MULs with 2^−16…; the power is BINARY POW (exp(−β·ln t)).
+H.LRN = (ctx, n, ins, w) => {
+  const x = need(ins[0], 0, n, w);
+  const xs = rank3(x, w);
+  const size = attrInt(n, "size", 0);
+  if (!(size >= 1)) throw new ConvertError(`${w}: attribute size = ${size} must be ≥ 1`);
+  const alpha = attrFloat(n, "alpha", 1e-4);
+  const beta = attrFloat(n, "beta", 0.75);
+  const bias = attrFloat(n, "bias", 1);
+  const [N, C] = xs;
+  const inner = numel(xs.slice(2));
+  const k = alpha / size;
+  let p = 0;
+  while (k > 0 && k * 2 ** p < 1 && p < 48) p++;
+  const lo = Math.floor((size - 1) / 2);
+  const hi = Math.ceil((size - 1) / 2);
+  const band = new Float64Array(C * C);
+  for (let c = 0; c < C; c++)
+    for (let d = Math.max(0, c - lo); d <= Math.min(C - 1, c + hi); d++) band[c * C + d] = k * 2 ** p;
+  const sq = binaryK(ctx, sub(n, "sq"), x, x, Binary.MUL, w);
+  const bandC = mkConst([C, C], "float", band, `${n.name}:band`);
+  let t = lowerMatMul(ctx, sub(n, "window"), [bandC, viewAs(sq, [N, C, inner])], undefined, w)[0];
+  for (let rest = p, i = 0; rest > 0; i++) {
+    const s = Math.min(16, rest);
+    t = binaryK(
+      ctx,
+      sub(n, `down${i}`),
+      t,
+      mkConst([], "float", [2 ** -s], `${n.name}:2^-${s}`),
+      Binary.MUL,
+      w,
+    );
+    rest -= s;
+  }
+  t = binaryK(ctx, sub(n, "bias"), t, mkConst([], "float", [bias], `${n.name}:bias`), Binary.ADD, w);
+  const r = binaryK(ctx, sub(n, "pow"), t, mkConst([], "float", [-beta], `${n.name}:-beta`), Binary.POW, w);
+  return [binaryK(ctx, n, x, viewAs(r, xs), Binary.MUL, w)];
+};
+
 export const NORM_HANDLERS = H;
+
+export const NORM_DOCS: Record<string, OpDoc> = {
+  InstanceNormalization: {
+    opsets: "6+",
+    attrs: "all (epsilon)",
+    notes: "LAYERNORM per (n, c) row over the spatial elements, then CHANNEL_AFFINE (scale, B)",
+  },
+  GroupNormalization: {
+    opsets: "18+",
+    attrs: "num_groups, epsilon (stash_type: always integer statistics)",
+    notes:
+      "LAYERNORM per (n, group) row, then CHANNEL_AFFINE; scale/bias per channel (opset 21) or per group (opset 18, constants repeated per channel)",
+  },
+  MeanVarianceNormalization: {
+    opsets: "9+",
+    attrs: "all (axes)",
+    notes:
+      "LAYERNORM over the axes (COPY transposes them last and back when they are not trailing); σ = 0 gives 0; ONNX's ε = 1e-9 on σ is dropped (below Q16)",
+  },
+  LRN: {
+    opsets: "1+",
+    attrs: "all (alpha, beta, bias, size)",
+    notes:
+      "MUL (x²), MATMUL with a constant channel-band matrix (α/size·2^p), exact MULs by 2^−16, ADD bias, POW −β (exp·log), MUL",
+  },
+};
