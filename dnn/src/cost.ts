@@ -38,6 +38,33 @@ function binaryCost(fn: number): number {
   return 128;
 }
 
+/**
+ * CONV (dnn/assembly/linalg.ts conv): each output row goes in blocks of four outputs where the
+ * whole window lies inside the input row, and one output at a time elsewhere (rows narrower than
+ * four, padded borders). Which positions are blocked depends only on the parameters, so both
+ * counts are exact; per input channel a block costs ≈ 31 + 44·kH + 53·kH·kW steps and a single
+ * output ≈ 31 + 35·kH + 34·kH·kW (measured in the VM; the constants below add head-room).
+ */
+function convCost(p: readonly number[]): number {
+  const [N, C, , W, M, OH, OW, kH, kW, , sW, , pL, , dW] = p;
+  const Cg = C / Math.max(1, p[15]);
+  let blocks = 0;
+  let singles = 0;
+  for (let ow = 0; ow < OW; ) {
+    const iw0 = ow * sW - pL;
+    if (ow + 4 <= OW && iw0 >= 0 && iw0 + 3 * sW + (kW - 1) * dW < W) {
+      blocks++;
+      ow += 4;
+    } else {
+      singles++;
+      ow++;
+    }
+  }
+  const block = 512 + Cg * (48 + 56 * kH + 64 * kH * kW);
+  const single = 320 + Cg * (48 + 48 * kH + 44 * kH * kW);
+  return N * M * OH * (160 + 32 * kH + blocks * block + singles * single);
+}
+
 const prod = (xs: readonly number[]) => xs.reduce((a, b) => a * b, 1);
 
 /** Upper bound on the VM steps of a kernel node with this opcode and parameter block. */
@@ -57,12 +84,8 @@ export function stepBound(op: number, p: readonly number[]): number {
       const cols = 15 * (N - (N % 4)) + 26 * (N % 4);
       return CALL + words + batch * (256 + M * (128 + 160 * N + cols * K));
     }
-    case Op.CONV: {
-      const [N, C, , , M, OH, OW, kH, kW] = p;
-      const group = Math.max(1, p[15]);
-      const outs = N * M * OH * OW;
-      return CALL + words + outs * (320 + 32 * (C / group) * kH * kW) + 128 * N * M * OH;
-    }
+    case Op.CONV:
+      return CALL + words + convCost(p);
     case Op.POOL: {
       const [, NC, , , OH, OW, kH, kW] = p;
       return CALL + words + NC * OH * OW * (128 + 48 * kH * kW);

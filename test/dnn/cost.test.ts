@@ -174,6 +174,36 @@ describe("step bound ≥ real VM steps", () => {
     }
   });
 
+  it("CONV: blocked rows, single outputs (narrow rows, padded borders), strides, dilation, groups", () => {
+    // [C, H, W, M, k, stride, pad, dilation, group]: the 1×1 conv on a 3×3 map (shufflenet's last
+    // conv) takes the single-output path everywhere and once ran 3× over the old bound.
+    for (const [C, H, W, M, k, s, pad, d, g] of [
+      [192, 3, 3, 2, 1, 1, 0, 1, 1],
+      [16, 1, 1, 3, 1, 1, 0, 1, 1],
+      [16, 3, 3, 2, 3, 1, 1, 1, 1],
+      [8, 3, 7, 2, 5, 1, 2, 1, 1],
+      [16, 8, 8, 2, 3, 1, 1, 1, 1],
+      [4, 10, 10, 2, 3, 1, 0, 1, 1],
+      [3, 16, 16, 2, 7, 2, 3, 1, 1],
+      [4, 9, 9, 2, 3, 2, 1, 2, 1],
+      [16, 12, 12, 16, 3, 1, 1, 1, 16],
+      [8, 6, 13, 4, 3, 1, 1, 1, 2],
+      [2, 5, 5, 1, 5, 1, 4, 1, 1],
+    ]) {
+      const OH = Math.floor((H + 2 * pad - d * (k - 1) - 1) / s) + 1;
+      const OW = Math.floor((W + 2 * pad - d * (k - 1) - 1) / s) + 1;
+      for (const bias of [0, 1]) {
+        const p = [1, C, H, W, M, OH, OW, k, k, s, s, pad, pad, d, d, g, bias];
+        const ins = [words(C * H * W, C + H, 1), words(M * (C / g) * k * k, M + k, 1)];
+        if (bias) ins.push(words(M, 7, 1));
+        const [steps, bound] = run(Op.CONV, p, ins, M * OH * OW);
+        expect(steps, `conv ${p.join(",")}`).toBeLessThanOrEqual(bound);
+        // Tight enough that splitting does not multiply nodes for nothing.
+        expect(steps, `conv ${p.join(",")}`).toBeGreaterThan(bound / 8);
+      }
+    }
+  });
+
   it("COPY: contiguous, strided and many rows, with fill", () => {
     for (const [R, C, ss, fill] of [
       [1, 1, 1, 0],

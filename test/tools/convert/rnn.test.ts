@@ -1,8 +1,17 @@
 // LSTM, GRU and RNN (lower/rnn.ts): the unrolled kernels against onnxruntime on small models that
 // cover directions, layouts, sequence_lens, initial states, output subsets, activations, clip,
 // peepholes, input_forget and linear_before_reset; VM parity on every kernel node; refusals by name.
+import { readdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { defaultBackend } from "../../../dnn/src/engine.js";
+import { dequantize, quantizeArray } from "../../../dnn/src/fixed.js";
 import { Op } from "../../../dnn/src/opcodes.js";
+import { nodeInputs, runNodeInVm } from "../../../game/link.js";
+import { convertGraph } from "../../../tools/convert/convert.js";
+import { parseOnnx } from "../../../tools/convert/onnx.js";
+import { ROOT } from "../../helpers/helpers.js";
 import {
   type AttrV,
   convert,
@@ -167,6 +176,29 @@ describe("cell options", () => {
   it("LSTM peepholes from a zero state", async () => {
     await expectMatchesOrt(rnnModel("LSTM", { peep: true, T: 3 }));
   });
+  it("sequences all shorter than X: steps past the longest are not computed, Y is zero there", async () => {
+    const m = rnnModel("RNN", { seqLens: [2, 3], T: 5, direction: "bidirectional", initH: true });
+    const pkg = await expectMatchesOrt(m);
+    expect(pkg.manifest.nodes.some((n) => n.name.includes("#d0s3."))).toBe(false);
+  });
+  it.each(["RNN", "GRU", "LSTM"] as const)(
+    "%s forward with a runtime sequence_lens (and layout 1)",
+    async (kind) => {
+      for (const layout of [0, 1] as const) {
+        const m = rnnModel(kind, { seqLens: [3, 1, 4], B: 3, initH: true, initC: kind === "LSTM", layout });
+        m.inputs.seq = m.initializers!.seq;
+        delete m.initializers!.seq;
+        const pkg = convert(m);
+        if (layout === 0) await expectMatchesOrt(m);
+        expect(pkg.manifest.nodes.some((n) => n.op === Op.WHERE)).toBe(true);
+        expectVmParity(pkg, m, (k) => /valid|hold|^[a-z]+_node$/.test(pkg.manifest.nodes[k].name));
+      }
+    },
+  );
+  it("LSTM peepholes: 16 kernels a step", () => {
+    const pkg = convert(rnnModel("LSTM", { peep: true, initH: true, initC: true, T: 3 }));
+    expect(pkg.manifest.nodes.filter((n) => n.name.includes("#d0s1.")).length).toBe(16);
+  });
   it("LSTM input_forget (f = 1 − i)", async () => {
     await expectMatchesOrt(rnnModel("LSTM", { attrs: { input_forget: 1 }, initC: true }));
   });
@@ -240,14 +272,62 @@ describe("refusals name the node, the attribute or input, and the value", () => 
     delete m.initializers!.W;
     expect(() => convert(m)).toThrow(/node 'rnn_node'.*input W must be a constant/);
   });
-  it("runtime sequence_lens", () => {
-    const m = rnnModel("GRU", { seqLens: [2, 3] });
+  it("runtime sequence_lens in a reverse direction", () => {
+    const m = rnnModel("GRU", { seqLens: [2, 3], direction: "bidirectional" });
     m.inputs.seq = m.initializers!.seq;
     delete m.initializers!.seq;
-    expect(() => convert(m)).toThrow(/node 'gru_node'.*sequence_lens must be a constant/);
+    expect(() => convert(m)).toThrow(
+      /node 'gru_node'.*sequence_lens must be a constant .* for direction 'bidirectional'/,
+    );
   });
   it("a sequence length out of range", () => {
     const m = rnnModel("RNN", { seqLens: [5, 2] });
     expect(() => convert(m)).toThrow(/node 'rnn_node'.*sequence_lens \[5,2\] must hold 2 lengths in 1\.\.4/);
+  });
+});
+
+// nn.LSTM / nn.GRU / nn.RNN (batch_first, bidirectional, 2 layers) exported by torch 1.13's
+// torch.onnx.export at opsets 13 and 17 (tools/torch/rnn_fixtures.py; a few KB each).
+const TORCH = join(ROOT, "test/fixtures/rnn");
+describe.each(readdirSync(TORCH).filter((f) => f.endsWith(".onnx")))("torch export %s", (f) => {
+  it("matches onnxruntime on every output; the recurrent nodes run bit-identically in the VM", async () => {
+    const file = join(TORCH, f);
+    const pkg = convertGraph(parseOnnx(readFileSync(file), f), f);
+    const m = pkg.manifest;
+    const info = m.activations[m.inputs[0]];
+    const x = rand(
+      info.shape.reduce((a, b) => a * b, 1),
+      5,
+      2,
+    );
+    const ort = createRequire(import.meta.url)("onnxruntime-node") as typeof import("onnxruntime-node");
+    const session = await ort.InferenceSession.create(file, { executionProviders: ["cpu"] });
+    const res = await session.run({
+      [info.name]: new ort.Tensor("float32", Float32Array.from(x), info.shape),
+    });
+    const acts = defaultBackend()
+      .prepare(pkg)
+      .run([quantizeArray(x, "x")], { keepAll: true });
+    expect(m.outputs.length).toBe(session.outputNames.length);
+    session.outputNames.forEach((name, i) => {
+      const ref = res[name].data as Float32Array;
+      const got = dequantize(acts[m.outputs[i]]);
+      expect(got.length).toBe(ref.length);
+      const err = Math.max(...Array.from(got, (v, j) => Math.abs(v - ref[j]) - 2e-3 * Math.abs(ref[j])));
+      expect(err, `${f} ${name}`).toBeLessThan(2e-3);
+    });
+    // VM parity on the last step of the reverse direction, both layers (every kernel family of a step).
+    const stepOf = (name: string) => Number(/#d1s(\d+)\./.exec(name)?.[1] ?? -1);
+    const tag = `#d1s${Math.max(...m.nodes.map((n) => stepOf(n.name)))}.`;
+    let checked = 0;
+    m.nodes.forEach((n, k) => {
+      if (!n.name.includes(tag)) return;
+      const run = runNodeInVm(pkg, k, nodeInputs(pkg, k, acts));
+      n.outputs.forEach((s, o) => {
+        expect(Array.from(run.outputs[o]), n.name).toEqual(Array.from(acts[s]));
+      });
+      checked++;
+    });
+    expect(checked).toBeGreaterThan(1);
   });
 });

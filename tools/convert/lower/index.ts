@@ -7,6 +7,7 @@ import { attrFloat, attrInt, type Handler, type OpDoc } from "./context.js";
 import { CONTROL_DOCS, CONTROL_HANDLERS } from "./control.js";
 import { COPY_HANDLERS } from "./copy.js";
 import { BASE_DOCS } from "./docs.js";
+import { EINSUM_DOCS, EINSUM_HANDLERS } from "./einsum.js";
 import { ELEMENTWISE_HANDLERS } from "./elementwise.js";
 import { INDEX_DOCS, INDEX_HANDLERS } from "./index-ops.js";
 import { LINALG_HANDLERS } from "./linalg.js";
@@ -34,6 +35,7 @@ for (const family of [
   RNN_HANDLERS,
   RESIZE_HANDLERS,
   SPECTRAL_HANDLERS,
+  EINSUM_HANDLERS,
 ]) {
   for (const [op, h] of Object.entries(family)) {
     // Two families lowering the same op would silently drop one of them.
@@ -60,6 +62,7 @@ for (const family of [
   MISC_DOCS,
   RESIZE_DOCS,
   RNN_DOCS,
+  EINSUM_DOCS,
   SPECTRAL_DOCS,
   CONTROL_DOCS,
 ])

@@ -5,8 +5,8 @@
 // step budget) cuts it into per-step gate-group slices. Each step then costs one MATMUL per gate group
 // (H_{t-1}·R^T with the slice as its bias), one activation per group (gates sharing an activation are
 // activated together) and a COPY splitting the group into gates, plus the cell's elementwise update:
-// an LSTM step is 10 kernels, a GRU step 9 (10 with linear_before_reset), an RNN step 2. Steps past a
-// sequence's length (constant sequence_lens) keep the state with a WHERE; Y is zero there.
+// an LSTM step is 10 kernels (16 with peepholes), a GRU step 9 (10 with linear_before_reset), an RNN
+// step 2. Steps past a sequence's length keep the state with a WHERE; Y is zero there.
 import { stepBound } from "../../../dnn/src/cost.js";
 import { quantize } from "../../../dnn/src/fixed.js";
 import { Binary, COPY_WORDS, Op, Unary } from "../../../dnn/src/opcodes.js";
@@ -21,6 +21,7 @@ import {
   derived,
   type Handler,
   intsOf,
+  isIntVal,
   kernel,
   mkConst,
   need,
@@ -119,17 +120,17 @@ function activate(ctx: Ctx, n: ONode, x: Val, a: Act, w: string): Val {
     case "hardsigmoid":
       return unaryK(ctx, n, x, Unary.HARDSIGMOID, w, quantize(a.alpha), quantize(a.beta));
     case "affine": {
-      const m = binaryK(ctx, s("mul"), x, scalar(a.alpha, `${n.name}:alpha`), Binary.MUL, w);
-      return binaryK(ctx, n, m, scalar(a.beta, `${n.name}:beta`), Binary.ADD, w);
+      const m = binaryK(ctx, s("mul"), x, scalar(a.alpha, `rnn:alpha=${a.alpha}`), Binary.MUL, w);
+      return binaryK(ctx, n, m, scalar(a.beta, `rnn:beta=${a.beta}`), Binary.ADD, w);
     }
     case "scaledtanh": {
-      const m = binaryK(ctx, s("mul"), x, scalar(a.beta, `${n.name}:beta`), Binary.MUL, w);
+      const m = binaryK(ctx, s("mul"), x, scalar(a.beta, `rnn:beta=${a.beta}`), Binary.MUL, w);
       const t = unaryK(ctx, s("tanh"), m, Unary.TANH, w);
-      return binaryK(ctx, n, t, scalar(a.alpha, `${n.name}:alpha`), Binary.MUL, w);
+      return binaryK(ctx, n, t, scalar(a.alpha, `rnn:alpha=${a.alpha}`), Binary.MUL, w);
     }
     case "thresholdedrelu": {
-      const c = binaryK(ctx, s("gt"), x, scalar(a.alpha, `${n.name}:alpha`), Binary.GT, w, "i32");
-      const zero = mkConst(shapeOf(x), "float", new Float64Array(numel(shapeOf(x))), `${n.name}:zero`);
+      const c = binaryK(ctx, s("gt"), x, scalar(a.alpha, `rnn:alpha=${a.alpha}`), Binary.GT, w, "i32");
+      const zero = mkConst(shapeOf(x), "float", new Float64Array(numel(shapeOf(x))), "rnn:zeros");
       return ELEMENTWISE_HANDLERS.Where(ctx, n, [c, x, zero], w)[0];
     }
   }
@@ -226,6 +227,8 @@ function rows(c: Const, d: number, perDir: number, rowLen: number, gates: number
 
 function lowerRnn(kind: Kind, ctx: Ctx, n: ONode, ins: (Val | undefined)[], w: string): Val[] {
   const G = GATES[kind];
+  // Names of derived constants (weights dedupe by name): an output name is unique in the graph.
+  const id = n.outputs.find((o) => o) || n.name;
   const x = need(ins[0], 0, n, w);
   const Wc = constOf(ins[1], "input W", w);
   const Rc = constOf(ins[2], "input R", w);
@@ -258,11 +261,19 @@ function lowerRnn(kind: Kind, ctx: Ctx, n: ONode, ins: (Val | undefined)[], w: s
   const inputForget = kind === "LSTM" && attrInt(n, "input_forget", 0) === 1;
   const acts = activationsOf(n, kind, D, w);
 
-  // sequence_lens: constant only (the unrolled graph's masks are fixed at conversion).
+  // sequence_lens: a constant fixes the masks at conversion; a runtime one (forward only: reverse
+  // reads each sequence from its own end) is compared with the step number in the graph.
   let lens = new Array(B).fill(T);
-  if (ins[4]) {
-    if (ins[4].kind !== "const")
-      throw new ConvertError(`${w}: input sequence_lens must be a constant known at conversion time`);
+  let runLens: Extract<Val, { kind: "act" }> | undefined;
+  if (ins[4] && ins[4].kind !== "const") {
+    if (direction !== "forward")
+      throw new ConvertError(
+        `${w}: input sequence_lens must be a constant known at conversion time for direction '${direction}' (a runtime one works forward only)`,
+      );
+    if (!isIntVal(ins[4]) || numel(shapeOf(ins[4])) !== B)
+      throw new ConvertError(`${w}: input sequence_lens must be an integer tensor of ${B} lengths`);
+    runLens = { ...ins[4], shape: [B, 1] };
+  } else if (ins[4]) {
     lens = intsOf(ins[4].c);
     if (lens.length !== B || lens.some((l) => l < 1 || l > T))
       throw new ConvertError(`${w}: sequence_lens [${lens}] must hold ${B} lengths in 1..${T}`);
@@ -302,10 +313,10 @@ function lowerRnn(kind: Kind, ctx: Ctx, n: ONode, ins: (Val | undefined)[], w: s
     x,
     [T * B, I],
     false,
-    derived({ shape: [NC, I], dtype: "float", data: wAll }, `${n.name}:W*`),
+    derived({ shape: [NC, I], dtype: "float", data: wAll }, `${id}:W*`),
     [NC, I],
     true,
-    hasBias ? derived({ shape: [NC], dtype: "float", data: bAll }, `${n.name}:B*`) : undefined,
+    hasBias ? derived({ shape: [NC], dtype: "float", data: bAll }, `${id}:B*`) : undefined,
     [T * B, NC],
     1,
     1,
@@ -401,7 +412,7 @@ function lowerRnn(kind: Kind, ctx: Ctx, n: ONode, ins: (Val | undefined)[], w: s
   const Rg = (d: number, gates: number[], tag: string) =>
     derived(
       { shape: [gates.length * H, H], dtype: "float", data: rows(Rc, d, G * H * H, H, gates, H) },
-      `${n.name}:R${d}${tag}`,
+      `${id}:R${d}${tag}`,
     );
   const peepOf = (d: number, gates: number[]) => {
     // P order i, o, f.
@@ -410,7 +421,7 @@ function lowerRnn(kind: Kind, ctx: Ctx, n: ONode, ins: (Val | undefined)[], w: s
     gates.forEach((g, k) => {
       data.set((Pc as Const).data.subarray(d * 3 * H + pIdx(g) * H, d * 3 * H + (pIdx(g) + 1) * H), k * H);
     });
-    return mkConst(gates.length === 1 ? [H] : [gates.length, H], "float", data, `${n.name}:P${d}[${gates}]`);
+    return mkConst(gates.length === 1 ? [H] : [gates.length, H], "float", data, `${id}:P${d}[${gates}]`);
   };
   const clipped = (nd: ONode, v: Val) =>
     clip === undefined ? v : unaryK(ctx, nd, v, Unary.CLIP, w, quantize(-clip), quantize(clip));
@@ -511,7 +522,7 @@ function lowerRnn(kind: Kind, ctx: Ctx, n: ONode, ins: (Val | undefined)[], w: s
         } else {
           const rbh = new Float64Array(H);
           if (Bc) rbh.set(Bc.data.subarray(d * 2 * G * H + (G + Gh) * H, d * 2 * G * H + (G + Gh + 1) * H));
-          const rb = rbh.some((v) => v !== 0) ? mkConst([H], "float", rbh, `${n.name}:Rbh${d}`) : undefined;
+          const rb = rbh.some((v) => v !== 0) ? mkConst([H], "float", rbh, `${id}:Rbh${d}`) : undefined;
           const q = h
             ? matmulK(ctx, sub(n, tag("mm1")), h, [B, H], false, R[1], [H, H], true, rb, [B, H], 1, 1, w)
             : rb;
@@ -530,7 +541,7 @@ function lowerRnn(kind: Kind, ctx: Ctx, n: ONode, ins: (Val | undefined)[], w: s
         const a0 = activate(ctx, sub(n, tag("ifo")), clipped(sub(n, tag("clip0")), p0), f, w);
         const gates0 = split(sub(n, tag("ifo.split")), a0, k0);
         const it = gates0[0];
-        const ft = inputForget ? subt(tag("f"), scalar(1, `${n.name}:one`), it) : gates0[1];
+        const ft = inputForget ? subt(tag("f"), scalar(1, "rnn:one"), it) : gates0[1];
         const ct = activate(ctx, sub(n, tag("c~")), clipped(sub(n, tag("clip1")), pre(1)), g, w);
         const ic = mul(tag("ic"), it, ct);
         cNew = c ? add(tag("c"), mul(tag("fc"), ft, c), ic) : ic;
@@ -543,13 +554,29 @@ function lowerRnn(kind: Kind, ctx: Ctx, n: ONode, ins: (Val | undefined)[], w: s
       }
       hsD.push(hNew);
       const valid = lens.map((l) => s < l);
-      if (valid.every((v) => v)) {
+      if (runLens) {
+        // valid[b] = sequence_lens[b] > s, an integer [B, 1] mask made in the graph.
+        const mask = binaryK(
+          ctx,
+          sub(n, tag("valid")),
+          runLens,
+          mkConst([], "int", [s], `${id}:step${s}`),
+          Binary.GT,
+          w,
+          "i32",
+        );
+        const zero = mkConst([B, H], "float", new Float64Array(B * H), `${id}:zeros`);
+        const hold = (t: string, nv: Val, old: Val | undefined) =>
+          ELEMENTWISE_HANDLERS.Where(ctx, sub(n, tag(t)), [mask, nv, old ?? zero], w)[0];
+        h = hold("hold.h", hNew, h);
+        if (cNew) c = hold("hold.c", cNew, c);
+      } else if (valid.every((v) => v)) {
         h = hNew;
         c = cNew;
       } else {
         // Rows past their length keep the state (WHERE on a constant [B, 1] mask).
-        const mask = mkConst([B, 1], "int", valid.map(Number), `${n.name}:mask${s}`);
-        const maskQ = mkConst([B, 1], "float", valid.map(Number), `${n.name}:maskq${s}`);
+        const mask = mkConst([B, 1], "int", valid.map(Number), `${id}:mask${s}`);
+        const maskQ = mkConst([B, 1], "float", valid.map(Number), `${id}:maskq${s}`);
         const hold = (t: string, nv: Val, old: Val | undefined) =>
           old
             ? ELEMENTWISE_HANDLERS.Where(ctx, sub(n, tag(t)), [mask, nv, old], w)[0]
@@ -605,11 +632,24 @@ function lowerRnn(kind: Kind, ctx: Ctx, n: ONode, ins: (Val | undefined)[], w: s
         }
       }
     }
-    outs[0] = copyNode(ctx, n, inputs, descs, [shape], "q16", w, partial ? numel(shape) : 0)[0];
+    if (runLens) {
+      // Zero past each runtime length: one mask over all of Y (sequence_lens[b] > t), one WHERE.
+      const raw = copyNode(ctx, sub(n, "Y.all"), inputs, descs, [shape], "q16", w)[0];
+      const lensV: Val = { ...runLens, shape: layout === 0 ? [1, 1, B, 1] : [B, 1, 1, 1] };
+      const tShape = layout === 0 ? [T, 1, 1, 1] : [1, T, 1, 1];
+      const ts = mkConst(
+        tShape,
+        "int",
+        Array.from({ length: T }, (_, t) => t),
+        `${id}:steps`,
+      );
+      const mask = binaryK(ctx, sub(n, "Y.valid"), lensV, ts, Binary.GT, w, "i32");
+      outs[0] = ELEMENTWISE_HANDLERS.Where(ctx, n, [mask, raw, scalar(0, "rnn:zero")], w)[0];
+    } else outs[0] = copyNode(ctx, n, inputs, descs, [shape], "q16", w, partial ? numel(shape) : 0)[0];
   }
   const stateOut = (k: number, states: (Val | undefined)[], what: string) => {
     const shape = layout === 0 ? [D, B, H] : [B, D, H];
-    const zero = mkConst([B, H], "float", new Float64Array(B * H), `${n.name}:zeros`);
+    const zero = mkConst([B, H], "float", new Float64Array(B * H), `${id}:zeros`);
     const inputs = states.map((v) => v ?? zero);
     const descs = inputs.map((_, d) => ({
       src: d,
@@ -637,8 +677,8 @@ export const RNN_HANDLERS = H;
 const COMMON =
   "Unrolled over the static sequence: one MATMUL for X·W^T + Wb + Rb of every step and direction, COPY " +
   "slices of it per step, then per step one MATMUL per gate group (H·R^T + slice), one UNARY per " +
-  "activation, BINARY updates; Y/Y_h/Y_c are COPY nodes. W, R, B, P and sequence_lens must be constants; " +
-  "initial_h/initial_c may be runtime. Steps past a sequence's length keep the state (WHERE) and give Y = 0; " +
+  "activation, BINARY updates; Y/Y_h/Y_c are COPY nodes. W, R, B and P must be constants, sequence_lens " +
+  "too except forward (runtime: a GT mask and WHERE per step, 2 kernels more, 3 for LSTM); initial_h/initial_c may be runtime. Steps past a sequence's length keep the state (WHERE) and give Y = 0; " +
   "reverse runs each sequence backwards from its own last step. Activations: " +
   ACT_NAMES +
   " (Affine, ScaledTanh, ThresholdedRelu as 2–3 kernels); others are refused by name. clip bounds the gate " +
@@ -660,6 +700,6 @@ export const RNN_DOCS: Record<string, OpDoc> = {
     opsets: "7+",
     attrs:
       "direction, layout, hidden_size, activations, activation_alpha/beta, clip, input_forget, P (peepholes)",
-    notes: `10 kernels a step per direction (14 with peepholes). ${COMMON}`,
+    notes: `10 kernels a step per direction (16 with peepholes). ${COMMON}`,
   },
 };
