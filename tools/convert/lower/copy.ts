@@ -28,6 +28,7 @@ import {
   shapeOf,
   type Val,
 } from "./context.js";
+import { padIndexed } from "./index-map.js";
 
 /** Input 0's first `size` words, in order, to output 0. */
 export const contiguous = (size: number): CopyDesc => ({
@@ -356,6 +357,41 @@ H.Tile = (ctx, n, ins, w) => {
     [out],
     w,
   );
+};
+H.Pad = (ctx, n, ins, w) => {
+  const x = need(ins[0], 0, n, w);
+  const xs = shapeOf(x);
+  const mode = attrStr(n, "mode", "constant");
+  if (!["constant", "reflect", "edge", "wrap"].includes(mode))
+    throw new ConvertError(`${w}: attribute mode='${mode}' is not supported (constant, reflect, edge, wrap)`);
+  let pads = ctx.opset < 11 ? (attrInts(n, "pads") ?? []) : intsOf(constOf(ins[1], "pads", w));
+  const value =
+    ctx.opset < 11 ? attrFloat(n, "value", 0) : ins[2] ? constOf(ins[2], "constant_value", w).data[0] : 0;
+  if (ctx.opset >= 18 && ins[3]) {
+    const axes = intsOf(constOf(ins[3], "axes", w)).map((a) => normAxis(a, xs.length, w));
+    const full = new Array(2 * xs.length).fill(0);
+    axes.forEach((a, i) => {
+      full[a] = pads[i];
+      full[a + xs.length] = pads[i + axes.length];
+    });
+    pads = full;
+  }
+  if (pads.some((p) => p < 0)) throw new ConvertError(`${w}: negative pads are not supported`);
+  if (mode !== "constant") return [padIndexed(ctx, n, x, pads, mode, w)];
+  const r = xs.length;
+  const out = xs.map((d, i) => d + pads[i] + pads[i + r]);
+  const ost = stridesOf(out);
+  const dstOff = xs.reduce((a, _, i) => a + pads[i] * ost[i], 0);
+  const desc: CopyDesc = {
+    src: 0,
+    dst: 0,
+    dims: xs,
+    srcOff: 0,
+    srcStrides: stridesOf(xs),
+    dstOff,
+    dstStrides: ost,
+  };
+  return copyKernel(ctx, n, [x], [desc], [out], w, { value, count: numel(out) });
 };
 H.DepthToSpace = (ctx, n, ins, w) => {
   const x = need(ins[0], 0, n, w);

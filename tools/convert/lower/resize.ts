@@ -7,8 +7,8 @@
 // - Pad reflect/edge/wrap: per padded axis one COPY whose descriptors are runs of the index map.
 // - ConvTranspose: the input scattered into a zero buffer (COPY with fill) at stride positions, then
 //   a stride-1 Conv with the kernel flipped and its channel axes swapped: one rounding, as Conv.
+import { stepBound } from "../../../dnn/src/cost.js";
 import { COPY_WORDS, Op } from "../../../dnn/src/opcodes.js";
-import type { DType } from "../../../dnn/src/package.js";
 import { type Const, ConvertError, type ONode } from "../onnx.js";
 import { type CopyDesc, copyWords, normAxis, numel, stridesOf } from "../views.js";
 import {
@@ -29,120 +29,10 @@ import {
   shapeOf,
   type Val,
 } from "./context.js";
-import { copyKernel } from "./copy.js";
+import { copyK, indexAxis, step, view } from "./index-map.js";
 import { lowerConv, lowerMatMul } from "./linalg.js";
 
 const ONE = 65536;
-
-/** A node for an intermediate kernel of a multi-kernel lowering (its own output name). */
-const step = (n: ONode, tag: string): ONode => ({
-  ...n,
-  name: `${n.name}#${tag}`,
-  outputs: [`${n.outputs[0] || n.name}#${tag}`],
-});
-
-/** The same words under another (same-size) shape: free for both constants and activations. */
-function view(v: Val, shape: number[]): Val {
-  if (v.kind === "const") return derived({ ...v.c, shape }, v.name);
-  return { ...v, shape };
-}
-
-function copyK(ctx: Ctx, n: ONode, x: Val, descs: CopyDesc[], out: number[], w: string, fill = false): Val {
-  const dtype: DType = isIntVal(x) ? "i32" : "q16";
-  const words = descs.flatMap((d) => copyWords(d, w));
-  const params = [fill ? 1 : 0, 0, fill ? numel(out) : 0, words.length / COPY_WORDS, ...words];
-  return kernel(ctx, n, { op: Op.COPY, params, inputs: [x], outShapes: [out], outDtype: dtype }, w)[0];
-}
-
-/**
- * Output = x with axis `ax` replaced by x[..., idx[o], ...] (every idx in range). COPY when the map is
- * a + s·⌊o/k⌋ or has few runs of a constant step; else GATHER with the indices as a constant.
- */
-export function indexAxis(ctx: Ctx, n: ONode, x: Val, ax: number, idx: number[], w: string): Val {
-  const xs = shapeOf(x);
-  const L = xs[ax];
-  const O = idx.length;
-  if (O === L && idx.every((v, i) => v === i)) return x;
-  const outer = numel(xs.slice(0, ax));
-  const inner = numel(xs.slice(ax + 1));
-  const out = xs.map((d, i) => (i === ax ? O : d));
-  // a + s·⌊o/k⌋ with k | O: one strided descriptor with a broadcast (stride-0) axis.
-  let k = 1;
-  while (k < O && idx[k] === idx[0]) k++;
-  const s = k < O ? idx[k] - idx[0] : 0;
-  if (O % k === 0 && idx.every((v, o) => v === idx[0] + s * Math.floor(o / k))) {
-    const desc: CopyDesc = {
-      src: 0,
-      dst: 0,
-      dims: [outer, O / k, k, inner],
-      srcOff: idx[0] * inner,
-      srcStrides: [L * inner, s * inner, 0, 1],
-      dstOff: 0,
-      dstStrides: [O * inner, k * inner, inner, 1],
-    };
-    return copyK(ctx, n, x, [desc], out, w);
-  }
-  // Runs of a constant step (−1, 0, 1…): Pad's reflect/edge/wrap maps have at most three.
-  const runs: [number, number, number][] = []; // start o, length, step
-  for (let o = 0; o < O; ) {
-    let len = 1;
-    const st = o + 1 < O ? idx[o + 1] - idx[o] : 0;
-    while (o + len < O && idx[o + len] - idx[o + len - 1] === st) len++;
-    runs.push([o, len, len > 1 ? st : 0]);
-    o += len;
-  }
-  if (runs.length <= 8) {
-    const descs = runs.map(
-      ([o, len, st]): CopyDesc => ({
-        src: 0,
-        dst: 0,
-        dims: [outer, len, inner],
-        srcOff: idx[o] * inner,
-        srcStrides: [L * inner, st * inner, 1],
-        dstOff: o * inner,
-        dstStrides: [O * inner, inner, 1],
-      }),
-    );
-    return copyK(ctx, n, x, descs, out, w);
-  }
-  const dtype: DType = isIntVal(x) ? "i32" : "q16";
-  const ic = mkConst([O], "int", idx, `${n.name}:idx${ax}`);
-  return kernel(
-    ctx,
-    n,
-    { op: Op.GATHER, params: [outer, L, inner, O], inputs: [x, ic], outShapes: [out], outDtype: dtype },
-    w,
-  )[0];
-}
-
-// ---------- Pad: reflect, edge, wrap ----------
-
-/** Pad with mode reflect | edge | wrap (non-negative pads, [begin…, end…]); one COPY per padded axis. */
-export function padIndexed(ctx: Ctx, n: ONode, x: Val, pads: number[], mode: string, w: string): Val {
-  const xs = shapeOf(x);
-  const r = xs.length;
-  let v = x;
-  const axes = xs.map((_, i) => i).filter((i) => pads[i] !== 0 || pads[i + r] !== 0);
-  for (const ax of axes) {
-    const L = xs[ax];
-    const b = pads[ax];
-    const e = pads[ax + r];
-    // (numpy reflects a single element onto itself: the edge map below.)
-    if (mode === "reflect" && L > 1 && (b >= L || e >= L))
-      throw new ConvertError(
-        `${w}: Pad mode 'reflect' needs pads smaller than the axis (axis ${ax} has ${L}, pads ${b}, ${e})`,
-      );
-    const idx = Array.from({ length: L + b + e }, (_, o) => {
-      const i = o - b;
-      if (mode === "edge" || L === 1) return Math.min(L - 1, Math.max(0, i));
-      if (mode === "wrap") return ((i % L) + L) % L;
-      return i < 0 ? -i : i >= L ? 2 * (L - 1) - i : i; // reflect (no edge repeat)
-    });
-    const last = ax === axes[axes.length - 1];
-    v = indexAxis(ctx, last ? n : step(n, `pad${ax}`), v, ax, idx, w);
-  }
-  return v;
-}
 
 // ---------- Resize / Upsample ----------
 
@@ -303,7 +193,8 @@ function resizeCore(
     const O = outShape[ax];
     const idx = oneHot[k];
     const next = shape.map((d, i) => (i === ax ? O : d));
-    if (idx && !(o.crop && o.crop.extrapolation !== 0)) {
+    // One-hot rows (never a row outside a crop roi, which is all zero): an exact index map.
+    if (idx) {
       v = indexAxis(ctx, nk, v, ax, idx, w);
     } else {
       const q = quantizeRows(mats[k], O, L);
@@ -324,12 +215,14 @@ function resizeCore(
         const mt = new Float64Array(L * O);
         for (let row = 0; row < O; row++) for (let c = 0; c < L; c++) mt[c * O + row] = q[row * L + c];
         const b = mkConst([L, O], "float", mt, `${n.name}:resize${ax}`);
-        v = lowerMatMul(ctx, nk, [view(v, [outer, L]), b], bias, w)[0];
+        v = rowChunkedMatmul(ctx, nk, view(v, [outer, L]), b, bias, w);
       } else {
         // M[O, L] · x[outer, L, inner]
         const a = mkConst([O, L], "float", q, `${n.name}:resize${ax}`);
         v = lowerMatMul(ctx, nk, [a, view(v, [outer, L, inner])], bias, w)[0];
       }
+      // The MATMUL declared its 2-D/3-D view; the activation is the resized tensor.
+      if (v.kind === "act") ctx.activations[v.slot].shape = next;
       v = view(v, next);
     }
     shape = next;
@@ -351,6 +244,69 @@ function resizeCore(
   return view(v, outShape);
 }
 
+/**
+ * x[rows, L] · B[L, O] in chunks of whole rows when one MATMUL is over the step budget: the generic
+ * splitter (lower/split.ts) would cut B's columns into 4-wide chunks, whose strided join costs about
+ * twice the contiguous row copies done here.
+ */
+function rowChunkedMatmul(ctx: Ctx, n: ONode, x: Val, b: Val, bias: Val | undefined, w: string): Val {
+  const [rows, L] = shapeOf(x);
+  const O = shapeOf(b)[1];
+  const budget = ctx.budget?.steps ?? Number.POSITIVE_INFINITY;
+  const whole = [1, 1, 1, 1, ...new Array(12).fill(0), rows, L, O, L, 1, 1, L, bias ? 1 : 0, 0, 1, 0, 0];
+  if (x.kind === "const" || stepBound(Op.MATMUL, whole) <= budget)
+    return lowerMatMul(ctx, n, [x, b], bias, w)[0];
+  let per = rows;
+  while (
+    per > 1 &&
+    stepBound(
+      Op.MATMUL,
+      whole.map((v, i) => (i === 16 ? per : v)),
+    ) > budget
+  )
+    per = Math.ceil(per / 2);
+  const parts: Val[] = [];
+  for (let r0 = 0; r0 < rows; r0 += per) {
+    const r1 = Math.min(rows, r0 + per);
+    const d: CopyDesc = {
+      src: 0,
+      dst: 0,
+      dims: [(r1 - r0) * L],
+      srcOff: r0 * L,
+      srcStrides: [1],
+      dstOff: 0,
+      dstStrides: [1],
+    };
+    const xs = copyK(ctx, step(n, `rows${r0}`), x, [d], [r1 - r0, L], w);
+    parts.push(lowerMatMul(ctx, step(n, `mm${r0}`), [xs, b], bias, w)[0]);
+  }
+  const descs = parts.map(
+    (_, i): CopyDesc => ({
+      src: i,
+      dst: 0,
+      dims: [(Math.min(rows, (i + 1) * per) - i * per) * O],
+      srcOff: 0,
+      srcStrides: [1],
+      dstOff: i * per * O,
+      dstStrides: [1],
+    }),
+  );
+  const words = descs.flatMap((d) => copyWords(d, w));
+  return kernel(
+    ctx,
+    n,
+    {
+      op: Op.COPY,
+      params: [0, 0, 0, words.length / COPY_WORDS, ...words],
+      inputs: parts,
+      outShapes: [[rows, O]],
+      outDtype: "q16",
+      foldable: false,
+    },
+    w,
+  )[0];
+}
+
 const MODES = new Set(["nearest", "linear", "cubic"]);
 
 function lowerResize(
@@ -367,7 +323,8 @@ function lowerResize(
   const r = xs.length;
   let mode = attrStr(n, "mode", "nearest");
   if (legacy && mode === "bilinear") mode = "linear";
-  if (!MODES.has(mode)) throw new ConvertError(`${w}: Resize mode '${mode}' is not supported`);
+  if (!MODES.has(mode))
+    throw new ConvertError(`${w}: attribute mode='${mode}' is not supported (nearest, linear, cubic)`);
   const antialias = attrInt(n, "antialias", 0);
   if (antialias !== 0)
     throw new ConvertError(`${w}: attribute antialias=${antialias} is not supported (only antialias=0)`);
@@ -548,46 +505,32 @@ H.ConvTranspose = (ctx, n, ins, w) => {
   return lowerConv(ctx, conv, [xb, derived(wc, `${wt.name}^T`), ins[2]], undefined, w);
 };
 
-// Pad lives here, beside the index maps its reflect/edge/wrap modes use (constant mode is one COPY).
-H.Pad = (ctx, n, ins, w) => {
-  const x = need(ins[0], 0, n, w);
-  const xs = shapeOf(x);
-  const mode = attrStr(n, "mode", "constant");
-  if (!["constant", "reflect", "edge", "wrap"].includes(mode))
-    throw new ConvertError(`${w}: attribute mode='${mode}' is not supported (constant, reflect, edge, wrap)`);
-  let pads = ctx.opset < 11 ? (attrInts(n, "pads") ?? []) : intsOf(constOf(ins[1], "pads", w));
-  const value =
-    ctx.opset < 11 ? attrFloat(n, "value", 0) : ins[2] ? constOf(ins[2], "constant_value", w).data[0] : 0;
-  if (ctx.opset >= 18 && ins[3]) {
-    const axes = intsOf(constOf(ins[3], "axes", w)).map((a) => normAxis(a, xs.length, w));
-    const full = new Array(2 * xs.length).fill(0);
-    axes.forEach((a, i) => {
-      full[a] = pads[i];
-      full[a + xs.length] = pads[i + axes.length];
-    });
-    pads = full;
-  }
-  if (pads.some((p) => p < 0)) throw new ConvertError(`${w}: negative pads are not supported`);
-  if (mode !== "constant") return [padIndexed(ctx, n, x, pads, mode, w)];
-  const r = xs.length;
-  const out = xs.map((d, i) => d + pads[i] + pads[i + r]);
-  const ost = stridesOf(out);
-  const dstOff = xs.reduce((a, _, i) => a + pads[i] * ost[i], 0);
-  const desc: CopyDesc = {
-    src: 0,
-    dst: 0,
-    dims: xs,
-    srcOff: 0,
-    srcStrides: stridesOf(xs),
-    dstOff,
-    dstStrides: ost,
-  };
-  return copyKernel(ctx, n, [x], [desc], [out], w, { value, count: numel(out) });
-};
-
 export const RESIZE_HANDLERS = H;
 
+/** Rows for the ops this family adds or extends (Conv, pools: rank 5, MaxPool's Indices). */
 export const RESIZE_DOCS: Record<string, OpDoc> = {
+  Conv: {
+    opsets: "1+",
+    attrs: "1-D, 2-D, 3-D; strides, pads, dilations, group, auto_pad",
+    notes:
+      "CONV: 64-bit accumulation, one rounding per output; a following BatchNormalization is folded into the " +
+      "weights; 3-D: a COPY laying out each output depth's kD input planes as channels, one 2-D CONV, a COPY " +
+      "back (same exact sum, one rounding)",
+  },
+  MaxPool: {
+    opsets: "1+",
+    attrs:
+      "1-D, 2-D, 3-D; kernel_shape, strides, pads, dilations, ceil_mode, auto_pad; Indices (1-D, 2-D; storage_order 0, 1)",
+    notes:
+      "a POOL kernel (3-D: one over H, W then one over depth, exact); Indices: COPY of the windows, ARGMAX, " +
+      "GATHER of window offsets, integer ADD of window origins (exact; quantized ties take the first)",
+  },
+  AveragePool: {
+    opsets: "1+",
+    attrs: "1-D, 2-D, 3-D; kernel_shape, strides, pads, dilations, ceil_mode, count_include_pad, auto_pad",
+    notes:
+      "a POOL kernel, one rounded division (≤ 0.5 ulp); 3-D: two POOL passes (box divisor factors), ≤ 1 ulp",
+  },
   Resize: {
     opsets: "10+",
     attrs:
@@ -598,7 +541,8 @@ export const RESIZE_DOCS: Record<string, OpDoc> = {
     notes:
       "separable, one kernel per resized axis: a one-hot axis (nearest) is a COPY (integer factors) or a GATHER " +
       "with constant indices (exact); linear/cubic is a MATMUL with the Q16 interpolation matrix, rows re-summed " +
-      "to exactly 1 (error ≤ 2⁻¹⁷ + 2·taps·2⁻¹⁷·max|x| per axis, docs/NUMERICS.md)",
+      "to exactly 1 (error ≤ 0.5 ulp + taps·max|x| ulp per axis, docs/NUMERICS.md §4, Resize); non-integer scale·in " +
+      "follows ONNX's reference (real output length), where onnxruntime uses the integer one",
   },
   Upsample: {
     opsets: "7–9",

@@ -271,7 +271,8 @@ function splitMatmul(ctx: Ctx, n: ONode, spec: KSpec, where: string, budget: num
     );
     return [join(ctx, n, parts, descs, outShape, dtype, where)];
   }
-  const aRows = a.kind === "act" && p[MM.sAm] === K && p[MM.sAk] === 1;
+  // Row-major A, an activation or a constant (e.g. Resize's interpolation matrix times an activation).
+  const aRows = p[MM.sAm] === K && p[MM.sAk] === 1;
   // Bias words per output row: whole ([N] or scalar), N (a full [M, N] bias) or 1 (an [M, 1] bias).
   const biasRow =
     !bias || p[MM.sCm] === 0
