@@ -8,10 +8,10 @@ import { dequantize, intArray, quantizeArray } from "../dnn/src/fixed.js";
 import { convertGraph } from "./convert/convert.js";
 import { SUPPORTED_OPS } from "./convert/lower/index.js";
 import { decodeTensor, parseOnnx } from "./convert/onnx.js";
+import { onnx } from "./convert/onnx-proto.js";
 
 const UINT16 = 4;
 const BFLOAT16 = 16;
-import { onnx } from "./convert/onnx-proto.js";
 
 export const TESTDATA_DIR = "/usr/share/libonnx-testdata/data/node";
 /** |got − expected| ≤ ATOL + RTOL·|expected| for every element. */
@@ -39,7 +39,10 @@ export function runCase(dir: string, name: string): CaseResult {
       const pb = onnx.TensorProto.decode(readFileSync(join(data, f)));
       if (elemType !== BFLOAT16 || pb.dataType !== UINT16) return t;
       const bits = new DataView(new ArrayBuffer(4));
-      const vals = Array.from(t.data, (u) => (bits.setUint32(0, u << 16), bits.getFloat32(0)));
+      const vals = Array.from(t.data, (u) => {
+        bits.setUint32(0, u << 16);
+        return bits.getFloat32(0);
+      });
       return { ...t, dtype: "float" as const, data: Float64Array.from(vals) };
     };
     const given = new Map(

@@ -199,9 +199,19 @@ describe("activations", () => {
     ["Shrink", { lambd: 0.5, bias: 0.5 }],
     ["Shrink", { lambd: 1, bias: 0.25 }],
     ["HardSigmoid", { alpha: 0.25, beta: 0.4 }],
+    ["HardSigmoid", { alpha: 1 / 6, beta: 0.5 }], // torch's nn.Hardsigmoid export
     ["HardSwish", undefined],
+    ["Sinh", undefined],
+    ["Cosh", undefined],
+    ["Asinh", undefined],
   ] as const)("%s %j matches onnxruntime", async (op, attrs) => {
     await check(act(op, attrs as Record<string, Attr> | undefined));
+  });
+  it("Acosh on [1, 9] and Atanh on (−1, 1), 1 included for acosh", async () => {
+    const x = [1, 1.0001, 1.5, 2, 3.25, 9, ...vals(10, 4, 3).map((v) => 5 + v)];
+    await check({ ...act("Acosh"), inputs: { x: f([2, 8], x) }, outputs: [["y", [2, 8]]] });
+    const t = [0, 0.5, -0.5, 0.9, -0.9, 0.25, ...vals(10, 0.8, 5)];
+    await check({ ...act("Atanh"), inputs: { x: f([2, 8], t) }, outputs: [["y", [2, 8]]] });
   });
   it("Shrink with bias = lambd is one CLIP and one SUB; a boundary value gives 0 (strict >)", async () => {
     const { pkg, got } = await check(act("Shrink", { lambd: 0.5, bias: 0.5 }));

@@ -129,6 +129,66 @@ H.Shrink = (ctx, n, ins, w) => {
   return [binaryK(ctx, n, d, k, Binary.ADD, w)];
 };
 
+// Hyperbolic functions from exp, log and sqrt (no kernel of their own).
+const fc = (n: Parameters<Handler>[1], v: number, tag: string) =>
+  mkConst([], "float", [v], `${n.name}:${tag}`);
+/** (e^x ∓ e^−x)/2. */
+const expPair =
+  (op: number): Handler =>
+  (ctx, n, ins, w) => {
+    const x = need(floatIn(ins[0], w), 0, n, w);
+    const ep = unaryK(ctx, sub(n, "exp"), x, Unary.EXP, w);
+    const en = unaryK(ctx, sub(n, "expneg"), unaryK(ctx, sub(n, "neg"), x, Unary.NEG, w), Unary.EXP, w);
+    return [binaryK(ctx, n, binaryK(ctx, sub(n, "pair"), ep, en, op, w), fc(n, 0.5, "half"), Binary.MUL, w)];
+  };
+H.Sinh = expPair(Binary.SUB);
+H.Cosh = expPair(Binary.ADD);
+// asinh(x) = sign(x)·ln(|x| + √(x² + 1)) (odd, so no cancellation for x < 0).
+H.Asinh = (ctx, n, ins, w) => {
+  const x = need(floatIn(ins[0], w), 0, n, w);
+  const a = unaryK(ctx, sub(n, "abs"), x, Unary.ABS, w);
+  const sq = binaryK(ctx, sub(n, "sq"), a, a, Binary.MUL, w);
+  const r = unaryK(
+    ctx,
+    sub(n, "sqrt"),
+    binaryK(ctx, sub(n, "sq+1"), sq, fc(n, 1, "one"), Binary.ADD, w),
+    Unary.SQRT,
+    w,
+  );
+  const l = unaryK(ctx, sub(n, "log"), binaryK(ctx, sub(n, "sum"), r, a, Binary.ADD, w), Unary.LOG, w);
+  return [binaryK(ctx, n, l, unaryK(ctx, sub(n, "sign"), x, Unary.SIGN, w), Binary.MUL, w)];
+};
+// acosh(x) = ln(x + √(x − 1)·√(x + 1)): each square root is of an exact sum, so x near 1 keeps precision.
+H.Acosh = (ctx, n, ins, w) => {
+  const x = need(floatIn(ins[0], w), 0, n, w);
+  const one = fc(n, 1, "one");
+  const lo = unaryK(ctx, sub(n, "sqrt-"), binaryK(ctx, sub(n, "x-1"), x, one, Binary.SUB, w), Unary.SQRT, w);
+  const hi = unaryK(ctx, sub(n, "sqrt+"), binaryK(ctx, sub(n, "x+1"), x, one, Binary.ADD, w), Unary.SQRT, w);
+  const s = binaryK(
+    ctx,
+    sub(n, "sum"),
+    x,
+    binaryK(ctx, sub(n, "prod"), lo, hi, Binary.MUL, w),
+    Binary.ADD,
+    w,
+  );
+  return [unaryK(ctx, n, s, Unary.LOG, w)];
+};
+// atanh(x) = ln((1 + x)/(1 − x))/2.
+H.Atanh = (ctx, n, ins, w) => {
+  const x = need(floatIn(ins[0], w), 0, n, w);
+  const one = fc(n, 1, "one");
+  const q = binaryK(
+    ctx,
+    sub(n, "ratio"),
+    binaryK(ctx, sub(n, "1+x"), one, x, Binary.ADD, w),
+    binaryK(ctx, sub(n, "1-x"), one, x, Binary.SUB, w),
+    Binary.DIV,
+    w,
+  );
+  return [binaryK(ctx, n, unaryK(ctx, sub(n, "log"), q, Unary.LOG, w), fc(n, 0.5, "half"), Binary.MUL, w)];
+};
+
 export const NONLINEAR_HANDLERS = H;
 
 export const NONLINEAR_DOCS: Record<string, OpDoc> = {
@@ -153,6 +213,31 @@ export const NONLINEAR_DOCS: Record<string, OpDoc> = {
     opsets: "14-22+",
     attrs: "all",
     notes: "UNARY HARDSWISH: x·clamp(x/6 + 1/2, 0, 1), two roundings; ≤ 1 ulp + |x|·2^-17",
+  },
+  Sinh: {
+    opsets: "9+",
+    attrs: "all",
+    notes: "(e^x − e^−x)/2: UNARY NEG, EXP ×2, SUB, MUL; saturates beyond abs(x) ≈ 10.4",
+  },
+  Cosh: {
+    opsets: "9+",
+    attrs: "all",
+    notes: "(e^x + e^−x)/2: UNARY NEG, EXP ×2, ADD, MUL; saturates beyond abs(x) ≈ 10.4",
+  },
+  Asinh: {
+    opsets: "9+",
+    attrs: "all",
+    notes: "sign(x)·ln(abs(x) + √(x² + 1)): 8 UNARY/BINARY kernels; x² saturates beyond abs(x) ≈ 181",
+  },
+  Acosh: {
+    opsets: "9+",
+    attrs: "all",
+    notes: "ln(x + √(x − 1)·√(x + 1)): 7 kernels; x < 1 (NaN in float) gives ln(x + √(x+1)·0) = ln(x)",
+  },
+  Atanh: {
+    opsets: "9+",
+    attrs: "all",
+    notes: "ln((1 + x)/(1 − x))/2: ADD, SUB, DIV, LOG, MUL; abs(x) ≥ 1 saturates",
   },
   PRelu: {
     opsets: "7-16+",
