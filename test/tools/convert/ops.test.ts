@@ -164,6 +164,27 @@ describe("normalizations", () => {
       });
     },
   );
+  it("torch's GroupNorm export (opset < 18): Reshape [N, G, -1], InstanceNormalization, Reshape, Mul, Add", async () => {
+    await check({
+      nodes: [
+        one("Reshape", ["x", "g"], {}, ["xg"]),
+        one("InstanceNormalization", ["xg", "ones", "zeros"], { epsilon: 1e-5 }, ["ng"]),
+        one("Reshape", ["ng", "shape"], {}, ["n"]),
+        one("Mul", ["n", "w"], {}, ["nw"]),
+        one("Add", ["nw", "b"], {}, ["y"]),
+      ],
+      inputs: { x: f([2, 4, 3, 3]) },
+      inits: {
+        g: i64([3], [2, 2, -1]),
+        shape: i64([4], [2, 4, 3, 3]),
+        ones: f([2], [1, 1]),
+        zeros: f([2], [0, 0]),
+        w: f([4, 1, 1], [0.5, 1, -2, 1.5]),
+        b: f([4, 1, 1], [0, 0.25, -0.5, 1]),
+      },
+      outputs: [["y", [2, 4, 3, 3]]],
+    });
+  });
   it.each([[undefined], [[2, 3]], [[1]]])("MeanVarianceNormalization axes %j", async (axes) => {
     await check({
       nodes: [one("MeanVarianceNormalization", ["x"], axes ? { axes } : undefined)],
@@ -341,6 +362,24 @@ describe("selection and index ops", () => {
       inputs: { i: i64(dims, [0, 3, -1, -4, 5, 2]) },
       inits: { d: i64([], [depth]), v: f([2], [-0.5, 2]) },
       outputs: [["y", outDims]],
+    });
+  });
+  it("OneHot with float indices (a non-integer matches nothing) and TopK smallest on int64", async () => {
+    await check({
+      nodes: [one("OneHot", ["i", "d", "v"], { axis: 1 })],
+      inputs: { i: f([2, 3], [1.75, -1.5, 0, 2.25, -1, 2]) },
+      inits: { d: f([1], [3]), v: f([2], [0, 7]) },
+      outputs: [["y", [2, 3, 3]]],
+    });
+    await check({
+      opset: 11,
+      nodes: [one("TopK", ["x", "k"], { largest: 0 }, ["v", "i"])],
+      inputs: { x: i64([2, 5], [4, -2, 9, -2, 0, 1, 1, 1, 1, 1]) },
+      inits: { k: i64([1], [4]) },
+      outputs: [
+        ["v", [2, 4], true],
+        ["i", [2, 4], true],
+      ],
     });
   });
   it("IsInf of an activation is EQ with the saturated words; IsNaN is a constant false", async () => {

@@ -65,10 +65,10 @@ export function reduceSumK(
 }
 
 const zeroLike = (x: Val, name: string) => mkConst([], isIntVal(x) ? "int" : "float", [0], name);
-const iota = (shape: number[], name: string) =>
+const iota = (shape: number[], name: string, kind: "int" | "float" = "int") =>
   mkConst(
     shape,
-    "int",
+    kind,
     Array.from({ length: numel(shape) }, (_, i) => i),
     name,
   );
@@ -346,24 +346,20 @@ H.OneHot = (ctx, n, ins, w) => {
     const inner = numel(is.slice(ax));
     const d = new Float64Array(numel(outShape)).fill(off);
     idx.c.data.forEach((v, i) => {
-      let t = Math.trunc(v);
-      if (t < 0) t += depth;
-      if (t >= 0 && t < depth) d[Math.floor(i / inner) * depth * inner + t * inner + (i % inner)] = on;
+      const t = v < 0 ? v + depth : v;
+      if (Number.isInteger(t) && t >= 0 && t < depth)
+        d[Math.floor(i / inner) * depth * inner + t * inner + (i % inner)] = on;
     });
     return [mkConst(outShape, vals.dtype, d, n.outputs[0])];
   }
-  let iv = isIntVal(idx) ? idx : unaryK(ctx, sub(n, "int"), idx, Unary.Q2I, w, 0, 0, "i32");
+  // Float indices stay Q16 and are compared with the iota as they are: a non-integer index matches
+  // no position (onnxruntime and ONNX's reference do the same).
+  const kind = isIntVal(idx) ? "int" : "float";
+  const k = (v: number, tag: string) => mkConst([], kind, [v], `${n.name}:${tag}`);
   // Negative indices count from the end: i + depth where i < 0.
-  const neg = binaryK(ctx, sub(n, "neg"), iv, mkConst([], "int", [0], `${n.name}:zero`), Binary.LT, w, "i32");
-  const wrapped = binaryK(
-    ctx,
-    sub(n, "wrap"),
-    iv,
-    mkConst([], "int", [depth], `${n.name}:depth`),
-    Binary.ADD,
-    w,
-  );
-  iv = whereK(ctx, sub(n, "norm"), neg, wrapped, iv, w);
+  const neg = binaryK(ctx, sub(n, "neg"), idx, k(0, "zero"), Binary.LT, w, "i32");
+  const wrapped = binaryK(ctx, sub(n, "wrap"), idx, k(depth, "depth"), Binary.ADD, w);
+  const iv = whereK(ctx, sub(n, "norm"), neg, wrapped, idx, w);
   const hot = binaryK(
     ctx,
     sub(n, "eq"),
@@ -371,6 +367,7 @@ H.OneHot = (ctx, n, ins, w) => {
     iota(
       outShape.map((d, i) => (i === ax ? d : 1)),
       `${n.name}:iota${depth}`,
+      kind,
     ),
     Binary.EQ,
     w,
@@ -435,6 +432,6 @@ export const MISC_DOCS: Record<string, OpDoc> = {
     opsets: "9-11+",
     attrs: "all (axis; depth and values constant inputs)",
     notes:
-      "indices may be activations: Q2I (float indices truncate) + negative wrap (LT, ADD, WHERE) + EQ with an iota + WHERE(on, off); exact; out-of-range indices give an all-off row",
+      "indices may be activations: negative wrap (LT, ADD, WHERE) + EQ with an iota + WHERE(on, off); exact; out-of-range and non-integer (float) indices give an all-off row, as in onnxruntime",
   },
 };
