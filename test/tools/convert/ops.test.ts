@@ -228,6 +228,26 @@ describe("activations", () => {
   ] as const)("%s %j matches onnxruntime", async (op, attrs) => {
     await check(act(op, attrs as Record<string, Attr> | undefined));
   });
+  it.each(["Sin", "Cos", "Tan", "Atan"])(
+    "%s on [−20, 20] (composed: 2π or 1/x reductions + Taylor)",
+    async (op) => {
+      // ±π/2 (where tan has its poles) only for the others.
+      const poles = op === "Tan" ? [1.5, -1.5] : [Math.PI / 2, -Math.PI / 2];
+      const x = [...vals(60, 20, 11), 0, ...poles, Math.PI, 1, -1, 0.25, 7.5].map(
+        (v) => Math.round(v * 4096) / 4096,
+      );
+      const { pkg } = await check(
+        { ...act(op), inputs: { x: f([2, 34], x) }, outputs: [["y", [2, 34]]] },
+        2e-3,
+      );
+      expect(pkg.manifest.nodes.length).toBe({ Sin: 23, Cos: 22, Tan: 42, Atan: 28 }[op]);
+    },
+  );
+  it.each(["Asin", "Acos"])("%s on [−1, 1], ends included", async (op) => {
+    const x = [...vals(26, 1, 13), -1, 1, 0, 0.5, -0.999, 0.999];
+    const { pkg } = await check({ ...act(op), inputs: { x: f([2, 16], x) }, outputs: [["y", [2, 16]]] });
+    expect(pkg.manifest.nodes.length).toBe(op === "Asin" ? 34 : 35);
+  });
   it("Acosh on [1, 9] and Atanh on (−1, 1), 1 included for acosh", async () => {
     const x = [1, 1.0001, 1.5, 2, 3.25, 9, ...vals(10, 4, 3).map((v) => 5 + v)];
     await check({ ...act("Acosh"), inputs: { x: f([2, 8], x) }, outputs: [["y", [2, 8]]] });
