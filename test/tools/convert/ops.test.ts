@@ -484,6 +484,27 @@ describe("refusals name the node, the attribute and the value", () => {
       }),
     ).toThrow(/node 'n0' \(GroupNormalization.*num_groups = 4 must divide the 6 channels/);
   });
+  it("Celu alpha 0, Mod fmod 2, OneHot values of the wrong length", () => {
+    const x = { x: f([2]) };
+    expect(
+      convertOnly({ nodes: [one("Celu", ["x"], { alpha: 0 })], inputs: x, outputs: [["y", [2]]] }),
+    ).toThrow(/node 'n0' \(Celu.*attribute alpha = 0 must be > 0/);
+    expect(
+      convertOnly({
+        nodes: [one("Mod", ["a", "b"], { fmod: 2 })],
+        inputs: { a: i64([2], [1, 2]), b: i64([2], [1, 2]) },
+        outputs: [["y", [2], true]],
+      }),
+    ).toThrow(/node 'n0' \(Mod.*attribute fmod = 2 must be 0 or 1/);
+    expect(
+      convertOnly({
+        nodes: [one("OneHot", ["i", "d", "v"])],
+        inputs: { i: i64([2], [0, 1]) },
+        inits: { d: i64([], [3]), v: f([3], [0, 1, 2]) },
+        outputs: [["y", [2, 3]]],
+      }),
+    ).toThrow(/node 'n0' \(OneHot.*values must hold \[off, on\], got 3 elements/);
+  });
   it("LRN without size, CumSum with a runtime axis", () => {
     expect(
       convertOnly({ nodes: [one("LRN", ["x"])], inputs: { x: f([1, 2, 2]) }, outputs: [["y", [1, 2, 2]]] }),
