@@ -436,6 +436,49 @@ describe("selection and index ops", () => {
   });
 });
 
+describe("step budget", () => {
+  it("TopK, CumSum, LRN and Sin split under a small budget into the same words (REDUCE splits by rows)", () => {
+    const m: ModelSpec = {
+      opset: 11,
+      nodes: [
+        one("TopK", ["x", "k"], {}, ["v", "i"]),
+        one("CumSum", ["x", "ax"], {}, ["c"]),
+        one("LRN", ["x4"], { size: 3 }, ["l"]),
+        one("Sin", ["x"], {}, ["s"]),
+      ],
+      inputs: { x: f([6, 24]), x4: f([1, 8, 4, 4]) },
+      inits: { k: i64([1], [5]), ax: i64([], [1]) },
+      outputs: [
+        ["v", [6, 5]],
+        ["i", [6, 5], true],
+        ["c", [6, 24]],
+        ["l", [1, 8, 4, 4]],
+        ["s", [6, 24]],
+      ],
+    };
+    const g = parseOnnx(build(m), "t.onnx");
+    const whole = convertGraph(g, "t.onnx");
+    const split = convertGraph(g, "t.onnx", { stepBudget: 2 ** 17 });
+    expect(split.manifest.nodes.length).toBeGreaterThan(whole.manifest.nodes.length);
+    const feeds = [quantizeArray(m.inputs.x.data, "x"), quantizeArray(m.inputs.x4.data, "x4")];
+    const a = defaultBackend().prepare(whole).run(feeds);
+    const b = defaultBackend().prepare(split).run(feeds);
+    whole.manifest.outputs.forEach((slot, k) => {
+      expect(Array.from(b[split.manifest.outputs[k]]), `output ${k}`).toEqual(Array.from(a[slot]));
+    });
+    // REDUCE (TopK's ranks and picks) is among the split kernels; each part stays in budget in the VM.
+    expect(split.manifest.nodes.filter((n) => n.op === Op.REDUCE).length).toBeGreaterThan(
+      whole.manifest.nodes.filter((n) => n.op === Op.REDUCE).length,
+    );
+    const acts = defaultBackend().prepare(split).run(feeds, { keepAll: true });
+    split.manifest.nodes.forEach((n, k) => {
+      const run = runNodeInVm(split, k, nodeInputs(split, k, acts));
+      expect(run.steps, n.name).toBeLessThanOrEqual(2 ** 17);
+      expect(Array.from(run.outputs[0]), n.name).toEqual(Array.from(acts[n.outputs[0]]));
+    });
+  });
+});
+
 describe("refusals name the node, the attribute and the value", () => {
   it("Mod fmod=0 on floats", () => {
     expect(
