@@ -164,6 +164,27 @@ describe("normalizations", () => {
       });
     },
   );
+  it("torch's GroupNorm export (opset < 18): Reshape [N, G, -1], InstanceNormalization, Reshape, Mul, Add", async () => {
+    await check({
+      nodes: [
+        one("Reshape", ["x", "g"], {}, ["xg"]),
+        one("InstanceNormalization", ["xg", "ones", "zeros"], { epsilon: 1e-5 }, ["ng"]),
+        one("Reshape", ["ng", "shape"], {}, ["n"]),
+        one("Mul", ["n", "w"], {}, ["nw"]),
+        one("Add", ["nw", "b"], {}, ["y"]),
+      ],
+      inputs: { x: f([2, 4, 3, 3]) },
+      inits: {
+        g: i64([3], [2, 2, -1]),
+        shape: i64([4], [2, 4, 3, 3]),
+        ones: f([2], [1, 1]),
+        zeros: f([2], [0, 0]),
+        w: f([4, 1, 1], [0.5, 1, -2, 1.5]),
+        b: f([4, 1, 1], [0, 0.25, -0.5, 1]),
+      },
+      outputs: [["y", [2, 4, 3, 3]]],
+    });
+  });
   it.each([[undefined], [[2, 3]], [[1]]])("MeanVarianceNormalization axes %j", async (axes) => {
     await check({
       nodes: [one("MeanVarianceNormalization", ["x"], axes ? { axes } : undefined)],
@@ -199,9 +220,39 @@ describe("activations", () => {
     ["Shrink", { lambd: 0.5, bias: 0.5 }],
     ["Shrink", { lambd: 1, bias: 0.25 }],
     ["HardSigmoid", { alpha: 0.25, beta: 0.4 }],
+    ["HardSigmoid", { alpha: 1 / 6, beta: 0.5 }], // torch's nn.Hardsigmoid export
     ["HardSwish", undefined],
+    ["Sinh", undefined],
+    ["Cosh", undefined],
+    ["Asinh", undefined],
   ] as const)("%s %j matches onnxruntime", async (op, attrs) => {
     await check(act(op, attrs as Record<string, Attr> | undefined));
+  });
+  it.each(["Sin", "Cos", "Tan", "Atan"])(
+    "%s on [−20, 20] (composed: 2π or 1/x reductions + Taylor)",
+    async (op) => {
+      // ±π/2 (where tan has its poles) only for the others.
+      const poles = op === "Tan" ? [1.5, -1.5] : [Math.PI / 2, -Math.PI / 2];
+      const x = [...vals(60, 20, 11), 0, ...poles, Math.PI, 1, -1, 0.25, 7.5].map(
+        (v) => Math.round(v * 4096) / 4096,
+      );
+      const { pkg } = await check(
+        { ...act(op), inputs: { x: f([2, 34], x) }, outputs: [["y", [2, 34]]] },
+        2e-3,
+      );
+      expect(pkg.manifest.nodes.length).toBe({ Sin: 23, Cos: 22, Tan: 42, Atan: 28 }[op]);
+    },
+  );
+  it.each(["Asin", "Acos"])("%s on [−1, 1], ends included", async (op) => {
+    const x = [...vals(26, 1, 13), -1, 1, 0, 0.5, -0.999, 0.999];
+    const { pkg } = await check({ ...act(op), inputs: { x: f([2, 16], x) }, outputs: [["y", [2, 16]]] });
+    expect(pkg.manifest.nodes.length).toBe(op === "Asin" ? 34 : 35);
+  });
+  it("Acosh on [1, 9] and Atanh on (−1, 1), 1 included for acosh", async () => {
+    const x = [1, 1.0001, 1.5, 2, 3.25, 9, ...vals(10, 4, 3).map((v) => 5 + v)];
+    await check({ ...act("Acosh"), inputs: { x: f([2, 8], x) }, outputs: [["y", [2, 8]]] });
+    const t = [0, 0.5, -0.5, 0.9, -0.9, 0.25, ...vals(10, 0.8, 5)];
+    await check({ ...act("Atanh"), inputs: { x: f([2, 8], t) }, outputs: [["y", [2, 8]]] });
   });
   it("Shrink with bias = lambd is one CLIP and one SUB; a boundary value gives 0 (strict >)", async () => {
     const { pkg, got } = await check(act("Shrink", { lambd: 0.5, bias: 0.5 }));
@@ -333,6 +384,24 @@ describe("selection and index ops", () => {
       outputs: [["y", outDims]],
     });
   });
+  it("OneHot with float indices (a non-integer matches nothing) and TopK smallest on int64", async () => {
+    await check({
+      nodes: [one("OneHot", ["i", "d", "v"], { axis: 1 })],
+      inputs: { i: f([2, 3], [1.75, -1.5, 0, 2.25, -1, 2]) },
+      inits: { d: f([1], [3]), v: f([2], [0, 7]) },
+      outputs: [["y", [2, 3, 3]]],
+    });
+    await check({
+      opset: 11,
+      nodes: [one("TopK", ["x", "k"], { largest: 0 }, ["v", "i"])],
+      inputs: { x: i64([2, 5], [4, -2, 9, -2, 0, 1, 1, 1, 1, 1]) },
+      inits: { k: i64([1], [4]) },
+      outputs: [
+        ["v", [2, 4], true],
+        ["i", [2, 4], true],
+      ],
+    });
+  });
   it("IsInf of an activation is EQ with the saturated words; IsNaN is a constant false", async () => {
     const bytes = build({
       nodes: [one("IsInf", ["x"], {}, ["inf"]), one("IsNaN", ["x"], {}, ["nan"])],
@@ -363,6 +432,49 @@ describe("selection and index ops", () => {
         ["c", [3, 4], true],
         ["e", [3, 4]],
       ],
+    });
+  });
+});
+
+describe("step budget", () => {
+  it("TopK, CumSum, LRN and Sin split under a small budget into the same words (REDUCE splits by rows)", () => {
+    const m: ModelSpec = {
+      opset: 11,
+      nodes: [
+        one("TopK", ["x", "k"], {}, ["v", "i"]),
+        one("CumSum", ["x", "ax"], {}, ["c"]),
+        one("LRN", ["x4"], { size: 3 }, ["l"]),
+        one("Sin", ["x"], {}, ["s"]),
+      ],
+      inputs: { x: f([6, 24]), x4: f([1, 8, 4, 4]) },
+      inits: { k: i64([1], [5]), ax: i64([], [1]) },
+      outputs: [
+        ["v", [6, 5]],
+        ["i", [6, 5], true],
+        ["c", [6, 24]],
+        ["l", [1, 8, 4, 4]],
+        ["s", [6, 24]],
+      ],
+    };
+    const g = parseOnnx(build(m), "t.onnx");
+    const whole = convertGraph(g, "t.onnx");
+    const split = convertGraph(g, "t.onnx", { stepBudget: 2 ** 17 });
+    expect(split.manifest.nodes.length).toBeGreaterThan(whole.manifest.nodes.length);
+    const feeds = [quantizeArray(m.inputs.x.data, "x"), quantizeArray(m.inputs.x4.data, "x4")];
+    const a = defaultBackend().prepare(whole).run(feeds);
+    const b = defaultBackend().prepare(split).run(feeds);
+    whole.manifest.outputs.forEach((slot, k) => {
+      expect(Array.from(b[split.manifest.outputs[k]]), `output ${k}`).toEqual(Array.from(a[slot]));
+    });
+    // REDUCE (TopK's ranks and picks) is among the split kernels; each part stays in budget in the VM.
+    expect(split.manifest.nodes.filter((n) => n.op === Op.REDUCE).length).toBeGreaterThan(
+      whole.manifest.nodes.filter((n) => n.op === Op.REDUCE).length,
+    );
+    const acts = defaultBackend().prepare(split).run(feeds, { keepAll: true });
+    split.manifest.nodes.forEach((n, k) => {
+      const run = runNodeInVm(split, k, nodeInputs(split, k, acts));
+      expect(run.steps, n.name).toBeLessThanOrEqual(2 ** 17);
+      expect(Array.from(run.outputs[0]), n.name).toEqual(Array.from(acts[n.outputs[0]]));
     });
   });
 });
@@ -414,6 +526,27 @@ describe("refusals name the node, the attribute and the value", () => {
         outputs: [["y", [1, 6, 2]]],
       }),
     ).toThrow(/node 'n0' \(GroupNormalization.*num_groups = 4 must divide the 6 channels/);
+  });
+  it("Celu alpha 0, Mod fmod 2, OneHot values of the wrong length", () => {
+    const x = { x: f([2]) };
+    expect(
+      convertOnly({ nodes: [one("Celu", ["x"], { alpha: 0 })], inputs: x, outputs: [["y", [2]]] }),
+    ).toThrow(/node 'n0' \(Celu.*attribute alpha = 0 must be > 0/);
+    expect(
+      convertOnly({
+        nodes: [one("Mod", ["a", "b"], { fmod: 2 })],
+        inputs: { a: i64([2], [1, 2]), b: i64([2], [1, 2]) },
+        outputs: [["y", [2], true]],
+      }),
+    ).toThrow(/node 'n0' \(Mod.*attribute fmod = 2 must be 0 or 1/);
+    expect(
+      convertOnly({
+        nodes: [one("OneHot", ["i", "d", "v"])],
+        inputs: { i: i64([2], [0, 1]) },
+        inits: { d: i64([], [3]), v: f([3], [0, 1, 2]) },
+        outputs: [["y", [2, 3]]],
+      }),
+    ).toThrow(/node 'n0' \(OneHot.*values must hold \[off, on\], got 3 elements/);
   });
   it("LRN without size, CumSum with a runtime axis", () => {
     expect(

@@ -182,6 +182,19 @@ export function kernel(ctx: Ctx, n: ONode, spec: KSpec, where: string): Val[] {
   return outVals;
 }
 
+/** An intermediate node of a composition: its own name and output name. */
+export const sub = (n: ONode, tag: string): ONode => ({
+  ...n,
+  name: `${n.name}#${tag}`,
+  outputs: [`${n.outputs[0] ?? n.name}#${tag}`],
+});
+
+/** The same words under another shape (same element count): kernels address memory by strides. */
+export function viewAs(v: Val, shape: number[]): Val {
+  if (numel(shape) !== numel(shapeOf(v))) throw new Error(`viewAs: [${shapeOf(v)}] vs [${shape}]`);
+  return v.kind === "const" ? derived({ ...v.c, shape }, v.name) : { ...v, shape };
+}
+
 /** Float constant rewritten (e.g. folded BN); the name keeps the weight unique. */
 export function derived(c: Const, name: string): Val {
   return { kind: "const", c, name };

@@ -1,7 +1,8 @@
 // Index-shaped and selection ops composed from existing kernels (no kernel of their own): CumSum as
 // shifted COPY + ADD rounds, TopK as comparison ranks + one-hot selection, Hardmax as ARGMAX +
 // equality with an iota, Trilu as WHERE with a constant mask, Mod as integer division on the raw
-// words, OneHot as equality with an iota. IsInf/IsNaN/CastLike/EyeLike fold or become one kernel.
+// words, OneHot as equality with an iota, LRN as a band MATMUL (here, not in norm.ts, which linalg.ts
+// imports). IsInf/IsNaN/CastLike/EyeLike fold or become one kernel.
 // Every composition is exact integer work, so the VM runs it bit-identically (docs/NUMERICS.md §6).
 import { quantize } from "../../../dnn/src/fixed.js";
 import { Binary, Op, Reduce, Unary } from "../../../dnn/src/opcodes.js";
@@ -9,10 +10,10 @@ import type { DType } from "../../../dnn/src/package.js";
 import { type Const, ConvertError, FLOAT_TYPES, type ONode } from "../onnx.js";
 import { broadcastShapes, normAxis, numel, stridesOf } from "../views.js";
 import {
+  attrFloat,
   attrInt,
   type Ctx,
   constOf,
-  derived,
   type Handler,
   intsOf,
   isIntVal,
@@ -21,23 +22,14 @@ import {
   need,
   type OpDoc,
   shapeOf,
+  sub,
   type Val,
+  viewAs,
 } from "./context.js";
 import { copyKernel, reshapeTo } from "./copy.js";
 import { binaryK, ELEMENTWISE_HANDLERS, unaryK } from "./elementwise.js";
-
-/** An intermediate node of a composition: its own name and output name. */
-export const sub = (n: ONode, tag: string): ONode => ({
-  ...n,
-  name: `${n.name}#${tag}`,
-  outputs: [`${n.outputs[0] ?? n.name}#${tag}`],
-});
-
-/** The same words under another shape (same element count): kernels address memory by strides. */
-export function viewAs(v: Val, shape: number[]): Val {
-  if (numel(shape) !== numel(shapeOf(v))) throw new Error(`viewAs: [${shapeOf(v)}] vs [${shape}]`);
-  return v.kind === "const" ? derived({ ...v.c, shape }, v.name) : { ...v, shape };
-}
+import { lowerMatMul } from "./linalg.js";
+import { rank3 } from "./norm.js";
 
 /** [outer, axis, inner] around axis `ax`. */
 const around = (xs: number[], ax: number) =>
@@ -65,10 +57,10 @@ export function reduceSumK(
 }
 
 const zeroLike = (x: Val, name: string) => mkConst([], isIntVal(x) ? "int" : "float", [0], name);
-const iota = (shape: number[], name: string) =>
+const iota = (shape: number[], name: string, kind: "int" | "float" = "int") =>
   mkConst(
     shape,
-    "int",
+    kind,
     Array.from({ length: numel(shape) }, (_, i) => i),
     name,
   );
@@ -346,24 +338,20 @@ H.OneHot = (ctx, n, ins, w) => {
     const inner = numel(is.slice(ax));
     const d = new Float64Array(numel(outShape)).fill(off);
     idx.c.data.forEach((v, i) => {
-      let t = Math.trunc(v);
-      if (t < 0) t += depth;
-      if (t >= 0 && t < depth) d[Math.floor(i / inner) * depth * inner + t * inner + (i % inner)] = on;
+      const t = v < 0 ? v + depth : v;
+      if (Number.isInteger(t) && t >= 0 && t < depth)
+        d[Math.floor(i / inner) * depth * inner + t * inner + (i % inner)] = on;
     });
     return [mkConst(outShape, vals.dtype, d, n.outputs[0])];
   }
-  let iv = isIntVal(idx) ? idx : unaryK(ctx, sub(n, "int"), idx, Unary.Q2I, w, 0, 0, "i32");
+  // Float indices stay Q16 and are compared with the iota as they are: a non-integer index matches
+  // no position (onnxruntime and ONNX's reference do the same).
+  const kind = isIntVal(idx) ? "int" : "float";
+  const k = (v: number, tag: string) => mkConst([], kind, [v], `${n.name}:${tag}`);
   // Negative indices count from the end: i + depth where i < 0.
-  const neg = binaryK(ctx, sub(n, "neg"), iv, mkConst([], "int", [0], `${n.name}:zero`), Binary.LT, w, "i32");
-  const wrapped = binaryK(
-    ctx,
-    sub(n, "wrap"),
-    iv,
-    mkConst([], "int", [depth], `${n.name}:depth`),
-    Binary.ADD,
-    w,
-  );
-  iv = whereK(ctx, sub(n, "norm"), neg, wrapped, iv, w);
+  const neg = binaryK(ctx, sub(n, "neg"), idx, k(0, "zero"), Binary.LT, w, "i32");
+  const wrapped = binaryK(ctx, sub(n, "wrap"), idx, k(depth, "depth"), Binary.ADD, w);
+  const iv = whereK(ctx, sub(n, "norm"), neg, wrapped, idx, w);
   const hot = binaryK(
     ctx,
     sub(n, "eq"),
@@ -371,6 +359,7 @@ H.OneHot = (ctx, n, ins, w) => {
     iota(
       outShape.map((d, i) => (i === ax ? d : 1)),
       `${n.name}:iota${depth}`,
+      kind,
     ),
     Binary.EQ,
     w,
@@ -380,9 +369,56 @@ H.OneHot = (ctx, n, ins, w) => {
   return [whereK(ctx, n, hot, c(on, "on"), c(off, "off"), w)];
 };
 
+// LRN: y = x·(bias + α/size·Σ_window x²)^−β. The window sum over channels is a MATMUL with a
+// constant band matrix holding α/size·2^p (in [1, 2) for small α/size, so its Q16 weight keeps 17
+// bits), scaled back by exact MULs with 2^−16…; the power is BINARY POW (exp(−β·ln t)).
+H.LRN = (ctx, n, ins, w) => {
+  const x = need(ins[0], 0, n, w);
+  const xs = rank3(x, w);
+  const size = attrInt(n, "size", 0);
+  if (!(size >= 1)) throw new ConvertError(`${w}: attribute size = ${size} must be ≥ 1`);
+  const alpha = attrFloat(n, "alpha", 1e-4);
+  const beta = attrFloat(n, "beta", 0.75);
+  const bias = attrFloat(n, "bias", 1);
+  const [N, C] = xs;
+  const inner = numel(xs.slice(2));
+  const k = alpha / size;
+  let p = 0;
+  while (k > 0 && k * 2 ** p < 1 && p < 48) p++;
+  const lo = Math.floor((size - 1) / 2);
+  const hi = Math.ceil((size - 1) / 2);
+  const band = new Float64Array(C * C);
+  for (let c = 0; c < C; c++)
+    for (let d = Math.max(0, c - lo); d <= Math.min(C - 1, c + hi); d++) band[c * C + d] = k * 2 ** p;
+  const sq = binaryK(ctx, sub(n, "sq"), x, x, Binary.MUL, w);
+  const bandC = mkConst([C, C], "float", band, `${n.name}:band`);
+  let t = lowerMatMul(ctx, sub(n, "window"), [bandC, viewAs(sq, [N, C, inner])], undefined, w)[0];
+  for (let rest = p, i = 0; rest > 0; i++) {
+    const s = Math.min(16, rest);
+    t = binaryK(
+      ctx,
+      sub(n, `down${i}`),
+      t,
+      mkConst([], "float", [2 ** -s], `${n.name}:2^-${s}`),
+      Binary.MUL,
+      w,
+    );
+    rest -= s;
+  }
+  t = binaryK(ctx, sub(n, "bias"), t, mkConst([], "float", [bias], `${n.name}:bias`), Binary.ADD, w);
+  const r = binaryK(ctx, sub(n, "pow"), t, mkConst([], "float", [-beta], `${n.name}:-beta`), Binary.POW, w);
+  return [binaryK(ctx, n, x, viewAs(r, xs), Binary.MUL, w)];
+};
+
 export const MISC_HANDLERS = H;
 
 export const MISC_DOCS: Record<string, OpDoc> = {
+  LRN: {
+    opsets: "1-13+",
+    attrs: "all (alpha, beta, bias, size)",
+    notes:
+      "MUL (x²), MATMUL with a constant channel-band matrix (α/size·2^p), exact MULs by 2^−16, ADD bias, POW −β (exp·log), MUL",
+  },
   CumSum: {
     opsets: "11+",
     attrs: "all (exclusive, reverse; axis a constant input)",
@@ -435,6 +471,6 @@ export const MISC_DOCS: Record<string, OpDoc> = {
     opsets: "9+",
     attrs: "all (axis; depth and values constant inputs)",
     notes:
-      "indices may be activations: Q2I (float indices truncate) + negative wrap (LT, ADD, WHERE) + EQ with an iota + WHERE(on, off); exact; out-of-range indices give an all-off row",
+      "indices may be activations: negative wrap (LT, ADD, WHERE) + EQ with an iota + WHERE(on, off); exact; out-of-range and non-integer (float) indices give an all-off row, as in onnxruntime",
   },
 };

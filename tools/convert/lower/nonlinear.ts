@@ -2,10 +2,21 @@
 // dnn/assembly/nonlinear.ts or a piecewise activation (Relu, LeakyRelu, HardSigmoid, …).
 import { quantize } from "../../../dnn/src/fixed.js";
 import { Binary, Unary } from "../../../dnn/src/opcodes.js";
-import { ConvertError } from "../onnx.js";
-import { attrFloat, attrStr, type Handler, isIntVal, mkConst, need, type OpDoc } from "./context.js";
+import { ConvertError, type ONode } from "../onnx.js";
+import {
+  attrFloat,
+  attrStr,
+  type Ctx,
+  type Handler,
+  isIntVal,
+  mkConst,
+  need,
+  type OpDoc,
+  sub,
+  type Val,
+} from "./context.js";
 import { binaryK, unaryK } from "./elementwise.js";
-import { sub, whereK } from "./misc.js";
+import { whereK } from "./misc.js";
 
 const ACTIVATIONS: Record<string, number> = {
   Relu: Unary.RELU,
@@ -60,7 +71,7 @@ H.Gelu = (ctx, n, ins, w) => {
   return [unaryK(ctx, n, need(ins[0], 0, n, w), approx === "tanh" ? Unary.GELU_TANH : Unary.GELU, w)];
 };
 
-const floatIn = (v: Parameters<Handler>[2][number], w: string) => {
+const floatIn = (v: Val | undefined, w: string) => {
   if (v && isIntVal(v)) throw new ConvertError(`${w}: needs a float tensor`);
   return v;
 };
@@ -129,6 +140,162 @@ H.Shrink = (ctx, n, ins, w) => {
   return [binaryK(ctx, n, d, k, Binary.ADD, w)];
 };
 
+// Hyperbolic functions from exp, log and sqrt (no kernel of their own).
+const fc = (n: ONode, v: number, tag: string) => mkConst([], "float", [v], `${n.name}:${tag}`);
+/** (e^x ∓ e^−x)/2. */
+const expPair =
+  (op: number): Handler =>
+  (ctx, n, ins, w) => {
+    const x = need(floatIn(ins[0], w), 0, n, w);
+    const ep = unaryK(ctx, sub(n, "exp"), x, Unary.EXP, w);
+    const en = unaryK(ctx, sub(n, "expneg"), unaryK(ctx, sub(n, "neg"), x, Unary.NEG, w), Unary.EXP, w);
+    return [binaryK(ctx, n, binaryK(ctx, sub(n, "pair"), ep, en, op, w), fc(n, 0.5, "half"), Binary.MUL, w)];
+  };
+H.Sinh = expPair(Binary.SUB);
+H.Cosh = expPair(Binary.ADD);
+// asinh(x) = sign(x)·ln(|x| + √(x² + 1)) (odd, so no cancellation for x < 0).
+H.Asinh = (ctx, n, ins, w) => {
+  const x = need(floatIn(ins[0], w), 0, n, w);
+  const a = unaryK(ctx, sub(n, "abs"), x, Unary.ABS, w);
+  const sq = binaryK(ctx, sub(n, "sq"), a, a, Binary.MUL, w);
+  const r = unaryK(
+    ctx,
+    sub(n, "sqrt"),
+    binaryK(ctx, sub(n, "sq+1"), sq, fc(n, 1, "one"), Binary.ADD, w),
+    Unary.SQRT,
+    w,
+  );
+  const l = unaryK(ctx, sub(n, "log"), binaryK(ctx, sub(n, "sum"), r, a, Binary.ADD, w), Unary.LOG, w);
+  return [binaryK(ctx, n, l, unaryK(ctx, sub(n, "sign"), x, Unary.SIGN, w), Binary.MUL, w)];
+};
+// acosh(x) = ln(x + √(x − 1)·√(x + 1)): each square root is of an exact sum, so x near 1 keeps precision.
+H.Acosh = (ctx, n, ins, w) => {
+  const x = need(floatIn(ins[0], w), 0, n, w);
+  const one = fc(n, 1, "one");
+  const lo = unaryK(ctx, sub(n, "sqrt-"), binaryK(ctx, sub(n, "x-1"), x, one, Binary.SUB, w), Unary.SQRT, w);
+  const hi = unaryK(ctx, sub(n, "sqrt+"), binaryK(ctx, sub(n, "x+1"), x, one, Binary.ADD, w), Unary.SQRT, w);
+  const s = binaryK(
+    ctx,
+    sub(n, "sum"),
+    x,
+    binaryK(ctx, sub(n, "prod"), lo, hi, Binary.MUL, w),
+    Binary.ADD,
+    w,
+  );
+  return [unaryK(ctx, n, s, Unary.LOG, w)];
+};
+// atanh(x) = ln((1 + x)/(1 − x))/2.
+H.Atanh = (ctx, n, ins, w) => {
+  const x = need(floatIn(ins[0], w), 0, n, w);
+  const one = fc(n, 1, "one");
+  const q = binaryK(
+    ctx,
+    sub(n, "ratio"),
+    binaryK(ctx, sub(n, "1+x"), one, x, Binary.ADD, w),
+    binaryK(ctx, sub(n, "1-x"), one, x, Binary.SUB, w),
+    Binary.DIV,
+    w,
+  );
+  return [binaryK(ctx, n, unaryK(ctx, sub(n, "log"), q, Unary.LOG, w), fc(n, 0.5, "half"), Binary.MUL, w)];
+};
+
+// Circular functions: no kernel of their own, so they are built from exact-rounding pieces (MUL,
+// DIV by integers, ADD, CLIP, ROUND, WHERE, SQRT). Each step is a node; the VM replays them exactly.
+/** Emits a chain of kernels for node n: intermediate nodes n#1, n#2, …; `last` names the result n. */
+class Chain {
+  private i = 0;
+  constructor(
+    readonly ctx: Ctx,
+    readonly n: ONode,
+    readonly w: string,
+  ) {}
+  private node(last: boolean) {
+    return last ? this.n : sub(this.n, `${++this.i}`);
+  }
+  k = (v: number) => mkConst([], "float", [v], `${this.n.name}:${v}`);
+  u = (x: Val, fn: number, a = 0, b = 0, last = false) =>
+    unaryK(this.ctx, this.node(last), x, fn, this.w, a, b);
+  b = (x: Val, y: Val, fn: number, last = false) => binaryK(this.ctx, this.node(last), x, y, fn, this.w);
+  cmp = (x: Val, y: Val, fn: number) => binaryK(this.ctx, this.node(false), x, y, fn, this.w, "i32");
+  where = (c: Val, x: Val, y: Val, last = false) => whereK(this.ctx, this.node(last), c, x, y, this.w);
+}
+
+/** r = x − 2π·round(x/2π) ∈ [−π, π] (up to 2.6e-6·|k| from 2π's Q16 value). */
+function reduce2pi(ch: Chain, x: Val): Val {
+  const k = ch.u(ch.b(x, ch.k(1 / (2 * Math.PI)), Binary.MUL), Unary.ROUND);
+  return ch.b(x, ch.b(k, ch.k(2 * Math.PI), Binary.MUL), Binary.SUB);
+}
+/** sin(r) for |r| ≤ π/2: r·(1 − s/6·(1 − s/20·(1 − s/42·(1 − s/72·(1 − s/110))))), s = r², Taylor to r^11 (≤ 6e-8). */
+function sinPoly(ch: Chain, r: Val, last: boolean): Val {
+  const s = ch.b(r, r, Binary.MUL);
+  let q = ch.b(ch.k(1), ch.b(s, ch.k(110), Binary.DIV), Binary.SUB);
+  for (const d of [72, 42, 20, 6])
+    q = ch.b(ch.k(1), ch.b(ch.b(s, ch.k(d), Binary.DIV), q, Binary.MUL), Binary.SUB);
+  return ch.b(r, q, Binary.MUL, last);
+}
+/** Folds r ∈ [−π, π] into [−π/2, π/2] with the same sine: 2·clip(r, ±π/2) − r. */
+function foldHalfPi(ch: Chain, r: Val): Val {
+  const h = quantize(Math.PI / 2);
+  const c = ch.u(r, Unary.CLIP, -h, h);
+  return ch.b(ch.b(c, c, Binary.ADD), r, Binary.SUB);
+}
+/** cos(r) = sin(π/2 − |r|) for r ∈ [−π, π]. */
+const cosOf = (ch: Chain, r: Val, last: boolean) =>
+  sinPoly(ch, ch.b(ch.k(Math.PI / 2), ch.u(r, Unary.ABS), Binary.SUB), last);
+
+H.Sin = (ctx, n, ins, w) => {
+  const ch = new Chain(ctx, n, w);
+  return [sinPoly(ch, foldHalfPi(ch, reduce2pi(ch, need(floatIn(ins[0], w), 0, n, w))), true)];
+};
+H.Cos = (ctx, n, ins, w) => {
+  const ch = new Chain(ctx, n, w);
+  return [cosOf(ch, reduce2pi(ch, need(floatIn(ins[0], w), 0, n, w)), true)];
+};
+H.Tan = (ctx, n, ins, w) => {
+  const ch = new Chain(ctx, n, w);
+  const r = reduce2pi(ch, need(floatIn(ins[0], w), 0, n, w));
+  return [ch.b(sinPoly(ch, foldHalfPi(ch, r), false), cosOf(ch, r, false), Binary.DIV, true)];
+};
+
+/**
+ * atan(x): |x| > 1 → π/2 − atan(1/|x|); then u > tan(π/12) → π/6 + atan((√3·u − 1)/(u + √3)),
+ * leaving |v| ≤ 0.268 for the Taylor series to v^11 (≤ 3e-9); the sign is restored last.
+ */
+function atanOf(ch: Chain, x: Val, last: boolean): Val {
+  const a = ch.u(x, Unary.ABS);
+  const big = ch.cmp(a, ch.k(1), Binary.GT);
+  const u = ch.where(big, ch.u(a, Unary.RECIP), a);
+  const far = ch.cmp(u, ch.k(Math.tan(Math.PI / 12)), Binary.GT);
+  const moved = ch.b(
+    ch.b(ch.b(u, ch.k(Math.sqrt(3)), Binary.MUL), ch.k(1), Binary.SUB),
+    ch.b(u, ch.k(Math.sqrt(3)), Binary.ADD),
+    Binary.DIV,
+  );
+  const v = ch.where(far, moved, u);
+  const s = ch.b(v, v, Binary.MUL);
+  let q = ch.b(ch.k(1 / 9), ch.b(s, ch.k(11), Binary.DIV), Binary.SUB);
+  for (const c of [1 / 7, 1 / 5, 1 / 3, 1]) q = ch.b(ch.k(c), ch.b(s, q, Binary.MUL), Binary.SUB);
+  let t = ch.b(ch.b(v, q, Binary.MUL), ch.where(far, ch.k(Math.PI / 6), ch.k(0)), Binary.ADD);
+  t = ch.where(big, ch.b(ch.k(Math.PI / 2), t, Binary.SUB), t);
+  return ch.b(t, ch.u(x, Unary.SIGN), Binary.MUL, last);
+}
+H.Atan = (ctx, n, ins, w) => [atanOf(new Chain(ctx, n, w), need(floatIn(ins[0], w), 0, n, w), true)];
+/** asin(x) = atan(x/(√(1 − x)·√(1 + x))); both roots are of exact sums. |x| = 1 divides by 0 → ±max → ±π/2. */
+function asinOf(ch: Chain, x: Val, last: boolean): Val {
+  const one = ch.k(1);
+  const c = ch.b(
+    ch.u(ch.b(one, x, Binary.SUB), Unary.SQRT),
+    ch.u(ch.b(one, x, Binary.ADD), Unary.SQRT),
+    Binary.MUL,
+  );
+  return atanOf(ch, ch.b(x, c, Binary.DIV), last);
+}
+H.Asin = (ctx, n, ins, w) => [asinOf(new Chain(ctx, n, w), need(floatIn(ins[0], w), 0, n, w), true)];
+H.Acos = (ctx, n, ins, w) => {
+  const ch = new Chain(ctx, n, w);
+  return [ch.b(ch.k(Math.PI / 2), asinOf(ch, need(floatIn(ins[0], w), 0, n, w), false), Binary.SUB, true)];
+};
+
 export const NONLINEAR_HANDLERS = H;
 
 export const NONLINEAR_DOCS: Record<string, OpDoc> = {
@@ -154,6 +321,50 @@ export const NONLINEAR_DOCS: Record<string, OpDoc> = {
     attrs: "all",
     notes: "UNARY HARDSWISH: x·clamp(x/6 + 1/2, 0, 1), two roundings; ≤ 1 ulp + |x|·2^-17",
   },
+  Sinh: {
+    opsets: "9+",
+    attrs: "all",
+    notes: "(e^x − e^−x)/2: UNARY NEG, EXP ×2, SUB, MUL; saturates beyond abs(x) ≈ 10.4",
+  },
+  Cosh: {
+    opsets: "9+",
+    attrs: "all",
+    notes: "(e^x + e^−x)/2: UNARY NEG, EXP ×2, ADD, MUL; saturates beyond abs(x) ≈ 10.4",
+  },
+  Asinh: {
+    opsets: "9+",
+    attrs: "all",
+    notes: "sign(x)·ln(abs(x) + √(x² + 1)): 8 UNARY/BINARY kernels; x² saturates beyond abs(x) ≈ 181",
+  },
+  Acosh: {
+    opsets: "9+",
+    attrs: "all",
+    notes: "ln(x + √(x − 1)·√(x + 1)): 7 kernels; x < 1 (NaN in float) gives ln(x + √(x+1)·0) = ln(x)",
+  },
+  Atanh: {
+    opsets: "9+",
+    attrs: "all",
+    notes: "ln((1 + x)/(1 − x))/2: ADD, SUB, DIV, LOG, MUL; abs(x) ≥ 1 saturates",
+  },
+  Sin: {
+    opsets: "7+",
+    attrs: "all",
+    notes:
+      "no kernel of its own: 2π reduction (MUL, ROUND, MUL, SUB), fold to ±π/2 (CLIP, ADD, SUB), Taylor to x^11 in Horner form with exact DIVs: 23 kernel nodes",
+  },
+  Cos: { opsets: "7+", attrs: "all", notes: "sin(π/2 − abs(r)) after the 2π reduction: 22 kernel nodes" },
+  Tan: {
+    opsets: "7+",
+    attrs: "all",
+    notes: "sin/cos sharing one reduction, one DIV: 42 kernel nodes; large near cos = 0",
+  },
+  Atan: {
+    opsets: "7+",
+    attrs: "all",
+    notes: "two argument reductions (1/x, then the π/6 shift) and Taylor to x^11: 28 kernel nodes",
+  },
+  Asin: { opsets: "7+", attrs: "all", notes: "atan(x/(√(1−x)·√(1+x))): 34 kernel nodes" },
+  Acos: { opsets: "7+", attrs: "all", notes: "π/2 − asin(x): 35 kernel nodes" },
   PRelu: {
     opsets: "7+",
     attrs: "all",

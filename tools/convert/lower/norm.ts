@@ -1,6 +1,6 @@
 // Normalization: the ONNX ops that become SOFTMAX, LAYERNORM and CHANNEL_AFFINE kernels
 // (dnn/assembly/norm.ts), and the BatchNormalization folding that Conv uses.
-import { Binary, Op } from "../../../dnn/src/opcodes.js";
+import { Op } from "../../../dnn/src/opcodes.js";
 import { type Const, ConvertError, type ONode } from "../onnx.js";
 import { broadcastShapes, broadcastStrides, normAxis, numel, stridesOf } from "../views.js";
 import { bnAffine, bnParamsOf } from "./bn.js";
@@ -14,17 +14,15 @@ import {
   type Handler,
   isIntVal,
   kernel,
-  mkConst,
   need,
   type OpDoc,
   shapeOf,
+  sub,
   type Val,
+  viewAs,
 } from "./context.js";
 import { transposeView } from "./copy.js";
-import { binaryK } from "./elementwise.js";
 import { batchNormTraining } from "./index-ops.js";
-import { lowerMatMul } from "./linalg.js";
-import { sub, viewAs } from "./misc.js";
 
 const H: Record<string, Handler> = {};
 
@@ -190,7 +188,7 @@ function channelAffineK(ctx: Ctx, n: ONode, x: Val, scale: Val, bias: Val, w: st
   )[0];
 }
 
-function rank3(x: Val, w: string): number[] {
+export function rank3(x: Val, w: string): number[] {
   const xs = shapeOf(x);
   if (xs.length < 3) throw new ConvertError(`${w}: input must be [N, C, D1, …], got [${xs}]`);
   return xs;
@@ -267,47 +265,6 @@ H.MeanVarianceNormalization = (ctx, n, ins, w) => {
   return [transposeView(ctx, n, y, ps, inv, xs, w)];
 };
 
-// LRN: y = x·(bias + α/size·Σ_window x²)^−β. The window sum over channels is a MATMUL with a
-// constant band matrix holding α/size·2^p (in [1, 2) for small α/size, so its Q16 weight keeps 17
-// bits), scaled back by exact MULs with 2^−16…; the power is BINARY POW (exp(−β·ln t)).
-H.LRN = (ctx, n, ins, w) => {
-  const x = need(ins[0], 0, n, w);
-  const xs = rank3(x, w);
-  const size = attrInt(n, "size", 0);
-  if (!(size >= 1)) throw new ConvertError(`${w}: attribute size = ${size} must be ≥ 1`);
-  const alpha = attrFloat(n, "alpha", 1e-4);
-  const beta = attrFloat(n, "beta", 0.75);
-  const bias = attrFloat(n, "bias", 1);
-  const [N, C] = xs;
-  const inner = numel(xs.slice(2));
-  const k = alpha / size;
-  let p = 0;
-  while (k > 0 && k * 2 ** p < 1 && p < 48) p++;
-  const lo = Math.floor((size - 1) / 2);
-  const hi = Math.ceil((size - 1) / 2);
-  const band = new Float64Array(C * C);
-  for (let c = 0; c < C; c++)
-    for (let d = Math.max(0, c - lo); d <= Math.min(C - 1, c + hi); d++) band[c * C + d] = k * 2 ** p;
-  const sq = binaryK(ctx, sub(n, "sq"), x, x, Binary.MUL, w);
-  const bandC = mkConst([C, C], "float", band, `${n.name}:band`);
-  let t = lowerMatMul(ctx, sub(n, "window"), [bandC, viewAs(sq, [N, C, inner])], undefined, w)[0];
-  for (let rest = p, i = 0; rest > 0; i++) {
-    const s = Math.min(16, rest);
-    t = binaryK(
-      ctx,
-      sub(n, `down${i}`),
-      t,
-      mkConst([], "float", [2 ** -s], `${n.name}:2^-${s}`),
-      Binary.MUL,
-      w,
-    );
-    rest -= s;
-  }
-  t = binaryK(ctx, sub(n, "bias"), t, mkConst([], "float", [bias], `${n.name}:bias`), Binary.ADD, w);
-  const r = binaryK(ctx, sub(n, "pow"), t, mkConst([], "float", [-beta], `${n.name}:-beta`), Binary.POW, w);
-  return [binaryK(ctx, n, x, viewAs(r, xs), Binary.MUL, w)];
-};
-
 export const NORM_HANDLERS = H;
 
 export const NORM_DOCS: Record<string, OpDoc> = {
@@ -327,11 +284,5 @@ export const NORM_DOCS: Record<string, OpDoc> = {
     attrs: "all (axes)",
     notes:
       "LAYERNORM over the axes (COPY transposes them last and back when they are not trailing); σ = 0 gives 0; ONNX's ε = 1e-9 on σ is dropped (below Q16)",
-  },
-  LRN: {
-    opsets: "1+",
-    attrs: "all (alpha, beta, bias, size)",
-    notes:
-      "MUL (x²), MATMUL with a constant channel-band matrix (α/size·2^p), exact MULs by 2^−16, ADD bias, POW −β (exp·log), MUL",
   },
 };

@@ -177,6 +177,24 @@ function splitRows(ctx: Ctx, n: ONode, spec: KSpec, where: string, budget: numbe
   return [joinFlat(ctx, n, parts, spec.outShapes[0], spec.outDtype, where)];
 }
 
+/** REDUCE (params fn, outer, red, inner): chunks of the `outer` rows, each red·inner words in, inner out. */
+function splitReduce(ctx: Ctx, n: ONode, spec: KSpec, where: string, budget: number): Val[] | undefined {
+  const [fn, outer, red, inner] = spec.params;
+  const size = largest(outer, (u) => stepBound(Op.REDUCE, [fn, u, red, inner]) <= budget);
+  if (size === 0 || size >= outer) return undefined;
+  const parts = chunks(outer, size).map(([o0, o1], i) => {
+    const x = flatSlice(ctx, n, spec.inputs[0], o0 * red * inner, (o1 - o0) * red * inner, `x.${i}`, where);
+    const part = {
+      ...spec,
+      params: [fn, o1 - o0, red, inner],
+      inputs: [x],
+      outShapes: [[(o1 - o0) * inner]],
+    };
+    return kernel(ctx, sub(n, `rows${i}`), part, where)[0];
+  });
+  return [joinFlat(ctx, n, parts, spec.outShapes[0], spec.outDtype, where)];
+}
+
 // MATMUL parameter offsets (dnn/assembly/linalg.ts).
 const MM = { M: 16, K: 17, N: 18, sAm: 19, sAk: 20, sBk: 21, sBn: 22, hasBias: 23, sCm: 24, sCn: 25 };
 
@@ -347,6 +365,8 @@ export function splitKernel(
       return splitRows(ctx, n, spec, where, budget);
     case Op.MATMUL:
       return splitMatmul(ctx, n, spec, where, budget);
+    case Op.REDUCE:
+      return splitReduce(ctx, n, spec, where, budget);
     default:
       return undefined;
   }
