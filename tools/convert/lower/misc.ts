@@ -414,7 +414,7 @@ export const MISC_HANDLERS = H;
 
 export const MISC_DOCS: Record<string, OpDoc> = {
   LRN: {
-    opsets: "1-13+",
+    opsets: "1+",
     attrs: "all (alpha, beta, bias, size)",
     notes:
       "MUL (x²), MATMUL with a constant channel-band matrix (α/size·2^p), exact MULs by 2^−16, ADD bias, POW −β (exp·log), MUL",

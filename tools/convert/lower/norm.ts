@@ -1,7 +1,7 @@
 // Normalization: the ONNX ops that become SOFTMAX, LAYERNORM and CHANNEL_AFFINE kernels
 // (dnn/assembly/norm.ts), and the BatchNormalization folding that Conv uses.
 import { Op } from "../../../dnn/src/opcodes.js";
-import { type Const, ConvertError, type ONode } from "../onnx.js";
+import { ConvertError, type ONode } from "../onnx.js";
 import { broadcastShapes, broadcastStrides, normAxis, numel, stridesOf } from "../views.js";
 import { bnAffine, bnParamsOf } from "./bn.js";
 import {
