@@ -1,0 +1,39 @@
+// Builds the native backend's addon (dnn/native/opml_native.cc → build/Release/opml_native.node)
+// with node-gyp against the headers of the Node that runs this script: nothing is downloaded
+// (--nodedir points at this Node's own include/node). It never fails the install: when it cannot
+// compile, it says so once and the engine uses the reference WASM module (dnn/src/native.ts).
+import { spawnSync } from "node:child_process";
+import { existsSync, rmSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const out = join(here, "build/Release/opml_native.node");
+
+function nodeGyp() {
+  const fromNpm = process.env.npm_config_node_gyp;
+  if (fromNpm && existsSync(fromNpm)) return fromNpm;
+  const bundled = join(dirname(process.execPath), "../lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js");
+  return existsSync(bundled) ? bundled : undefined;
+}
+
+function skip(why) {
+  rmSync(out, { force: true }); // a stale addon must not outlive a failed rebuild
+  console.log(`dnn/native: native backend not built (${why}); native runs use the WASM module`);
+  process.exit(0);
+}
+
+if (process.env.OPML_NO_NATIVE) skip("OPML_NO_NATIVE is set");
+const nodedir = join(dirname(process.execPath), "..");
+if (!existsSync(join(nodedir, "include/node/node_api.h"))) skip(`no Node headers under ${nodedir}/include/node`);
+const gyp = nodeGyp();
+if (!gyp) skip("node-gyp not found next to npm");
+const r = spawnSync(process.execPath, [gyp, "rebuild", `--nodedir=${nodedir}`, "--directory", here], {
+  encoding: "utf8",
+  env: { ...process.env, npm_config_nodedir: nodedir },
+});
+if (r.status !== 0 || !existsSync(out)) {
+  const tail = `${r.stderr ?? ""}${r.error ?? ""}`.trim().split("\n").slice(-3).join(" | ");
+  skip(`node-gyp failed: ${tail || `exit ${r.status}`}`);
+}
+console.log("built dnn/native/build/Release/opml_native.node");

@@ -1,0 +1,821 @@
+// The native backend's kernels (docs/NUMERICS.md §9): the same integer arithmetic as the DNN WASM
+// module (dnn/assembly), run directly on that module's linear memory and parameter blocks.
+//
+// Bit-identity rests on two facts. (1) Sums of products are exact integers, so any summation order,
+// vector width or blocking gives the same value; a double-precision path is used only when a bound
+// proves every partial sum is an integer below 2^53 (then every FMA is exact), else 64-bit integer
+// lanes with wrap-around, which is what the reference's i64 adds do. (2) The rounding and saturation
+// steps after the sum are transcriptions of dnn/assembly/fixed.ts, applied to the same operands.
+//
+// A kernel handles only the opcodes and parameter forms written here; for anything else, for any
+// access the bounds check cannot prove inside the memory, or for outputs that overlap inputs or the
+// parameter block, it declines and the host runs the reference module for that node.
+// Compiled with -fwrapv: signed overflow wraps, as WASM's integer ops do.
+#include <node_api.h>
+
+#include <cstdint>
+#include <cstring>
+#include <vector>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+namespace {
+
+using i32 = int32_t;
+using i64 = int64_t;
+using u32 = uint32_t;
+using u64 = uint64_t;
+
+constexpr int FRAC = 16;
+constexpr i32 ONE = 1 << FRAC;
+constexpr i64 I32_MAX = 0x7fffffff;
+constexpr i64 I32_MIN = -0x80000000LL;
+
+// ---- dnn/assembly/fixed.ts -------------------------------------------------------------------
+inline i32 sat(i64 x) { return x > I32_MAX ? (i32)I32_MAX : x < I32_MIN ? (i32)I32_MIN : (i32)x; }
+inline i64 rshr(i64 x, int s) { return (i64)((u64)x + ((u64)1 << (s - 1))) >> s; }
+inline i32 mulq(i32 a, i32 b) { return sat(rshr((i64)a * (i64)b, FRAC)); }
+inline i64 floorDiv(i64 n, i64 d) {
+  i64 q = n / d;
+  if (n % d != 0 && n < 0) q -= 1;
+  return q;
+}
+inline i64 divRound(i64 n, i64 d) {
+  if (d < 0) {
+    n = -n;
+    d = -d;
+  }
+  return floorDiv(2 * n + d, 2 * d);
+}
+inline i32 divq(i32 a, i32 b) {
+  if (b == 0) return a > 0 ? (i32)I32_MAX : a < 0 ? (i32)I32_MIN : 0;
+  return sat(divRound((i64)a * ONE, (i64)b));
+}
+
+// ---- opcodes (dnn/src/opcodes.ts) ------------------------------------------------------------
+enum { OP_UNARY = 1, OP_BINARY = 2, OP_MATMUL = 4, OP_CONV = 5, OP_POOL = 6, OP_COPY = 12 };
+constexpr int COPY_WORDS = 22;
+
+// ---- the memory and the parameter block --------------------------------------------------------
+struct Mem {
+  uint8_t* base;
+  u64 size;
+};
+
+/** Byte interval [lo, hi) touched by a node; empty when lo >= hi. */
+struct Span {
+  i64 lo, hi;
+};
+
+struct Node {
+  Mem mem;
+  u32 p;
+  i32 nIn, nOut, nParams;
+  bool ok;
+  const i32* w;  // the block, word-indexed from p
+  std::vector<Span> reads, writes;
+
+  Node(Mem m, u32 ptr) : mem(m), p(ptr), nIn(0), nOut(0), nParams(0), ok(false), w(nullptr) {
+    if ((ptr & 3) != 0 || (u64)ptr + 16 > m.size) return;
+    w = (const i32*)(m.base + ptr);
+    nIn = w[1];
+    nOut = w[2];
+    nParams = w[3];
+    if (nIn < 0 || nOut < 0 || nParams < 0) return;
+    if ((u64)ptr + 16 + 4 * ((u64)nIn + nOut + nParams) > m.size) return;
+    ok = true;
+  }
+  i32 op() const { return w[0]; }
+  u32 inPtr(int i) const { return (u32)w[4 + i]; }
+  u32 outPtr(int i) const { return (u32)w[4 + nIn + i]; }
+  i32 prm(int i) const { return i < nParams ? w[4 + nIn + nOut + i] : 0; }
+  u64 blockEnd() const { return (u64)p + 16 + 4 * ((u64)nIn + nOut + nParams); }
+
+  /** Records the words [base + 4·lo, base + 4·(hi+1)) as read (or written); false if outside memory. */
+  bool span(u32 base, i64 lo, i64 hi, bool write) {
+    if (hi < lo) return true;
+    i64 a = (i64)base + 4 * lo, b = (i64)base + 4 * hi + 4;
+    if (a < 0 || (u64)b > mem.size) return false;
+    (write ? writes : reads).push_back({a, b});
+    return true;
+  }
+  /** No written interval may overlap a read one or the parameter block (the reference reads both
+   * while it writes, so overlap would make the result depend on the order of writes). */
+  bool disjoint() const {
+    for (const Span& wr : writes) {
+      if (wr.lo < (i64)blockEnd() && (i64)p < wr.hi) return false;
+      for (const Span& rd : reads)
+        if (wr.lo < rd.hi && rd.lo < wr.hi) return false;
+    }
+    return true;
+  }
+  i32* at(u32 base, i64 elem) const { return (i32*)(mem.base + base + 4 * elem); }
+};
+
+/** Element-offset range [lo, hi] of Σ i_d·s_d over i_d < dims_d (all dims > 0). */
+inline void range(const i64* dims, const i64* strides, int n, i64& lo, i64& hi) {
+  lo = 0;
+  hi = 0;
+  for (int d = 0; d < n; d++) {
+    i64 e = (dims[d] - 1) * strides[d];
+    if (e < 0) lo += e;
+    else hi += e;
+  }
+}
+
+// ---- GEMM core ------------------------------------------------------------------------------
+// acc[m][n] = Σ_k A(m,k)·B(k,n), exact; the epilogue turns each into an output word.
+// A is gathered into a row-major copy, B in panels of NR columns by a packer callback.
+constexpr int NR = 8;
+constexpr int MR = 6;
+
+bool hasAvx2() {
+#if defined(__x86_64__)
+  static const bool v = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return v;
+#else
+  return false;
+#endif
+}
+
+// Scratch buffers, per thread (a worker may load the addon too); looked up once per call, since
+// each access to a thread_local in a shared object can cost a call.
+struct Scratch {
+  std::vector<i32> A, B;
+  std::vector<double> Ad, Bd;
+};
+thread_local Scratch scratch;
+
+#if defined(__x86_64__)
+template <int R>
+__attribute__((target("avx2,fma"))) void kernD(const double* A, i64 lda, const double* B, int K, i64* out) {
+  __m256d c0[R], c1[R];
+  for (int r = 0; r < R; r++) c0[r] = c1[r] = _mm256_setzero_pd();
+  for (int k = 0; k < K; k++) {
+    __m256d b0 = _mm256_loadu_pd(B + NR * k), b1 = _mm256_loadu_pd(B + NR * k + 4);
+    for (int r = 0; r < R; r++) {
+      __m256d a = _mm256_broadcast_sd(A + r * lda + k);
+      c0[r] = _mm256_fmadd_pd(a, b0, c0[r]);
+      c1[r] = _mm256_fmadd_pd(a, b1, c1[r]);
+    }
+  }
+  alignas(32) double t[NR];
+  for (int r = 0; r < R; r++) {
+    _mm256_store_pd(t, c0[r]);
+    _mm256_store_pd(t + 4, c1[r]);
+    for (int j = 0; j < NR; j++) out[r * NR + j] = (i64)t[j];
+  }
+}
+
+template <int R>
+__attribute__((target("avx2,fma"))) void kernI(const i32* A, i64 lda, const i32* B, int K, i64* out) {
+  __m256i ce[R], co[R];
+  for (int r = 0; r < R; r++) ce[r] = co[r] = _mm256_setzero_si256();
+  for (int k = 0; k < K; k++) {
+    __m256i b = _mm256_loadu_si256((const __m256i*)(B + NR * k));
+    __m256i bo = _mm256_srli_epi64(b, 32);
+    for (int r = 0; r < R; r++) {
+      __m256i a = _mm256_set1_epi32(A[r * lda + k]);
+      ce[r] = _mm256_add_epi64(ce[r], _mm256_mul_epi32(a, b));
+      co[r] = _mm256_add_epi64(co[r], _mm256_mul_epi32(a, bo));
+    }
+  }
+  alignas(32) i64 e[4], o[4];
+  for (int r = 0; r < R; r++) {
+    _mm256_store_si256((__m256i*)e, ce[r]);
+    _mm256_store_si256((__m256i*)o, co[r]);
+    for (int j = 0; j < 4; j++) {
+      out[r * NR + 2 * j] = e[j];
+      out[r * NR + 2 * j + 1] = o[j];
+    }
+  }
+}
+#endif
+
+void kernScalar(const i32* A, i64 lda, const i32* B, int K, int R, i64* out) {
+  for (int r = 0; r < R; r++) {
+    i64 acc[NR] = {0, 0, 0, 0, 0, 0, 0, 0};
+    const i32* a = A + r * lda;
+    for (int k = 0; k < K; k++) {
+      i64 av = a[k];
+      for (int j = 0; j < NR; j++) acc[j] += av * (i64)B[NR * k + j];
+    }
+    for (int j = 0; j < NR; j++) out[r * NR + j] = acc[j];
+  }
+}
+
+template <typename GetA, typename PackB, typename Emit>
+void gemm(int M, int K, int N, GetA getA, PackB packB, Emit emit) {
+  if (M <= 0 || N <= 0) return;
+  const bool simd = hasAvx2();
+  Scratch& sc = scratch;
+  std::vector<i32>& tA = sc.A;
+  std::vector<i32>& tB = sc.B;
+  std::vector<double>& tAd = sc.Ad;
+  std::vector<double>& tBd = sc.Bd;
+  tA.resize((size_t)M * K + 1);
+  tB.resize((size_t)K * NR + 1);
+  tBd.resize((size_t)K * NR + 1);
+  i32* const pA = tA.data();
+  i32* const pB = tB.data();
+  double* const pBd = tBd.data();
+  double* pAd = nullptr;
+  const size_t panel = (size_t)K * NR;
+  u64 maxA = 0;
+  for (int m = 0; m < M; m++)
+    for (int k = 0; k < K; k++) {
+      i32 v = getA(m, k);
+      pA[(size_t)m * K + k] = v;
+      u64 av = v < 0 ? (u64)(-(i64)v) : (u64)v;
+      if (av > maxA) maxA = av;
+    }
+  i64 out[MR * NR];
+  for (int n0 = 0; n0 < N; n0 += NR) {
+    const int nw = N - n0 < NR ? N - n0 : NR;
+    if (nw < NR) std::memset(pB, 0, sizeof(i32) * panel);
+    packB(n0, nw, pB);
+    u64 maxB = 0;
+    for (size_t i = 0; i < panel; i++) {
+      i32 v = pB[i];
+      u64 bv = v < 0 ? (u64)(-(i64)v) : (u64)v;
+      maxB = bv > maxB ? bv : maxB;
+    }
+    // Exact in doubles iff every partial sum is an integer of magnitude ≤ 2^53.
+    const bool dbl = simd && (unsigned __int128)(u64)K * maxA * maxB <= ((unsigned __int128)1 << 53);
+    if (dbl) {
+      if (!pAd) {
+        tAd.resize((size_t)M * K + 1);
+        pAd = tAd.data();
+        for (size_t i = 0; i < (size_t)M * K; i++) pAd[i] = (double)pA[i];
+      }
+      for (size_t i = 0; i < panel; i++) pBd[i] = (double)pB[i];
+    }
+    for (int m0 = 0; m0 < M; m0 += MR) {
+      const int R = M - m0 < MR ? M - m0 : MR;
+#if defined(__x86_64__)
+      if (dbl) {
+        const double* a = pAd + (size_t)m0 * K;
+        switch (R) {
+          case 1: kernD<1>(a, K, pBd, K, out); break;
+          case 2: kernD<2>(a, K, pBd, K, out); break;
+          case 3: kernD<3>(a, K, pBd, K, out); break;
+          case 4: kernD<4>(a, K, pBd, K, out); break;
+          case 5: kernD<5>(a, K, pBd, K, out); break;
+          default: kernD<6>(a, K, pBd, K, out); break;
+        }
+      } else if (simd) {
+        const i32* a = pA + (size_t)m0 * K;
+        switch (R) {
+          case 1: kernI<1>(a, K, pB, K, out); break;
+          case 2: kernI<2>(a, K, pB, K, out); break;
+          case 3: kernI<3>(a, K, pB, K, out); break;
+          case 4: kernI<4>(a, K, pB, K, out); break;
+          case 5: kernI<5>(a, K, pB, K, out); break;
+          default: kernI<6>(a, K, pB, K, out); break;
+        }
+      } else
+#endif
+        kernScalar(pA + (size_t)m0 * K, K, pB, K, R, out);
+      for (int r = 0; r < R; r++)
+        for (int j = 0; j < nw; j++) emit(m0 + r, n0 + j, out[r * NR + j]);
+    }
+  }
+}
+
+// ---- dot products: rows of A against columns of B, both contiguous along k --------------------
+// For few rows (M = 1 in a Gemm, attention's Q·Kᵀ) packing costs more than it saves. 64-bit lanes:
+// mul_epi32 multiplies the low (signed) halves, so even and odd words go through two products.
+#if defined(__x86_64__)
+__attribute__((target("avx2"))) inline i64 hsum(__m256i v) {
+  alignas(32) i64 t[4];
+  _mm256_store_si256((__m256i*)t, v);
+  return (i64)((u64)t[0] + (u64)t[1] + (u64)t[2] + (u64)t[3]);
+}
+
+/** out[j] = Σ_k a[k]·b_j[k] for j < 4, b_j = b + j·ldb. */
+__attribute__((target("avx2"))) void dot4(const i32* a, const i32* b, i64 ldb, int K, i64* out) {
+  __m256i e0 = _mm256_setzero_si256(), e1 = e0, e2 = e0, e3 = e0, o0 = e0, o1 = e0, o2 = e0, o3 = e0;
+  const i32 *b0 = b, *b1 = b + ldb, *b2 = b + 2 * ldb, *b3 = b + 3 * ldb;
+  int k = 0;
+  for (; k + 8 <= K; k += 8) {
+    const __m256i av = _mm256_loadu_si256((const __m256i*)(a + k)), ao = _mm256_srli_epi64(av, 32);
+#define DOT(j)                                                                  \
+  {                                                                             \
+    const __m256i bv = _mm256_loadu_si256((const __m256i*)(b##j + k));          \
+    e##j = _mm256_add_epi64(e##j, _mm256_mul_epi32(av, bv));                    \
+    o##j = _mm256_add_epi64(o##j, _mm256_mul_epi32(ao, _mm256_srli_epi64(bv, 32))); \
+  }
+    DOT(0) DOT(1) DOT(2) DOT(3)
+#undef DOT
+  }
+  out[0] = hsum(_mm256_add_epi64(e0, o0));
+  out[1] = hsum(_mm256_add_epi64(e1, o1));
+  out[2] = hsum(_mm256_add_epi64(e2, o2));
+  out[3] = hsum(_mm256_add_epi64(e3, o3));
+  for (; k < K; k++) {
+    const i64 av = a[k];
+    out[0] += av * b0[k];
+    out[1] += av * b1[k];
+    out[2] += av * b2[k];
+    out[3] += av * b3[k];
+  }
+}
+#endif
+
+/** acc(m, n) = Σ_k A[m·lda + k]·B[n·ldb + k]. */
+template <typename Emit>
+void dots(const i32* A, i64 lda, const i32* B, i64 ldb, int M, int K, int N, Emit emit) {
+  const bool simd = hasAvx2();
+  i64 out[4];
+  for (int m = 0; m < M; m++) {
+    const i32* a = A + m * lda;
+    int n = 0;
+#if defined(__x86_64__)
+    if (simd)
+      for (; n + 4 <= N; n += 4) {
+        dot4(a, B + n * ldb, ldb, K, out);
+        for (int j = 0; j < 4; j++) emit(m, n + j, out[j]);
+      }
+#endif
+    for (; n < N; n++) {
+      const i32* b = B + n * ldb;
+      i64 acc = 0;
+      for (int k = 0; k < K; k++) acc += (i64)a[k] * b[k];
+      emit(m, n, acc);
+    }
+  }
+}
+
+// ---- MATMUL (dnn/assembly/linalg.ts matmul) ---------------------------------------------------
+bool matmul(Node& nd) {
+  if (nd.nParams < 28 || nd.nIn < 2 || nd.nOut < 1) return false;
+  i64 bd[4], sa[4], sb[4], sc[4];
+  for (int i = 0; i < 4; i++) {
+    bd[i] = nd.prm(i);
+    sa[i] = nd.prm(4 + i);
+    sb[i] = nd.prm(8 + i);
+    sc[i] = nd.prm(12 + i);
+  }
+  const i32 M = nd.prm(16), K = nd.prm(17), N = nd.prm(18);
+  const i64 sAm = nd.prm(19), sAk = nd.prm(20), sBk = nd.prm(21), sBn = nd.prm(22);
+  const bool hasBias = nd.prm(23) != 0;
+  const i64 sCm = nd.prm(24), sCn = nd.prm(25);
+  const i32 alpha = nd.prm(26), beta = nd.prm(27);
+  if (hasBias && nd.nIn < 3) return false;
+  for (int i = 0; i < 4; i++)
+    if (bd[i] <= 0) return true;  // the reference's loops do not run: nothing to do
+  if (M <= 0 || N <= 0) return true;
+  const u32 A = nd.inPtr(0), B = nd.inPtr(1), C = hasBias ? nd.inPtr(2) : 0, Y = nd.outPtr(0);
+  i64 lo, hi;
+  if (K > 0) {
+    i64 dA[6] = {bd[0], bd[1], bd[2], bd[3], M, K}, tA_[6] = {sa[0], sa[1], sa[2], sa[3], sAm, sAk};
+    range(dA, tA_, 6, lo, hi);
+    if (!nd.span(A, lo, hi, false)) return false;
+    i64 dB[6] = {bd[0], bd[1], bd[2], bd[3], K, N}, tB_[6] = {sb[0], sb[1], sb[2], sb[3], sBk, sBn};
+    range(dB, tB_, 6, lo, hi);
+    if (!nd.span(B, lo, hi, false)) return false;
+  }
+  if (hasBias) {
+    i64 dC[6] = {bd[0], bd[1], bd[2], bd[3], M, N}, tC[6] = {sc[0], sc[1], sc[2], sc[3], sCm, sCn};
+    range(dC, tC, 6, lo, hi);
+    if (!nd.span(C, lo, hi, false)) return false;
+  }
+  const i64 total = bd[0] * bd[1] * bd[2] * bd[3] * M * N;
+  if (total > (i64)1 << 32 || !nd.span(Y, 0, total - 1, true) || !nd.disjoint()) return false;
+  i64 yOff = 0;
+  for (i64 b0 = 0; b0 < bd[0]; b0++)
+    for (i64 b1 = 0; b1 < bd[1]; b1++)
+      for (i64 b2 = 0; b2 < bd[2]; b2++)
+        for (i64 b3 = 0; b3 < bd[3]; b3++) {
+          const i32* pa = nd.at(A, 0) + (b0 * sa[0] + b1 * sa[1] + b2 * sa[2] + b3 * sa[3]);
+          const i32* pb = nd.at(B, 0) + (b0 * sb[0] + b1 * sb[1] + b2 * sb[2] + b3 * sb[3]);
+          const i32* pc = hasBias ? nd.at(C, 0) + (b0 * sc[0] + b1 * sc[1] + b2 * sc[2] + b3 * sc[3]) : nullptr;
+          i32* y = nd.at(Y, yOff);
+          auto emit = [&](int m, int n, i64 acc) {
+            i32 bias = 0;
+            if (hasBias) {
+              bias = pc[m * sCm + n * sCn];
+              if (beta != ONE) bias = mulq(bias, beta);
+            }
+            i32 v;
+            if (alpha == ONE) v = sat(rshr(acc + (i64)bias * ONE, FRAC));
+            else v = sat((i64)mulq(sat(rshr(acc, FRAC)), alpha) + (i64)bias);
+            y[(i64)m * N + n] = v;
+          };
+          if (sAk == 1 && sBk == 1 && M < 16) {
+            dots(pa, sAm, pb, sBn, M, K, N, emit);
+            yOff += (i64)M * N;
+            continue;
+          }
+          gemm(
+              M, K, N, [&](int m, int k) { return pa[m * sAm + k * sAk]; },
+              [&](int n0, int nw, i32* dst) {
+                for (int k = 0; k < K; k++) {
+                  const i32* row = pb + k * sBk + n0 * sBn;
+                  if (sBn == 1) std::memcpy(dst + NR * k, row, 4 * nw);
+                  else
+                    for (int j = 0; j < nw; j++) dst[NR * k + j] = row[j * sBn];
+                }
+              },
+              emit);
+          yOff += (i64)M * N;
+        }
+  return true;
+}
+
+// ---- CONV (dnn/assembly/linalg.ts conv), as a GEMM over im2col panels -------------------------
+bool conv(Node& nd) {
+  if (nd.nParams < 17 || nd.nIn < 2 || nd.nOut < 1) return false;
+  const i64 N = nd.prm(0), C = nd.prm(1), H = nd.prm(2), W = nd.prm(3), M = nd.prm(4), OH = nd.prm(5),
+            OW = nd.prm(6), kH = nd.prm(7), kW = nd.prm(8), sH = nd.prm(9), sW = nd.prm(10), pT = nd.prm(11),
+            pL = nd.prm(12), dH = nd.prm(13), dW = nd.prm(14), group = nd.prm(15);
+  const bool hasBias = nd.prm(16) != 0;
+  if (hasBias && nd.nIn < 3) return false;
+  if (N <= 0 || M <= 0) return true;
+  // Forms this port implements: positive sizes, strides and dilations, a group that divides M.
+  if (C <= 0 || H <= 0 || W <= 0 || kH <= 0 || kW <= 0 || sH <= 0 || sW <= 0 || dH <= 0 || dW <= 0) return false;
+  if (group <= 0 || M / group == 0 || OH < 0 || OW < 0) return false;
+  const i64 Cg = C / group, Mg = M / group, kArea = kH * kW, plane = H * W, P = OH * OW;
+  const i64 gMax = (M - 1) / Mg;
+  const u32 X = nd.inPtr(0), Wt = nd.inPtr(1), Bs = hasBias ? nd.inPtr(2) : 0, Y = nd.outPtr(0);
+  if (P == 0) return true;
+  if (Cg > 0) {
+    if (!nd.span(X, 0, ((N - 1) * C + gMax * Cg + Cg) * plane - 1, false)) return false;
+    if (!nd.span(Wt, 0, M * Cg * kArea - 1, false)) return false;
+  }
+  if (hasBias && !nd.span(Bs, 0, M - 1, false)) return false;
+  const i64 total = N * M * P;
+  if (total > (i64)1 << 32 || !nd.span(Y, 0, total - 1, true) || !nd.disjoint()) return false;
+  const i64 Kc = Cg * kArea;
+  if (Kc > (i64)1 << 30) return false;
+  const i32* xs = nd.at(X, 0);
+  const i32* ws = nd.at(Wt, 0);
+  const i32* bs = hasBias ? nd.at(Bs, 0) : nullptr;
+  i32* ys = nd.at(Y, 0);
+  for (i64 n = 0; n < N; n++)
+    for (i64 g = 0; g <= gMax; g++) {
+      const i64 m0 = g * Mg, m1 = m0 + Mg < M ? m0 + Mg : M;
+      const i32* xg = xs + (n * C + g * Cg) * plane;
+      gemm(
+          (int)(m1 - m0), (int)Kc, (int)P, [&](int m, int k) { return ws[(m0 + m) * Kc + k]; },
+          [&](int p0, int pw, i32* dst) {
+            for (int j = 0; j < pw; j++) {
+              const i64 oh = (p0 + j) / OW, ow = (p0 + j) % OW;
+              const i64 ih0 = oh * sH - pT, iw0 = ow * sW - pL;
+              for (i64 c = 0; c < Cg; c++)
+                for (i64 kh = 0; kh < kH; kh++) {
+                  const i64 ih = ih0 + kh * dH;
+                  i32* d = dst + NR * (c * kArea + kh * kW) + j;
+                  if (ih < 0 || ih >= H) continue;  // stays 0: adds nothing to the exact sum
+                  const i32* row = xg + c * plane + ih * W;
+                  for (i64 kw = 0; kw < kW; kw++) {
+                    const i64 iw = iw0 + kw * dW;
+                    if (iw >= 0 && iw < W) d[NR * kw] = row[iw];
+                  }
+                }
+            }
+          },
+          [&](int m, int p, i64 acc) {
+            const i64 mm = m0 + m;
+            const i64 bias = hasBias ? (i64)bs[mm] * ONE : 0;
+            ys[(n * M + mm) * P + p] = sat(rshr(acc + bias, FRAC));
+          });
+    }
+  return true;
+}
+
+// ---- UNARY (the integer-only functions of dnn/assembly/elementwise.ts unaryOne) ---------------
+enum {
+  U_IDENTITY = 0, U_RELU = 1, U_LEAKY = 2, U_RECIP = 11, U_NEG = 12, U_ABS = 13, U_SIGN = 14,
+  U_FLOOR = 15, U_CEIL = 16, U_CLIP = 18, U_HARDSIGMOID = 19, U_HARDSWISH = 20, U_SOFTSIGN = 22,
+  U_Q2I = 25, U_I2Q = 26, U_NOT = 27
+};
+
+template <int FN>
+inline i32 un(i32 x, i32 a, i32 b) {
+  switch (FN) {
+    case U_IDENTITY: return x;
+    case U_RELU: return x > 0 ? x : 0;
+    case U_LEAKY: return x < 0 ? mulq(x, a) : x;
+    case U_RECIP: return divq(ONE, x);
+    case U_NEG: return sat(-(i64)x);
+    case U_ABS: return sat(x < 0 ? -(i64)x : (i64)x);
+    case U_SIGN: return x > 0 ? ONE : x < 0 ? -ONE : 0;
+    case U_FLOOR: return x & ~(ONE - 1);
+    case U_CEIL: return sat(-(-(i64)x & ~(i64)(ONE - 1)));
+    case U_CLIP: return x < a ? a : x > b ? b : x;
+    case U_HARDSIGMOID: {
+      const i64 v = (i64)mulq(a, x) + (i64)b;
+      return v < 0 ? 0 : v > ONE ? ONE : (i32)v;
+    }
+    case U_HARDSWISH: {
+      const i64 v = (i64)mulq(a, x) + ONE / 2;
+      return mulq(x, v < 0 ? 0 : v > ONE ? ONE : (i32)v);
+    }
+    case U_SOFTSIGN: {
+      const i64 ax = x < 0 ? -(i64)x : (i64)x;
+      return sat(((i64)x * ONE) / (ONE + ax));
+    }
+    case U_Q2I: return x >= 0 ? x >> 16 : -((-x) >> 16);
+    case U_I2Q: return sat((i64)x * ONE);
+    case U_NOT: return x == 0 ? 1 : 0;
+  }
+  return 0;
+}
+
+template <int FN>
+void unLoop(const i32* x, i32* y, i64 n, i32 a, i32 b) {
+  for (i64 i = 0; i < n; i++) y[i] = un<FN>(x[i], a, b);
+}
+
+bool unary(Node& nd) {
+  if (nd.nParams < 4 || nd.nIn < 1 || nd.nOut < 1) return false;
+  const i32 fn = nd.prm(0), n = nd.prm(1), a = nd.prm(2), b = nd.prm(3);
+  if (n < 0) return false;
+  if (n == 0) return true;
+  const u32 X = nd.inPtr(0), Y = nd.outPtr(0);
+  if (!nd.span(X, 0, n - 1, false) || !nd.span(Y, 0, n - 1, true) || !nd.disjoint()) return false;
+  const i32* x = nd.at(X, 0);
+  i32* y = nd.at(Y, 0);
+  switch (fn) {
+#define U(F) \
+  case F: unLoop<F>(x, y, n, a, b); return true;
+    U(U_IDENTITY) U(U_RELU) U(U_LEAKY) U(U_RECIP) U(U_NEG) U(U_ABS) U(U_SIGN) U(U_FLOOR) U(U_CEIL)
+    U(U_CLIP) U(U_HARDSIGMOID) U(U_HARDSWISH) U(U_SOFTSIGN) U(U_Q2I) U(U_I2Q) U(U_NOT)
+#undef U
+    default: return false;  // transcendental functions: the reference module
+  }
+}
+
+// ---- BINARY (dnn/assembly/elementwise.ts binaryOne, without POW / POW_INT) ---------------------
+enum {
+  B_ADD = 0, B_SUB = 1, B_MUL = 2, B_DIV = 3, B_MIN = 5, B_MAX = 6, B_PRELU = 7, B_EQ = 8, B_LT = 9,
+  B_GT = 10, B_LE = 11, B_GE = 12, B_ADD_INT = 13, B_SUB_INT = 14, B_MUL_INT = 15, B_AND = 16,
+  B_OR = 17, B_XOR = 18, B_DIV_INT = 19
+};
+
+template <int FN>
+inline i32 bin(i32 a, i32 b) {
+  switch (FN) {
+    case B_ADD: return sat((i64)a + (i64)b);
+    case B_SUB: return sat((i64)a - (i64)b);
+    case B_MUL: return mulq(a, b);
+    case B_DIV: return divq(a, b);
+    case B_MIN: return a < b ? a : b;
+    case B_MAX: return a > b ? a : b;
+    case B_PRELU: return a < 0 ? mulq(a, b) : a;
+    case B_EQ: return a == b ? 1 : 0;
+    case B_LT: return a < b ? 1 : 0;
+    case B_GT: return a > b ? 1 : 0;
+    case B_LE: return a <= b ? 1 : 0;
+    case B_GE: return a >= b ? 1 : 0;
+    case B_ADD_INT: return (i32)((u32)a + (u32)b);
+    case B_SUB_INT: return (i32)((u32)a - (u32)b);
+    case B_MUL_INT: return (i32)((u32)a * (u32)b);
+    case B_AND: return a != 0 && b != 0 ? 1 : 0;
+    case B_OR: return a != 0 || b != 0 ? 1 : 0;
+    case B_XOR: return (a != 0) != (b != 0) ? 1 : 0;
+    case B_DIV_INT: return b == 0 ? 0 : a == (i32)0x80000000 && b == -1 ? a : a / b;
+  }
+  return 0;
+}
+
+template <int FN>
+void binLoop(const i64* d, const i64* sa, const i64* sb, const i32* A, const i32* B, i32* y) {
+  for (i64 i0 = 0; i0 < d[0]; i0++)
+    for (i64 i1 = 0; i1 < d[1]; i1++)
+      for (i64 i2 = 0; i2 < d[2]; i2++)
+        for (i64 i3 = 0; i3 < d[3]; i3++)
+          for (i64 i4 = 0; i4 < d[4]; i4++) {
+            const i32* pa = A + (i0 * sa[0] + i1 * sa[1] + i2 * sa[2] + i3 * sa[3] + i4 * sa[4]);
+            const i32* pb = B + (i0 * sb[0] + i1 * sb[1] + i2 * sb[2] + i3 * sb[3] + i4 * sb[4]);
+            const i64 n = d[5], ta = sa[5], tb = sb[5];
+            if (ta == 1 && tb == 1)
+              for (i64 i = 0; i < n; i++) y[i] = bin<FN>(pa[i], pb[i]);
+            else if (ta == 1 && tb == 0)
+              for (i64 i = 0; i < n; i++) y[i] = bin<FN>(pa[i], pb[0]);
+            else
+              for (i64 i = 0; i < n; i++) y[i] = bin<FN>(pa[i * ta], pb[i * tb]);
+            y += n;
+          }
+}
+
+bool binary(Node& nd) {
+  if (nd.nParams < 19 || nd.nIn < 2 || nd.nOut < 1) return false;
+  const i32 fn = nd.prm(0);
+  i64 d[6], sa[6], sb[6], total = 1;
+  for (int i = 0; i < 6; i++) {
+    d[i] = nd.prm(1 + i);
+    sa[i] = nd.prm(7 + i);
+    sb[i] = nd.prm(13 + i);
+    if (d[i] <= 0) return true;
+    total *= d[i];
+    if (total > (i64)1 << 32) return false;
+  }
+  const u32 A = nd.inPtr(0), B = nd.inPtr(1), Y = nd.outPtr(0);
+  i64 lo, hi;
+  range(d, sa, 6, lo, hi);
+  if (!nd.span(A, lo, hi, false)) return false;
+  range(d, sb, 6, lo, hi);
+  if (!nd.span(B, lo, hi, false)) return false;
+  if (!nd.span(Y, 0, total - 1, true) || !nd.disjoint()) return false;
+  const i32* a = nd.at(A, 0);
+  const i32* b = nd.at(B, 0);
+  i32* y = nd.at(Y, 0);
+  switch (fn) {
+#define B(F) \
+  case F: binLoop<F>(d, sa, sb, a, b, y); return true;
+    B(B_ADD) B(B_SUB) B(B_MUL) B(B_DIV) B(B_MIN) B(B_MAX) B(B_PRELU) B(B_EQ) B(B_LT) B(B_GT) B(B_LE)
+    B(B_GE) B(B_ADD_INT) B(B_SUB_INT) B(B_MUL_INT) B(B_AND) B(B_OR) B(B_XOR) B(B_DIV_INT)
+#undef B
+    default: return false;
+  }
+}
+
+// ---- POOL (dnn/assembly/pool.ts) ------------------------------------------------------------
+bool pool(Node& nd) {
+  if (nd.nParams < 15 || nd.nIn < 1 || nd.nOut < 1) return false;
+  const bool isAvg = nd.prm(0) == 1;
+  const i64 NC = nd.prm(1), H = nd.prm(2), W = nd.prm(3), OH = nd.prm(4), OW = nd.prm(5), kH = nd.prm(6),
+            kW = nd.prm(7), sH = nd.prm(8), sW = nd.prm(9), pT = nd.prm(10), pL = nd.prm(11), dH = nd.prm(12),
+            dW = nd.prm(13);
+  const bool includePad = nd.prm(14) != 0;
+  if (NC <= 0 || OH <= 0 || OW <= 0) return true;
+  if (H <= 0 || W <= 0 || kH < 0 || kW < 0) return false;
+  const u32 X = nd.inPtr(0), Y = nd.outPtr(0);
+  const i64 total = NC * OH * OW;
+  if (total > (i64)1 << 32 || NC * H * W > (i64)1 << 32) return false;
+  if (!nd.span(X, 0, NC * H * W - 1, false) || !nd.span(Y, 0, total - 1, true) || !nd.disjoint()) return false;
+  // The reference computes oh·sH − pT + kh·dH etc. in i32; refuse forms where that could wrap.
+  const i64 lim = (i64)1 << 28;
+  for (i64 v : {OH * sH, pT, kH * dH, OW * sW, pL, kW * dW})
+    if (v > lim || v < -lim) return false;
+  const i32* x = nd.at(X, 0);
+  i32* y = nd.at(Y, 0);
+  for (i64 c = 0; c < NC; c++) {
+    const i32* xc = x + c * H * W;
+    for (i64 oh = 0; oh < OH; oh++)
+      for (i64 ow = 0; ow < OW; ow++) {
+        i32 mx = (i32)I32_MIN;
+        i64 sum = 0;
+        i32 cnt = 0;
+        for (i64 kh = 0; kh < kH; kh++) {
+          const i64 ih = oh * sH - pT + kh * dH;
+          if (ih < 0 || ih >= H) continue;
+          for (i64 kw = 0; kw < kW; kw++) {
+            const i64 iw = ow * sW - pL + kw * dW;
+            if (iw < 0 || iw >= W) continue;
+            const i32 v = xc[ih * W + iw];
+            if (v > mx) mx = v;
+            sum += v;
+            cnt++;
+          }
+        }
+        if (isAvg) {
+          const i32 div = includePad ? (i32)(kH * kW) : cnt;
+          *y = div == 0 ? 0 : sat(divRound(sum, div));
+        } else {
+          *y = mx;
+        }
+        y++;
+      }
+  }
+  return true;
+}
+
+// ---- COPY (dnn/assembly/copy.ts copy) ---------------------------------------------------------
+bool copy(Node& nd) {
+  if (nd.nParams < 4 || nd.nOut < 1) return false;
+  const bool fill = nd.prm(0) != 0;
+  const i32 fillValue = nd.prm(1), fillCount = nd.prm(2), n = nd.prm(3);
+  if (n < 0 || nd.nParams < 4 + (i64)n * COPY_WORDS) return false;
+  if (fill) {
+    if (fillCount < 0) return false;
+    if (!nd.span(nd.outPtr(0), 0, (i64)fillCount - 1, true)) return false;
+  }
+  struct Cp {
+    u32 src, dst;
+    i64 d[6], s[6], t[6];
+    bool empty;
+  };
+  std::vector<Cp> cps((size_t)n);
+  for (i32 c = 0; c < n; c++) {
+    const int p = 4 + c * COPY_WORDS;
+    Cp& cp = cps[c];
+    const i32 si = nd.prm(p), di = nd.prm(p + 1);
+    if (si < 0 || si >= nd.nIn || di < 0 || di >= nd.nOut) return false;
+    const i64 so = nd.prm(p + 8), dof = nd.prm(p + 15);
+    cp.empty = false;
+    for (int i = 0; i < 6; i++) {
+      cp.d[i] = nd.prm(p + 2 + i);
+      cp.s[i] = nd.prm(p + 9 + i);
+      cp.t[i] = nd.prm(p + 16 + i);
+      if (cp.d[i] <= 0) cp.empty = true;
+    }
+    if (cp.empty) continue;
+    cp.src = nd.inPtr(si);
+    cp.dst = nd.outPtr(di);
+    i64 lo, hi;
+    range(cp.d, cp.s, 6, lo, hi);
+    if (!nd.span(cp.src, so + lo, so + hi, false)) return false;
+    range(cp.d, cp.t, 6, lo, hi);
+    if (!nd.span(cp.dst, dof + lo, dof + hi, true)) return false;
+    cp.src += (u32)(4 * so);
+    cp.dst += (u32)(4 * dof);
+  }
+  // Later copies may overwrite earlier ones (and the fill), in order, as in the reference; only
+  // writes that overlap what is read are refused.
+  if (!nd.disjoint()) return false;
+  if (fill) {
+    i32* y = nd.at(nd.outPtr(0), 0);
+    for (i32 i = 0; i < fillCount; i++) y[i] = fillValue;
+  }
+  for (const Cp& cp : cps) {
+    if (cp.empty) continue;
+    const i32* src = nd.at(cp.src, 0);
+    i32* dst = nd.at(cp.dst, 0);
+    for (i64 i0 = 0; i0 < cp.d[0]; i0++)
+      for (i64 i1 = 0; i1 < cp.d[1]; i1++)
+        for (i64 i2 = 0; i2 < cp.d[2]; i2++)
+          for (i64 i3 = 0; i3 < cp.d[3]; i3++)
+            for (i64 i4 = 0; i4 < cp.d[4]; i4++) {
+              const i32* ps = src + (i0 * cp.s[0] + i1 * cp.s[1] + i2 * cp.s[2] + i3 * cp.s[3] + i4 * cp.s[4]);
+              i32* pd = dst + (i0 * cp.t[0] + i1 * cp.t[1] + i2 * cp.t[2] + i3 * cp.t[3] + i4 * cp.t[4]);
+              const i64 n5 = cp.d[5], s5 = cp.s[5], t5 = cp.t[5];
+              if (s5 == 1 && t5 == 1) std::memcpy(pd, ps, 4 * n5);
+              else
+                for (i64 i = 0; i < n5; i++) pd[i * t5] = ps[i * s5];
+            }
+  }
+  return true;
+}
+
+/** Runs the node at byte offset p if this port implements its form; false: run the reference. */
+bool execNode(Mem mem, u32 p) {
+  Node nd(mem, p);
+  if (!nd.ok) return false;
+  switch (nd.op()) {
+    case OP_MATMUL: return matmul(nd);
+    case OP_CONV: return conv(nd);
+    case OP_UNARY: return unary(nd);
+    case OP_BINARY: return binary(nd);
+    case OP_POOL: return pool(nd);
+    case OP_COPY: return copy(nd);
+    default: return false;
+  }
+}
+
+// ---- N-API -----------------------------------------------------------------------------------
+napi_value fail(napi_env env, const char* msg) {
+  napi_throw_type_error(env, nullptr, msg);
+  return nullptr;
+}
+
+/** run(memory: ArrayBuffer, ptrs: Int32Array, from: number, to: number) → index of the first node
+ * in [from, to) it did not run (to when it ran them all). */
+napi_value Run(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc < 4) return fail(env, "run(memory, ptrs, from, to)");
+  void* data = nullptr;
+  size_t len = 0;
+  if (napi_get_arraybuffer_info(env, argv[0], &data, &len) != napi_ok) return fail(env, "memory: ArrayBuffer");
+  napi_typedarray_type tt;
+  size_t n = 0;
+  void* pd = nullptr;
+  if (napi_get_typedarray_info(env, argv[1], &tt, &n, &pd, nullptr, nullptr) != napi_ok || tt != napi_int32_array)
+    return fail(env, "ptrs: Int32Array");
+  int32_t from = 0, to = 0;
+  napi_get_value_int32(env, argv[2], &from);
+  napi_get_value_int32(env, argv[3], &to);
+  if (to > (int32_t)n) to = (int32_t)n;
+  const Mem mem{(uint8_t*)data, (u64)len};
+  const int32_t* ptrs = (const int32_t*)pd;
+  int32_t k = from < 0 ? 0 : from;
+  while (k < to && execNode(mem, (u32)ptrs[k])) k++;
+  napi_value r;
+  napi_create_int32(env, k, &r);
+  return r;
+}
+
+napi_value Features(napi_env env, napi_callback_info) {
+  napi_value r;
+  const char* s = hasAvx2() ? "avx2+fma" : "scalar";
+  napi_create_string_utf8(env, s, NAPI_AUTO_LENGTH, &r);
+  return r;
+}
+
+napi_value Init(napi_env env, napi_value exports) {
+  napi_value f;
+  napi_create_function(env, "run", NAPI_AUTO_LENGTH, Run, nullptr, &f);
+  napi_set_named_property(env, exports, "run", f);
+  napi_create_function(env, "features", NAPI_AUTO_LENGTH, Features, nullptr, &f);
+  napi_set_named_property(env, exports, "features", f);
+  return exports;
+}
+
+}  // namespace
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)
