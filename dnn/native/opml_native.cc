@@ -233,7 +233,7 @@ void gemm(int M, int K, int N, GetA getA, PackB packB, Emit emit) {
   i64 out[MR * NR];
   for (int n0 = 0; n0 < N; n0 += NR) {
     const int nw = N - n0 < NR ? N - n0 : NR;
-    if (nw < NR) std::memset(pB, 0, sizeof(i32) * panel);
+    std::memset(pB, 0, sizeof(i32) * panel);  // the conv packer leaves padding taps 0
     packB(n0, nw, pB);
     u64 maxB = 0;
     for (size_t i = 0; i < panel; i++) {

@@ -23,6 +23,8 @@ export interface PreparedModel {
    * (see preparedModel).
    */
   weightViews?(): Int32Array[];
+  /** Nodes run so far by the native addon and by the reference module (native-cpu, wasm-cpu). */
+  readonly counts?: { native: number; wasm: number };
 }
 
 export interface Backend {
@@ -96,6 +98,7 @@ class WasmPrepared implements PreparedModel {
   private readonly layout: Layout;
   private readonly m: Manifest;
   private readonly ptrs: Int32Array;
+  readonly counts = { native: 0, wasm: 0 };
 
   /** With `fast`, the addon runs every node it implements; the module runs the rest. */
   constructor(
@@ -147,10 +150,13 @@ class WasmPrepared implements PreparedModel {
   private execRange(from: number, to: number): void {
     for (let k = from; k < to; k++) {
       if (this.fast) {
-        k = this.fast.run(this.memory.buffer, this.ptrs, k, to);
+        const next = this.fast.run(this.memory.buffer, this.ptrs, k, to);
+        this.counts.native += next - k;
+        k = next;
         if (k >= to) break;
       }
       this.execNode(k);
+      this.counts.wasm++;
     }
   }
 
