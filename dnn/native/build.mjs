@@ -13,7 +13,10 @@ const out = join(here, "build/Release/opml_native.node");
 function nodeGyp() {
   const fromNpm = process.env.npm_config_node_gyp;
   if (fromNpm && existsSync(fromNpm)) return fromNpm;
-  const bundled = join(dirname(process.execPath), "../lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js");
+  const bundled = join(
+    dirname(process.execPath),
+    "../lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js",
+  );
   return existsSync(bundled) ? bundled : undefined;
 }
 
@@ -25,7 +28,8 @@ function skip(why) {
 
 if (process.env.OPML_NO_NATIVE) skip("OPML_NO_NATIVE is set");
 const nodedir = join(dirname(process.execPath), "..");
-if (!existsSync(join(nodedir, "include/node/node_api.h"))) skip(`no Node headers under ${nodedir}/include/node`);
+if (!existsSync(join(nodedir, "include/node/node_api.h")))
+  skip(`no Node headers under ${nodedir}/include/node`);
 const gyp = nodeGyp();
 if (!gyp) skip("node-gyp not found next to npm");
 const r = spawnSync(process.execPath, [gyp, "rebuild", `--nodedir=${nodedir}`, "--directory", here], {

@@ -222,7 +222,10 @@ export const BACKENDS: Readonly<Record<string, Backend>> = {
 /** `--backend NAME`: a UsageError naming the choices when NAME is not one. */
 export function backendNamed(name: string): Backend {
   const b = BACKENDS[name];
-  if (!b) throw new UsageError(`--backend: unknown backend '${name}' (one of: ${Object.keys(BACKENDS).join(", ")})`);
+  if (!b)
+    throw new UsageError(
+      `--backend: unknown backend '${name}' (one of: ${Object.keys(BACKENDS).join(", ")})`,
+    );
   return b;
 }
 

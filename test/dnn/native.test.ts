@@ -82,7 +82,11 @@ describe("native backend", () => {
   });
 
   // Step budgets at which the fixture splits (CONV has no split: the CNN converts whole only).
-  const SPLIT: Record<string, number> = { mnist_mlp: 2 ** 16, transformer_block: 2 ** 15, transformer_block_op13: 2 ** 15 };
+  const SPLIT: Record<string, number> = {
+    mnist_mlp: 2 ** 16,
+    transformer_block: 2 ** 15,
+    transformer_block_op13: 2 ** 15,
+  };
   const onnx = readdirSync(FIXTURES).filter((f) => f.endsWith(".onnx"));
   it.each(onnx)("%s converted here, whole and split into sub-kernels: bit-identical", (file) => {
     const model = file.replace(/\.onnx$/, "");
@@ -124,7 +128,19 @@ function rng(seed: number) {
 }
 type Rng = ReturnType<typeof rng>;
 
-const EDGES = [-(2 ** 31), 2 ** 31 - 1, -(2 ** 31) + 1, 2 ** 31 - 2, -1, 0, 1, ONE, -ONE, 2 ** 15, -(2 ** 15)];
+const EDGES = [
+  -(2 ** 31),
+  2 ** 31 - 1,
+  -(2 ** 31) + 1,
+  2 ** 31 - 2,
+  -1,
+  0,
+  1,
+  ONE,
+  -ONE,
+  2 ** 15,
+  -(2 ** 15),
+];
 
 /** Values in one of three regimes: small (the double path), full-range, or edge values. */
 function values(r: Rng, n: number, regime: "small" | "full" | "edge"): Int32Array {
@@ -140,7 +156,13 @@ function values(r: Rng, n: number, regime: "small" | "full" | "edge"): Int32Arra
 }
 
 /** A one-node package whose inputs are all activation slots (sizes given), one output. */
-function oneNode(op: number, params: number[], inSizes: number[], outSize: number, onnxOp: string): ModelPackage {
+function oneNode(
+  op: number,
+  params: number[],
+  inSizes: number[],
+  outSize: number,
+  onnxOp: string,
+): ModelPackage {
   const nIn = inSizes.length;
   const node: KernelNode = {
     name: "k",
