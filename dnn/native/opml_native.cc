@@ -424,6 +424,114 @@ bool matmul(Node& nd) {
   return true;
 }
 
+// ---- CONV, direct: unit column stride, in doubles over a zero-padded copy of the input ---------
+// Padding taps read 0 and add nothing to the exact sum, so no bounds checks in the inner loop; 8
+// output columns × up to 6 output channels stay in registers over all C·kH·kW taps.
+#if defined(__x86_64__)
+template <int R>
+__attribute__((target("avx2,fma"))) void convBlock(const double* xp, i64 cStride, i64 rowStride, const double* w,
+                                                   i64 K, int Cg, int kH, int kW, i64 dH, i64 dW, double* out) {
+  __m256d c0[R], c1[R];
+  for (int r = 0; r < R; r++) c0[r] = c1[r] = _mm256_setzero_pd();
+  int tap = 0;
+  for (int c = 0; c < Cg; c++)
+    for (int kh = 0; kh < kH; kh++) {
+      const double* xr = xp + c * cStride + kh * dH * rowStride;
+      for (int kw = 0; kw < kW; kw++, tap++) {
+        const __m256d x0 = _mm256_loadu_pd(xr + kw * dW), x1 = _mm256_loadu_pd(xr + kw * dW + 4);
+        for (int r = 0; r < R; r++) {
+          const __m256d wv = _mm256_broadcast_sd(w + r * K + tap);
+          c0[r] = _mm256_fmadd_pd(wv, x0, c0[r]);
+          c1[r] = _mm256_fmadd_pd(wv, x1, c1[r]);
+        }
+      }
+    }
+  for (int r = 0; r < R; r++) {
+    _mm256_storeu_pd(out + 8 * r, c0[r]);
+    _mm256_storeu_pd(out + 8 * r + 4, c1[r]);
+  }
+}
+
+/** Returns false (use the GEMM path) when the form or the exactness bound does not fit. */
+bool convDirect(i64 N, i64 C, i64 H, i64 W, i64 M, i64 OH, i64 OW, i64 kH, i64 kW, i64 sH, i64 sW, i64 pT, i64 pL,
+                i64 dH, i64 dW, i64 group, const i32* xs, const i32* ws, const i32* bs, i32* ys) {
+  if (!hasAvx2() || sW != 1) return false;
+  const i64 Cg = C / group, Mg = M / group, kArea = kH * kW, K = Cg * kArea, gMax = (M - 1) / Mg;
+  if (Cg == 0 || K > (i64)1 << 20) return false;
+  const i64 OWp = (OW + 7) / 8 * 8;
+  const i64 Wp = OWp + (kW - 1) * dW, Hp = (OH - 1) * sH + (kH - 1) * dH + 1;
+  const i64 cStride = Hp * Wp;
+  if (cStride * C > (i64)1 << 26) return false;  // keep the padded copy modest
+  u64 maxX = 0, maxW = 0;
+  const i64 nx = ((N - 1) * C + gMax * Cg + Cg) * H * W;
+  for (i64 i = 0; i < nx; i++) {
+    const u64 v = xs[i] < 0 ? (u64)(-(i64)xs[i]) : (u64)xs[i];
+    maxX = v > maxX ? v : maxX;
+  }
+  for (i64 i = 0; i < M * K; i++) {
+    const u64 v = ws[i] < 0 ? (u64)(-(i64)ws[i]) : (u64)ws[i];
+    maxW = v > maxW ? v : maxW;
+  }
+  if ((unsigned __int128)(u64)K * maxX * maxW > ((unsigned __int128)1 << 53)) return false;
+  Scratch& sc = scratch;
+  sc.Ad.resize((size_t)(M * K) + 1);
+  double* wd = sc.Ad.data();
+  for (i64 i = 0; i < M * K; i++) wd[i] = (double)ws[i];
+  sc.Bd.assign((size_t)(cStride * Cg) + 8, 0.0);
+  double* xp = sc.Bd.data();
+  alignas(32) double out[6 * 8];
+  for (i64 n = 0; n < N; n++)
+    for (i64 g = 0; g <= gMax; g++) {
+      // The group's input channels, padded: row r is input row r − pT, column q is q − pL.
+      const i32* xg = xs + (n * C + g * Cg) * H * W;
+      for (i64 c = 0; c < Cg; c++)
+        for (i64 r = 0; r < Hp; r++) {
+          double* d = xp + c * cStride + r * Wp;
+          const i64 ih = r - pT;
+          if (ih < 0 || ih >= H) {
+            std::memset(d, 0, sizeof(double) * Wp);
+            continue;
+          }
+          const i32* srow = xg + (c * H + ih) * W;
+          for (i64 q = 0; q < Wp; q++) {
+            const i64 iw = q - pL;
+            d[q] = iw >= 0 && iw < W ? (double)srow[iw] : 0.0;
+          }
+        }
+      const i64 m0 = g * Mg, m1 = m0 + Mg < M ? m0 + Mg : M;
+      for (i64 mb = m0; mb < m1; mb += 6) {
+        const int R = m1 - mb < 6 ? (int)(m1 - mb) : 6;
+        const double* wb = wd + mb * K;
+        for (i64 oh = 0; oh < OH; oh++)
+          for (i64 ow = 0; ow < OW; ow += 8) {
+            const double* x0 = xp + oh * sH * Wp + ow;
+            switch (R) {
+              case 1: convBlock<1>(x0, cStride, Wp, wb, K, (int)Cg, (int)kH, (int)kW, dH, dW, out); break;
+              case 2: convBlock<2>(x0, cStride, Wp, wb, K, (int)Cg, (int)kH, (int)kW, dH, dW, out); break;
+              case 3: convBlock<3>(x0, cStride, Wp, wb, K, (int)Cg, (int)kH, (int)kW, dH, dW, out); break;
+              case 4: convBlock<4>(x0, cStride, Wp, wb, K, (int)Cg, (int)kH, (int)kW, dH, dW, out); break;
+              case 5: convBlock<5>(x0, cStride, Wp, wb, K, (int)Cg, (int)kH, (int)kW, dH, dW, out); break;
+              default: convBlock<6>(x0, cStride, Wp, wb, K, (int)Cg, (int)kH, (int)kW, dH, dW, out); break;
+            }
+            const int nw = OW - ow < 8 ? (int)(OW - ow) : 8;
+            for (int r = 0; r < R; r++) {
+              const i64 m = mb + r;
+              const i64 bias = bs ? (i64)bs[m] * ONE : 0;
+              i32* y = ys + ((n * M + m) * OH + oh) * OW + ow;
+              for (int j = 0; j < nw; j++) y[j] = sat(rshr((i64)out[8 * r + j] + bias, FRAC));
+            }
+          }
+      }
+    }
+  return true;
+}
+#else
+bool convDirect(i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, const i32*,
+                const i32*, const i32*, i32*) {
+  return false;
+}
+#endif
+
 // ---- CONV (dnn/assembly/linalg.ts conv), as a GEMM over im2col panels -------------------------
 bool conv(Node& nd) {
   if (nd.nParams < 17 || nd.nIn < 2 || nd.nOut < 1) return false;
@@ -453,6 +561,7 @@ bool conv(Node& nd) {
   const i32* ws = nd.at(Wt, 0);
   const i32* bs = hasBias ? nd.at(Bs, 0) : nullptr;
   i32* ys = nd.at(Y, 0);
+  if (convDirect(N, C, H, W, M, OH, OW, kH, kW, sH, sW, pT, pL, dH, dW, group, xs, ws, bs, ys)) return true;
   for (i64 n = 0; n < N; n++)
     for (i64 g = 0; g <= gMax; g++) {
       const i64 m0 = g * Mg, m1 = m0 + Mg < M ? m0 + Mg : M;
