@@ -452,8 +452,22 @@ __attribute__((target("avx2,fma"))) void convBlock(const double* xp, i64 cStride
   }
 }
 
+/** y[j] = sat(rshr(acc[j] + bias, 16)) for j < nw: every step exact in doubles below 2^53 (floor of
+ * a power-of-two scaling, then a clamp to the i32 range, then an exact conversion). */
+__attribute__((target("avx2,fma"))) inline void convEmit(const double* acc, double bias, i32* y, int nw) {
+  const __m256d b = _mm256_set1_pd(bias + 32768.0), sc = _mm256_set1_pd(1.0 / 65536.0);
+  const __m256d lo = _mm256_set1_pd(-2147483648.0), hi = _mm256_set1_pd(2147483647.0);
+  alignas(32) i32 t[8];
+  for (int h = 0; h < 2; h++) {
+    __m256d v = _mm256_floor_pd(_mm256_mul_pd(_mm256_add_pd(_mm256_loadu_pd(acc + 4 * h), b), sc));
+    v = _mm256_min_pd(_mm256_max_pd(v, lo), hi);
+    _mm_store_si128((__m128i*)(t + 4 * h), _mm256_cvtpd_epi32(v));
+  }
+  std::memcpy(y, t, 4 * nw);
+}
+
 /** Returns false (use the GEMM path) when the form or the exactness bound does not fit. */
-bool convDirect(i64 N, i64 C, i64 H, i64 W, i64 M, i64 OH, i64 OW, i64 kH, i64 kW, i64 sH, i64 sW, i64 pT, i64 pL,
+__attribute__((noinline)) bool convDirect(i64 N, i64 C, i64 H, i64 W, i64 M, i64 OH, i64 OW, i64 kH, i64 kW, i64 sH, i64 sW, i64 pT, i64 pL,
                 i64 dH, i64 dW, i64 group, const i32* xs, const i32* ws, const i32* bs, i32* ys) {
   if (!hasAvx2() || sW != 1) return false;
   const i64 Cg = C / group, Mg = M / group, kArea = kH * kW, K = Cg * kArea, gMax = (M - 1) / Mg;
@@ -472,7 +486,8 @@ bool convDirect(i64 N, i64 C, i64 H, i64 W, i64 M, i64 OH, i64 OW, i64 kH, i64 k
     const u64 v = ws[i] < 0 ? (u64)(-(i64)ws[i]) : (u64)ws[i];
     maxW = v > maxW ? v : maxW;
   }
-  if ((unsigned __int128)(u64)K * maxX * maxW > ((unsigned __int128)1 << 53)) return false;
+  // ≤ 2^52: then sum + bias·2^16 + 2^15 stays below 2^53 too, so the epilogue is exact in doubles.
+  if ((unsigned __int128)(u64)K * maxX * maxW > ((unsigned __int128)1 << 52)) return false;
   Scratch& sc = scratch;
   sc.Ad.resize((size_t)(M * K) + 1);
   double* wd = sc.Ad.data();
@@ -516,9 +531,8 @@ bool convDirect(i64 N, i64 C, i64 H, i64 W, i64 M, i64 OH, i64 OW, i64 kH, i64 k
             const int nw = OW - ow < 8 ? (int)(OW - ow) : 8;
             for (int r = 0; r < R; r++) {
               const i64 m = mb + r;
-              const i64 bias = bs ? (i64)bs[m] * ONE : 0;
               i32* y = ys + ((n * M + m) * OH + oh) * OW + ow;
-              for (int j = 0; j < nw; j++) y[j] = sat(rshr((i64)out[8 * r + j] + bias, FRAC));
+              convEmit(out + 8 * r, bs ? (double)bs[m] * ONE : 0.0, y, nw);
             }
           }
       }
@@ -533,7 +547,7 @@ bool convDirect(i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64,
 #endif
 
 // ---- CONV (dnn/assembly/linalg.ts conv), as a GEMM over im2col panels -------------------------
-bool conv(Node& nd) {
+__attribute__((noinline)) bool conv(Node& nd) {
   if (nd.nParams < 17 || nd.nIn < 2 || nd.nOut < 1) return false;
   const i64 N = nd.prm(0), C = nd.prm(1), H = nd.prm(2), W = nd.prm(3), M = nd.prm(4), OH = nd.prm(5),
             OW = nd.prm(6), kH = nd.prm(7), kW = nd.prm(8), sH = nd.prm(9), sW = nd.prm(10), pT = nd.prm(11),
@@ -638,7 +652,7 @@ void unLoop(const i32* x, i32* y, i64 n, i32 a, i32 b) {
   for (i64 i = 0; i < n; i++) y[i] = un<FN>(x[i], a, b);
 }
 
-bool unary(Node& nd) {
+__attribute__((noinline)) bool unary(Node& nd) {
   if (nd.nParams < 4 || nd.nIn < 1 || nd.nOut < 1) return false;
   const i32 fn = nd.prm(0), n = nd.prm(1), a = nd.prm(2), b = nd.prm(3);
   if (n < 0) return false;
@@ -743,7 +757,7 @@ bool binary(Node& nd) {
 }
 
 // ---- POOL (dnn/assembly/pool.ts) ------------------------------------------------------------
-bool pool(Node& nd) {
+__attribute__((noinline)) bool pool(Node& nd) {
   if (nd.nParams < 15 || nd.nIn < 1 || nd.nOut < 1) return false;
   const bool isAvg = nd.prm(0) == 1;
   const i64 NC = nd.prm(1), H = nd.prm(2), W = nd.prm(3), OH = nd.prm(4), OW = nd.prm(5), kH = nd.prm(6),
@@ -762,6 +776,25 @@ bool pool(Node& nd) {
     if (v > lim || v < -lim) return false;
   const i32* x = nd.at(X, 0);
   i32* y = nd.at(Y, 0);
+  if (!isAvg && pT == 0 && pL == 0 && kH > 0 && kW > 0 && sH > 0 && sW > 0 && dH > 0 && dW > 0 &&
+      (OH - 1) * sH + (kH - 1) * dH < H && (OW - 1) * sW + (kW - 1) * dW < W) {
+    // Max pooling with every window inside the plane: the max over all taps, no bounds checks.
+    for (i64 c = 0; c < NC; c++) {
+      const i32* xc = x + c * H * W;
+      for (i64 oh = 0; oh < OH; oh++)
+        for (i64 ow = 0; ow < OW; ow++) {
+          const i32* xw = xc + oh * sH * W + ow * sW;
+          i32 mx = (i32)I32_MIN;
+          for (i64 kh = 0; kh < kH; kh++)
+            for (i64 kw = 0; kw < kW; kw++) {
+              const i32 v = xw[kh * dH * W + kw * dW];
+              mx = v > mx ? v : mx;
+            }
+          *y++ = mx;
+        }
+    }
+    return true;
+  }
   for (i64 c = 0; c < NC; c++) {
     const i32* xc = x + c * H * W;
     for (i64 oh = 0; oh < OH; oh++)
@@ -794,7 +827,7 @@ bool pool(Node& nd) {
 }
 
 // ---- COPY (dnn/assembly/copy.ts copy) ---------------------------------------------------------
-bool copy(Node& nd) {
+__attribute__((noinline)) bool copy(Node& nd) {
   if (nd.nParams < 4 || nd.nOut < 1) return false;
   const bool fill = nd.prm(0) != 0;
   const i32 fillValue = nd.prm(1), fillCount = nd.prm(2), n = nd.prm(3);
