@@ -428,27 +428,40 @@ bool matmul(Node& nd) {
 // Padding taps read 0 and add nothing to the exact sum, so no bounds checks in the inner loop; 8
 // output columns × up to 6 output channels stay in registers over all C·kH·kW taps.
 #if defined(__x86_64__)
-template <int R>
+/** V vectors (4·V output columns) × R output channels, accumulated over every tap. */
+template <int R, int V>
 __attribute__((target("avx2,fma"))) void convBlock(const double* xp, i64 cStride, i64 rowStride, const double* w,
                                                    i64 K, int Cg, int kH, int kW, i64 dH, i64 dW, double* out) {
-  __m256d c0[R], c1[R];
-  for (int r = 0; r < R; r++) c0[r] = c1[r] = _mm256_setzero_pd();
+  __m256d acc[R][V];
+  for (int r = 0; r < R; r++)
+    for (int v = 0; v < V; v++) acc[r][v] = _mm256_setzero_pd();
   int tap = 0;
   for (int c = 0; c < Cg; c++)
     for (int kh = 0; kh < kH; kh++) {
       const double* xr = xp + c * cStride + kh * dH * rowStride;
       for (int kw = 0; kw < kW; kw++, tap++) {
-        const __m256d x0 = _mm256_loadu_pd(xr + kw * dW), x1 = _mm256_loadu_pd(xr + kw * dW + 4);
+        __m256d x[V];
+        for (int v = 0; v < V; v++) x[v] = _mm256_loadu_pd(xr + kw * dW + 4 * v);
         for (int r = 0; r < R; r++) {
           const __m256d wv = _mm256_broadcast_sd(w + r * K + tap);
-          c0[r] = _mm256_fmadd_pd(wv, x0, c0[r]);
-          c1[r] = _mm256_fmadd_pd(wv, x1, c1[r]);
+          for (int v = 0; v < V; v++) acc[r][v] = _mm256_fmadd_pd(wv, x[v], acc[r][v]);
         }
       }
     }
-  for (int r = 0; r < R; r++) {
-    _mm256_storeu_pd(out + 8 * r, c0[r]);
-    _mm256_storeu_pd(out + 8 * r + 4, c1[r]);
+  for (int r = 0; r < R; r++)
+    for (int v = 0; v < V; v++) _mm256_storeu_pd(out + 8 * r + 4 * v, acc[r][v]);
+}
+
+template <int V>
+void convBlocks(int R, const double* xp, i64 cStride, i64 rowStride, const double* w, i64 K, int Cg, int kH, int kW,
+                i64 dH, i64 dW, double* out) {
+  switch (R) {
+    case 1: convBlock<1, V>(xp, cStride, rowStride, w, K, Cg, kH, kW, dH, dW, out); break;
+    case 2: convBlock<2, V>(xp, cStride, rowStride, w, K, Cg, kH, kW, dH, dW, out); break;
+    case 3: convBlock<3, V>(xp, cStride, rowStride, w, K, Cg, kH, kW, dH, dW, out); break;
+    case 4: convBlock<4, V>(xp, cStride, rowStride, w, K, Cg, kH, kW, dH, dW, out); break;
+    case 5: convBlock<5, V>(xp, cStride, rowStride, w, K, Cg, kH, kW, dH, dW, out); break;
+    default: convBlock<6, V>(xp, cStride, rowStride, w, K, Cg, kH, kW, dH, dW, out); break;
   }
 }
 
@@ -461,9 +474,11 @@ __attribute__((target("avx2,fma"))) inline void convEmit(const double* acc, doub
   for (int h = 0; h < 2; h++) {
     __m256d v = _mm256_floor_pd(_mm256_mul_pd(_mm256_add_pd(_mm256_loadu_pd(acc + 4 * h), b), sc));
     v = _mm256_min_pd(_mm256_max_pd(v, lo), hi);
-    _mm_store_si128((__m128i*)(t + 4 * h), _mm256_cvtpd_epi32(v));
+    if (nw == 8) _mm_storeu_si128((__m128i*)(y + 4 * h), _mm256_cvtpd_epi32(v));
+    else _mm_store_si128((__m128i*)(t + 4 * h), _mm256_cvtpd_epi32(v));
   }
-  std::memcpy(y, t, 4 * nw);
+  if (nw < 8)
+    for (int j = 0; j < nw; j++) y[j] = t[j];
 }
 
 /** Returns false (use the GEMM path) when the form or the exactness bound does not fit. */
@@ -508,10 +523,10 @@ __attribute__((noinline)) bool convDirect(i64 N, i64 C, i64 H, i64 W, i64 M, i64
             continue;
           }
           const i32* srow = xg + (c * H + ih) * W;
-          for (i64 q = 0; q < Wp; q++) {
-            const i64 iw = q - pL;
-            d[q] = iw >= 0 && iw < W ? (double)srow[iw] : 0.0;
-          }
+          const i64 q0 = pL < 0 ? 0 : pL, q1 = pL + W < Wp ? pL + W : Wp;  // columns inside the plane
+          for (i64 q = 0; q < q0 && q < Wp; q++) d[q] = 0.0;
+          for (i64 q = q0; q < q1; q++) d[q] = (double)srow[q - pL];
+          for (i64 q = q1 > q0 ? q1 : q0; q < Wp; q++) d[q] = 0.0;
         }
       const i64 m0 = g * Mg, m1 = m0 + Mg < M ? m0 + Mg : M;
       for (i64 mb = m0; mb < m1; mb += 6) {
@@ -520,15 +535,9 @@ __attribute__((noinline)) bool convDirect(i64 N, i64 C, i64 H, i64 W, i64 M, i64
         for (i64 oh = 0; oh < OH; oh++)
           for (i64 ow = 0; ow < OW; ow += 8) {
             const double* x0 = xp + oh * sH * Wp + ow;
-            switch (R) {
-              case 1: convBlock<1>(x0, cStride, Wp, wb, K, (int)Cg, (int)kH, (int)kW, dH, dW, out); break;
-              case 2: convBlock<2>(x0, cStride, Wp, wb, K, (int)Cg, (int)kH, (int)kW, dH, dW, out); break;
-              case 3: convBlock<3>(x0, cStride, Wp, wb, K, (int)Cg, (int)kH, (int)kW, dH, dW, out); break;
-              case 4: convBlock<4>(x0, cStride, Wp, wb, K, (int)Cg, (int)kH, (int)kW, dH, dW, out); break;
-              case 5: convBlock<5>(x0, cStride, Wp, wb, K, (int)Cg, (int)kH, (int)kW, dH, dW, out); break;
-              default: convBlock<6>(x0, cStride, Wp, wb, K, (int)Cg, (int)kH, (int)kW, dH, dW, out); break;
-            }
             const int nw = OW - ow < 8 ? (int)(OW - ow) : 8;
+            if (nw > 4) convBlocks<2>(R, x0, cStride, Wp, wb, K, (int)Cg, (int)kH, (int)kW, dH, dW, out);
+            else convBlocks<1>(R, x0, cStride, Wp, wb, K, (int)Cg, (int)kH, (int)kW, dH, dW, out);
             for (int r = 0; r < R; r++) {
               const i64 m = mb + r;
               i32* y = ys + ((n * M + m) * OH + oh) * OW + ow;
@@ -779,6 +788,20 @@ __attribute__((noinline)) bool pool(Node& nd) {
   if (!isAvg && pT == 0 && pL == 0 && kH > 0 && kW > 0 && sH > 0 && sW > 0 && dH > 0 && dW > 0 &&
       (OH - 1) * sH + (kH - 1) * dH < H && (OW - 1) * sW + (kW - 1) * dW < W) {
     // Max pooling with every window inside the plane: the max over all taps, no bounds checks.
+    if (kH == 2 && kW == 2 && dH == 1 && dW == 1) {
+      for (i64 c = 0; c < NC; c++)
+        for (i64 oh = 0; oh < OH; oh++) {
+          const i32* r0 = x + c * H * W + oh * sH * W;
+          const i32* r1 = r0 + W;
+          for (i64 ow = 0; ow < OW; ow++) {
+            const i64 q = ow * sW;
+            const i32 a = r0[q] > r0[q + 1] ? r0[q] : r0[q + 1];
+            const i32 b = r1[q] > r1[q + 1] ? r1[q] : r1[q + 1];
+            *y++ = a > b ? a : b;
+          }
+        }
+      return true;
+    }
     for (i64 c = 0; c < NC; c++) {
       const i32* xc = x + c * H * W;
       for (i64 oh = 0; oh < OH; oh++)
