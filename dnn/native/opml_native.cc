@@ -53,8 +53,140 @@ inline i32 divq(i32 a, i32 b) {
   return sat(divRound((i64)a * ONE, (i64)b));
 }
 
+constexpr i64 ONE30 = (i64)1 << 30;
+inline i64 shl(i64 x, int s) { return (i64)((u64)x << (s & 63)); }  // wasm i64.shl
+inline i64 rshrAny(i64 x, int s) {
+  if (s <= 0) return x;
+  if (s >= 63) return x < 0 ? (x >= -((i64)1 << 62) ? 0 : -1) : 0;
+  return rshr(x, s);
+}
+inline u64 isqrt(u64 n) {
+  u64 res = 0, bit = (u64)1 << 62;
+  while (bit > n) bit >>= 2;
+  while (bit != 0) {
+    if (n >= res + bit) {
+      n -= res + bit;
+      res = (res >> 1) + bit;
+    } else {
+      res >>= 1;
+    }
+    bit >>= 2;
+  }
+  return res;
+}
+inline u64 isqrtRound(u64 n) {
+  const u64 r = isqrt(n);
+  return n - r * r > r ? r + 1 : r;
+}
+
+// ---- dnn/assembly/nonlinear.ts -----------------------------------------------------------------
+constexpr i64 LN2_Q30 = 744261118;
+constexpr i64 SQRT1_2_Q30 = 759250125;
+constexpr i64 SQRT_2_PI_Q30 = 856722024;
+constexpr i64 GELU_C_Q30 = 48012366;
+constexpr i64 ERF_P_Q30 = 351748265;
+constexpr i64 ERF_A1 = 273621191, ERF_A2 = -305476044, ERF_A3 = 1526231383, ERF_A4 = -1560310108,
+              ERF_A5 = 1139675401;
+constexpr i64 BIG = (i64)1 << 62;
+
+i64 expQ30(i64 x30, int outFrac) {
+  if (x30 > ((i64)21 << 30)) return BIG;
+  if (x30 < -((i64)45 << 30)) return 0;
+  const i64 k = floorDiv(x30 + (LN2_Q30 >> 1), LN2_Q30);
+  const i64 r = x30 - k * LN2_Q30;
+  i64 t = ONE30;
+  for (i64 i = 7; i >= 1; i--) t = ONE30 + divRound(rshr(r * t, 30), i);
+  const int shift = 30 - outFrac - (i32)k;
+  if (shift >= 0) return rshrAny(t, shift);
+  if (-shift > 31) return BIG;
+  return shl(t, -shift);
+}
+
+i64 logQ30(i64 x, int inFrac) {
+  const int p = 63 - (x == 0 ? 64 : __builtin_clzll((u64)x));
+  const i64 m = p > 30 ? rshr(x, p - 30) : shl(x, 30 - p);
+  const i64 s = divRound(shl(m - ONE30, 30), m + ONE30);
+  const i64 s2 = rshr(s * s, 30);
+  i64 t = divRound(ONE30, 13);
+  for (i64 j = 5; j >= 0; j--) t = divRound(ONE30, 2 * j + 1) + rshr(s2 * t, 30);
+  const i64 lnm = 2 * rshr(s * t, 30);
+  return (i64)(p - inFrac) * LN2_Q30 + lnm;
+}
+
+inline i32 expq(i32 x) { return sat(expQ30(shl(x, 14), FRAC)); }
+inline i32 logq(i32 x) { return x <= 0 ? (i32)I32_MIN : sat(rshr(logQ30((i64)x, FRAC), 14)); }
+inline i32 sqrtq(i32 x) { return x <= 0 ? 0 : sat((i64)isqrtRound((u64)x << FRAC)); }
+inline i32 sigmoidq(i32 x) {
+  const i64 ax = x < 0 ? -(i64)x : (i64)x;
+  const i64 e = expQ30(-shl(ax, 14), 30);
+  if (x >= 0) return sat(divRound(shl(ONE30, FRAC), ONE30 + e));
+  return sat(divRound(shl(e, FRAC), ONE30 + e));
+}
+inline i64 tanhQ30(i64 z) {
+  const i64 az = z < 0 ? -z : z;
+  if (az > ((i64)24 << FRAC)) return z < 0 ? -ONE30 : ONE30;
+  const i64 e = expQ30(-shl(az, 15), 30);
+  const i64 th = divRound(shl(ONE30 - e, 30), ONE30 + e);
+  return z < 0 ? -th : th;
+}
+inline i32 tanhq(i32 x) { return sat(rshr(tanhQ30((i64)x), 14)); }
+inline i64 erfQ30(i64 ax24) {
+  if (ax24 >= ((i64)6 << 24)) return ONE30;
+  const i64 pax = rshr(ERF_P_Q30 * ax24, 24);
+  const i64 t = divRound(shl(ONE30, 30), ONE30 + pax);
+  i64 poly = ERF_A5;
+  poly = ERF_A4 + rshr(t * poly, 30);
+  poly = ERF_A3 + rshr(t * poly, 30);
+  poly = ERF_A2 + rshr(t * poly, 30);
+  poly = ERF_A1 + rshr(t * poly, 30);
+  poly = rshr(t * poly, 30);
+  const i64 e = expQ30(-rshr(ax24 * ax24, 18), 30);
+  return ONE30 - rshr(poly * e, 30);
+}
+inline i32 erfq(i32 x) {
+  const i64 ax = x < 0 ? -(i64)x : (i64)x;
+  const i64 r = rshr(erfQ30(shl(ax, 8)), 14);
+  return sat(x < 0 ? -r : r);
+}
+inline i32 geluq(i32 x) {
+  const i64 ax = x < 0 ? -(i64)x : (i64)x;
+  const i64 e = erfQ30(rshr(ax * SQRT1_2_Q30, 22));
+  const i64 f = x < 0 ? ONE30 - e : ONE30 + e;
+  return sat(rshr((i64)x * f, 31));
+}
+inline i32 geluTanhq(i32 x) {
+  if (x >= 8 * ONE) return x;
+  if (x <= -8 * ONE) return 0;
+  const i64 x64 = x;
+  const i64 x3 = rshr(rshr(x64 * x64, FRAC) * x64, FRAC);
+  const i64 inner = x64 + rshr(GELU_C_Q30 * x3, 30);
+  const i64 th = tanhQ30(rshr(SQRT_2_PI_Q30 * inner, 30));
+  return sat(rshr(x64 * (ONE30 + th), 31));
+}
+inline i32 softplusq(i32 x) {
+  const i64 ax = x < 0 ? -(i64)x : (i64)x;
+  const i64 l = logQ30(ONE30 + expQ30(-shl(ax, 14), 30), 30);
+  return sat((x > 0 ? (i64)x : 0) + rshr(l, 14));
+}
+inline i32 expm1Scaled(i32 x, i32 alpha) {
+  const i64 em1 = expQ30(shl(x, 14), 30) - ONE30;
+  return sat(rshr((i64)alpha * em1, 30));
+}
+inline i32 roundEvenq(i32 x) {
+  const i64 x64 = x;
+  const i64 fl = x64 & ~(i64)(ONE - 1);
+  const i64 frac = x64 - fl;
+  const i64 half = ONE / 2;
+  i64 r = fl;
+  if (frac > half || (frac == half && ((fl >> FRAC) & 1) != 0)) r = fl + ONE;
+  return sat(r);
+}
+
 // ---- opcodes (dnn/src/opcodes.ts) ------------------------------------------------------------
-enum { OP_UNARY = 1, OP_BINARY = 2, OP_MATMUL = 4, OP_CONV = 5, OP_POOL = 6, OP_COPY = 12 };
+enum {
+  OP_UNARY = 1, OP_BINARY = 2, OP_MATMUL = 4, OP_CONV = 5, OP_POOL = 6, OP_SOFTMAX = 7, OP_LAYERNORM = 8,
+  OP_CHANNEL_AFFINE = 9, OP_COPY = 12
+};
 constexpr int COPY_WORDS = 22;
 
 // ---- the memory and the parameter block --------------------------------------------------------
@@ -619,7 +751,8 @@ __attribute__((noinline)) bool conv(Node& nd) {
 
 // ---- UNARY (the integer-only functions of dnn/assembly/elementwise.ts unaryOne) ---------------
 enum {
-  U_IDENTITY = 0, U_RELU = 1, U_LEAKY = 2, U_RECIP = 11, U_NEG = 12, U_ABS = 13, U_SIGN = 14,
+  U_IDENTITY = 0, U_RELU = 1, U_LEAKY = 2, U_SIGMOID = 3, U_TANH = 4, U_EXP = 5, U_LOG = 6, U_ERF = 7,
+  U_GELU = 8, U_GELU_TANH = 9, U_SQRT = 10, U_RECIP = 11, U_ROUND = 17, U_SOFTPLUS = 21, U_ELU = 23, U_SELU = 24, U_NEG = 12, U_ABS = 13, U_SIGN = 14,
   U_FLOOR = 15, U_CEIL = 16, U_CLIP = 18, U_HARDSIGMOID = 19, U_HARDSWISH = 20, U_SOFTSIGN = 22,
   U_Q2I = 25, U_I2Q = 26, U_NOT = 27
 };
@@ -630,6 +763,18 @@ inline i32 un(i32 x, i32 a, i32 b) {
     case U_IDENTITY: return x;
     case U_RELU: return x > 0 ? x : 0;
     case U_LEAKY: return x < 0 ? mulq(x, a) : x;
+    case U_SIGMOID: return sigmoidq(x);
+    case U_TANH: return tanhq(x);
+    case U_EXP: return expq(x);
+    case U_LOG: return logq(x);
+    case U_ERF: return erfq(x);
+    case U_GELU: return geluq(x);
+    case U_GELU_TANH: return geluTanhq(x);
+    case U_SQRT: return sqrtq(x);
+    case U_ROUND: return roundEvenq(x);
+    case U_SOFTPLUS: return softplusq(x);
+    case U_ELU: return x < 0 ? expm1Scaled(x, a) : x;
+    case U_SELU: return x > 0 ? mulq(x, b) : mulq(expm1Scaled(x, a), b);
     case U_RECIP: return divq(ONE, x);
     case U_NEG: return sat(-(i64)x);
     case U_ABS: return sat(x < 0 ? -(i64)x : (i64)x);
@@ -673,10 +818,11 @@ __attribute__((noinline)) bool unary(Node& nd) {
   switch (fn) {
 #define U(F) \
   case F: unLoop<F>(x, y, n, a, b); return true;
-    U(U_IDENTITY) U(U_RELU) U(U_LEAKY) U(U_RECIP) U(U_NEG) U(U_ABS) U(U_SIGN) U(U_FLOOR) U(U_CEIL)
+    U(U_IDENTITY) U(U_RELU) U(U_LEAKY) U(U_SIGMOID) U(U_TANH) U(U_EXP) U(U_LOG) U(U_ERF) U(U_GELU)
+    U(U_GELU_TANH) U(U_SQRT) U(U_ROUND) U(U_SOFTPLUS) U(U_ELU) U(U_SELU) U(U_RECIP) U(U_NEG) U(U_ABS) U(U_SIGN) U(U_FLOOR) U(U_CEIL)
     U(U_CLIP) U(U_HARDSIGMOID) U(U_HARDSWISH) U(U_SOFTSIGN) U(U_Q2I) U(U_I2Q) U(U_NOT)
 #undef U
-    default: return false;  // transcendental functions: the reference module
+    default: return false;  // a function this port does not have: the reference module
   }
 }
 
@@ -916,6 +1062,119 @@ __attribute__((noinline)) bool copy(Node& nd) {
   return true;
 }
 
+// ---- SOFTMAX, LAYERNORM, CHANNEL_AFFINE (dnn/assembly/norm.ts) ---------------------------------
+bool softmax(Node& nd) {
+  if (nd.nParams < 4 || nd.nIn < 1 || nd.nOut < 1) return false;
+  const i64 outer = nd.prm(0), axis = nd.prm(1), inner = nd.prm(2);
+  const bool isLog = nd.prm(3) != 0;
+  if (outer <= 0 || inner <= 0) return true;
+  if (axis <= 0) return false;  // the reference still reads element 0 of each row
+  const i64 total = outer * axis * inner;
+  if (total > (i64)1 << 31) return false;
+  const u32 X = nd.inPtr(0), Y = nd.outPtr(0);
+  if (!nd.span(X, 0, total - 1, false) || !nd.span(Y, 0, total - 1, true) || !nd.disjoint()) return false;
+  const i32* x = nd.at(X, 0);
+  i32* y = nd.at(Y, 0);
+  for (i64 o = 0; o < outer; o++)
+    for (i64 i = 0; i < inner; i++) {
+      const i64 off = o * axis * inner + i;
+      i32 mx = x[off];
+      for (i64 j = 1; j < axis; j++) mx = x[off + j * inner] > mx ? x[off + j * inner] : mx;
+      i64 sum = 0;
+      for (i64 j = 0; j < axis; j++) {
+        const i64 p = off + j * inner;
+        const i64 e = expQ30(shl((i64)x[p] - (i64)mx, 14), 30);
+        sum += e;
+        if (!isLog) y[p] = (i32)e;
+      }
+      if (isLog) {
+        const i64 lse = (i64)mx + rshr(logQ30(sum, 30), 14);
+        for (i64 j = 0; j < axis; j++) y[off + j * inner] = sat((i64)x[off + j * inner] - lse);
+      } else {
+        for (i64 j = 0; j < axis; j++) y[off + j * inner] = sat(divRound(shl(y[off + j * inner], FRAC), sum));
+      }
+    }
+  return true;
+}
+
+bool layernorm(Node& nd) {
+  if (nd.nParams < 5 || nd.nIn < 1 || nd.nOut < 1) return false;
+  const i64 outer = nd.prm(0), inner = nd.prm(1), eps = nd.prm(2);
+  const bool hasScale = nd.prm(3) != 0, hasBias = nd.prm(4) != 0;
+  const int nIn = 1 + (hasScale ? 1 : 0) + (hasBias ? 1 : 0);
+  if (nd.nIn < nIn) return false;
+  if (outer <= 0) return true;
+  if (inner <= 0) return false;  // the reference divides by inner
+  const i64 total = outer * inner;
+  if (total > (i64)1 << 31) return false;
+  const u32 X = nd.inPtr(0), Y = nd.outPtr(0);
+  const u32 S = hasScale ? nd.inPtr(1) : 0, Bs = hasBias ? nd.inPtr(hasScale ? 2 : 1) : 0;
+  if (!nd.span(X, 0, total - 1, false) || !nd.span(Y, 0, total - 1, true)) return false;
+  if (hasScale && !nd.span(S, 0, inner - 1, false)) return false;
+  if (hasBias && !nd.span(Bs, 0, inner - 1, false)) return false;
+  if (nd.nOut > 1 && !nd.span(nd.outPtr(1), 0, outer - 1, true)) return false;
+  if (nd.nOut > 2 && !nd.span(nd.outPtr(2), 0, outer - 1, true)) return false;
+  if (!nd.disjoint()) return false;
+  // The optional outputs must not overlap Y or each other either (the reference interleaves them).
+  for (size_t a = 0; a < nd.writes.size(); a++)
+    for (size_t b = a + 1; b < nd.writes.size(); b++)
+      if (nd.writes[a].lo < nd.writes[b].hi && nd.writes[b].lo < nd.writes[a].hi) return false;
+  const i32* x = nd.at(X, 0);
+  i32* y = nd.at(Y, 0);
+  const i32* sc = hasScale ? nd.at(S, 0) : nullptr;
+  const i32* bi = hasBias ? nd.at(Bs, 0) : nullptr;
+  i32* meanOut = nd.nOut > 1 ? nd.at(nd.outPtr(1), 0) : nullptr;
+  i32* invOut = nd.nOut > 2 ? nd.at(nd.outPtr(2), 0) : nullptr;
+  for (i64 o = 0; o < outer; o++) {
+    const i32* row = x + o * inner;
+    i32* yrow = y + o * inner;
+    i64 s = 0;
+    for (i64 j = 0; j < inner; j++) s += row[j];
+    const i64 mean = divRound(s, inner);
+    i64 ss = 0;
+    for (i64 j = 0; j < inner; j++) {
+      const i64 d = (i64)row[j] - mean;
+      ss += d * d;
+    }
+    const i64 v = divRound(ss, inner) + eps;
+    const bool hi = v >= ((i64)1 << 46);
+    const i64 sd = hi ? (i64)isqrtRound((u64)v) : (i64)isqrtRound((u64)v << 16);
+    const int sh = hi ? 16 : 24;
+    if (meanOut) meanOut[o] = sat(mean);
+    if (invOut) invOut[o] = sd == 0 ? 0x7fffffff : sat(divRound(shl(1, 16 + sh), sd));
+    for (i64 j = 0; j < inner; j++) {
+      const i64 d = (i64)row[j] - mean;
+      i64 r = sd == 0 ? 0 : divRound(shl(d, sh), sd);
+      if (sc) r = rshr(r * (i64)sc[j], FRAC);
+      if (bi) r += (i64)bi[j];
+      yrow[j] = sat(r);
+    }
+  }
+  return true;
+}
+
+bool channelAffine(Node& nd) {
+  if (nd.nParams < 3 || nd.nIn < 3 || nd.nOut < 1) return false;
+  const i64 N = nd.prm(0), C = nd.prm(1), inner = nd.prm(2);
+  if (N <= 0 || C <= 0 || inner <= 0) return true;
+  const i64 total = N * C * inner;
+  if (total > (i64)1 << 31) return false;
+  const u32 X = nd.inPtr(0), S = nd.inPtr(1), Bs = nd.inPtr(2), Y = nd.outPtr(0);
+  if (!nd.span(X, 0, total - 1, false) || !nd.span(S, 0, C - 1, false) || !nd.span(Bs, 0, C - 1, false) ||
+      !nd.span(Y, 0, total - 1, true) || !nd.disjoint())
+    return false;
+  const i32* x = nd.at(X, 0);
+  const i32* sc = nd.at(S, 0);
+  const i32* bs = nd.at(Bs, 0);
+  i32* y = nd.at(Y, 0);
+  for (i64 n = 0; n < N; n++)
+    for (i64 c = 0; c < C; c++) {
+      const i64 a = sc[c], b = shl(bs[c], FRAC);
+      for (i64 i = 0; i < inner; i++, x++, y++) *y = sat(rshr((i64)*x * a + b, FRAC));
+    }
+  return true;
+}
+
 /** Runs the node at byte offset p if this port implements its form; false: run the reference. */
 bool execNode(Mem mem, u32 p) {
   Node nd(mem, p);
@@ -927,6 +1186,9 @@ bool execNode(Mem mem, u32 p) {
     case OP_BINARY: return binary(nd);
     case OP_POOL: return pool(nd);
     case OP_COPY: return copy(nd);
+    case OP_SOFTMAX: return softmax(nd);
+    case OP_LAYERNORM: return layernorm(nd);
+    case OP_CHANNEL_AFFINE: return channelAffine(nd);
     default: return false;
   }
 }

@@ -192,10 +192,10 @@ function oneNode(
 function same(pkg: ModelPackage, ins: Int32Array[], what: string): boolean {
   const a: PreparedModel = wasmCpuBackend.prepare(pkg);
   const b: PreparedModel = nativeCpuBackend.prepare(pkg);
-  const slot = pkg.manifest.outputs[0];
-  const ra = a.run(ins)[slot];
-  const rb = b.run(ins)[slot];
-  expect(bytes(rb).equals(bytes(ra)), what).toBe(true);
+  const ra = a.run(ins, { keepAll: true });
+  const rb = b.run(ins, { keepAll: true });
+  for (const slot of pkg.manifest.nodes[0].outputs)
+    expect(bytes(rb[slot]).equals(bytes(ra[slot])), `${what}: slot ${slot}`).toBe(true);
   return b.counts?.native === 1;
 }
 
@@ -275,15 +275,19 @@ describe("native backend, random kernels", () => {
     expectNative(ran, 200);
   });
 
-  it("UNARY and BINARY: every function id (the addon declines the transcendental ones), broadcasts", () => {
+  it("UNARY and BINARY: every function id, broadcasts", () => {
     const r = rng(3);
+    let ran = 0;
+    let of = 0;
     for (const fn of Object.values(Unary)) {
-      for (const regime of REGIMES) {
-        const n = r.int(0, 70);
+      for (const regime of [...REGIMES, "small", "small"] as const) {
+        const n = r.int(0, 400);
         const pkg = oneNode(Op.UNARY, [fn, n, r.int(-ONE, ONE), r.int(0, 2 * ONE)], [n], n, `Unary${fn}`);
-        same(pkg, [values(r, n, regime)], `unary ${fn} ${regime}`);
+        if (same(pkg, [values(r, n, regime)], `unary ${fn} ${regime}`)) ran++;
+        of++;
       }
     }
+    expectNative(ran, of);
     for (const fn of Object.values(Binary)) {
       for (const regime of REGIMES) {
         const d = [1, 1, 1, r.int(1, 3), r.int(0, 4), r.int(1, 9)];
@@ -295,6 +299,57 @@ describe("native backend, random kernels", () => {
         same(pkg, [values(r, n, regime), values(r, bSize, regime)], `binary ${fn} ${regime}`);
       }
     }
+  });
+
+  it("SOFTMAX, LOGSOFTMAX, LAYERNORM (with mean / inv-std outputs), CHANNEL_AFFINE", () => {
+    const r = rng(5);
+    let ran = 0;
+    for (let t = 0; t < 120; t++) {
+      const regime = r.pick(REGIMES);
+      const kind = t % 3;
+      if (kind === 0) {
+        const [outer, axis, inner] = [r.int(0, 3), r.int(1, 40), r.int(1, 4)];
+        const n = outer * axis * inner;
+        const pkg = oneNode(Op.SOFTMAX, [outer, axis, inner, r.int(0, 1)], [n], n, "Softmax");
+        if (same(pkg, [values(r, n, regime)], `softmax ${outer},${axis},${inner} ${regime}`)) ran++;
+      } else if (kind === 1) {
+        const [outer, inner] = [r.int(0, 4), r.int(1, 50)];
+        const hasScale = r.int(0, 1);
+        const hasBias = r.int(0, 1);
+        const eps = r.pick([0, 42950, 1 << 20]);
+        const sizes = [outer * inner, ...(hasScale ? [inner] : []), ...(hasBias ? [inner] : [])];
+        const pkg = oneNode(
+          Op.LAYERNORM,
+          [outer, inner, eps, hasScale, hasBias],
+          sizes,
+          outer * inner,
+          "LayerNorm",
+        );
+        if (r.next() < 0.5) {
+          // ONNX's optional Mean and InvStdDev outputs
+          pkg.manifest.activations.push(
+            { name: "mean", shape: [outer], dtype: "q16" },
+            { name: "inv", shape: [outer], dtype: "q16" },
+          );
+          pkg.manifest.nodes[0].outputs.push(sizes.length + 1, sizes.length + 2);
+        }
+        if (
+          same(
+            pkg,
+            sizes.map((n) => values(r, n, regime)),
+            `layernorm ${outer},${inner} ${regime}`,
+          )
+        )
+          ran++;
+      } else {
+        const [N, C, inner] = [r.int(1, 2), r.int(1, 5), r.int(1, 30)];
+        const n = N * C * inner;
+        const pkg = oneNode(Op.CHANNEL_AFFINE, [N, C, inner], [n, C, C], n, "ChannelAffine");
+        if (same(pkg, [values(r, n, regime), values(r, C, regime), values(r, C, regime)], `affine ${regime}`))
+          ran++;
+      }
+    }
+    expectNative(ran, 120);
   });
 
   it("POOL: max and average, padding, count_include_pad, extremes", () => {
