@@ -280,48 +280,66 @@ struct Scratch {
 thread_local Scratch scratch;
 
 #if defined(__x86_64__)
+// Accumulators are named registers (ROWS expands one block per row r < R): with arrays of vectors
+// GCC spilled every accumulator to the stack on every step.
+#define ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
+
 template <int R>
 __attribute__((target("avx2,fma"))) void kernD(const double* A, i64 lda, const double* B, int K, i64* out) {
-  __m256d c0[R], c1[R];
-  for (int r = 0; r < R; r++) c0[r] = c1[r] = _mm256_setzero_pd();
+#define DECL(r) __m256d c##r##l = _mm256_setzero_pd(), c##r##h = _mm256_setzero_pd();
+  ROWS(DECL)
+#undef DECL
   for (int k = 0; k < K; k++) {
-    __m256d b0 = _mm256_loadu_pd(B + NR * k), b1 = _mm256_loadu_pd(B + NR * k + 4);
-    for (int r = 0; r < R; r++) {
-      __m256d a = _mm256_broadcast_sd(A + r * lda + k);
-      c0[r] = _mm256_fmadd_pd(a, b0, c0[r]);
-      c1[r] = _mm256_fmadd_pd(a, b1, c1[r]);
-    }
+    const __m256d b0 = _mm256_loadu_pd(B + NR * k), b1 = _mm256_loadu_pd(B + NR * k + 4);
+#define STEP(r)                                                 \
+  if constexpr (R > r) {                                        \
+    const __m256d a = _mm256_broadcast_sd(A + r * lda + k);     \
+    c##r##l = _mm256_fmadd_pd(a, b0, c##r##l);                  \
+    c##r##h = _mm256_fmadd_pd(a, b1, c##r##h);                  \
+  }
+    ROWS(STEP)
+#undef STEP
   }
   alignas(32) double t[NR];
-  for (int r = 0; r < R; r++) {
-    _mm256_store_pd(t, c0[r]);
-    _mm256_store_pd(t + 4, c1[r]);
-    for (int j = 0; j < NR; j++) out[r * NR + j] = (i64)t[j];
+#define OUT(r)                                                      \
+  if constexpr (R > r) {                                            \
+    _mm256_store_pd(t, c##r##l);                                    \
+    _mm256_store_pd(t + 4, c##r##h);                                \
+    for (int j = 0; j < NR; j++) out[r * NR + j] = (i64)t[j];       \
   }
+  ROWS(OUT)
+#undef OUT
 }
 
 template <int R>
 __attribute__((target("avx2,fma"))) void kernI(const i32* A, i64 lda, const i32* B, int K, i64* out) {
-  __m256i ce[R], co[R];
-  for (int r = 0; r < R; r++) ce[r] = co[r] = _mm256_setzero_si256();
+#define DECL(r) __m256i e##r = _mm256_setzero_si256(), o##r = _mm256_setzero_si256();
+  ROWS(DECL)
+#undef DECL
   for (int k = 0; k < K; k++) {
-    __m256i b = _mm256_loadu_si256((const __m256i*)(B + NR * k));
-    __m256i bo = _mm256_srli_epi64(b, 32);
-    for (int r = 0; r < R; r++) {
-      __m256i a = _mm256_set1_epi32(A[r * lda + k]);
-      ce[r] = _mm256_add_epi64(ce[r], _mm256_mul_epi32(a, b));
-      co[r] = _mm256_add_epi64(co[r], _mm256_mul_epi32(a, bo));
-    }
+    const __m256i b = _mm256_loadu_si256((const __m256i*)(B + NR * k));
+    const __m256i bo = _mm256_srli_epi64(b, 32);
+#define STEP(r)                                                       \
+  if constexpr (R > r) {                                              \
+    const __m256i a = _mm256_set1_epi32(A[r * lda + k]);              \
+    e##r = _mm256_add_epi64(e##r, _mm256_mul_epi32(a, b));            \
+    o##r = _mm256_add_epi64(o##r, _mm256_mul_epi32(a, bo));           \
+  }
+    ROWS(STEP)
+#undef STEP
   }
   alignas(32) i64 e[4], o[4];
-  for (int r = 0; r < R; r++) {
-    _mm256_store_si256((__m256i*)e, ce[r]);
-    _mm256_store_si256((__m256i*)o, co[r]);
-    for (int j = 0; j < 4; j++) {
-      out[r * NR + 2 * j] = e[j];
-      out[r * NR + 2 * j + 1] = o[j];
-    }
+#define OUT(r)                                              \
+  if constexpr (R > r) {                                    \
+    _mm256_store_si256((__m256i*)e, e##r);                  \
+    _mm256_store_si256((__m256i*)o, o##r);                  \
+    for (int j = 0; j < 4; j++) {                           \
+      out[r * NR + 2 * j] = e[j];                           \
+      out[r * NR + 2 * j + 1] = o[j];                       \
+    }                                                       \
   }
+  ROWS(OUT)
+#undef OUT
 }
 #endif
 
@@ -335,6 +353,46 @@ void kernScalar(const i32* A, i64 lda, const i32* B, int K, int R, i64* out) {
     }
     for (int j = 0; j < NR; j++) out[r * NR + j] = acc[j];
   }
+}
+
+/** max |v| over n words, as an unsigned value (|−2^31| = 2^31). */
+#if defined(__x86_64__)
+__attribute__((target("avx2"))) u64 maxAbsAvx2(const i32* v, size_t n) {
+  __m256i m = _mm256_setzero_si256();
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) m = _mm256_max_epu32(m, _mm256_abs_epi32(_mm256_loadu_si256((const __m256i*)(v + i))));
+  alignas(32) u32 t[8];
+  _mm256_store_si256((__m256i*)t, m);
+  u64 r = 0;
+  for (int j = 0; j < 8; j++) r = t[j] > r ? t[j] : r;
+  for (; i < n; i++) {
+    const u64 a = v[i] < 0 ? (u64)(-(i64)v[i]) : (u64)v[i];
+    r = a > r ? a : r;
+  }
+  return r;
+}
+__attribute__((target("avx2"))) void toDoubleAvx2(const i32* v, double* d, size_t n) {
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) _mm256_storeu_pd(d + i, _mm256_cvtepi32_pd(_mm_loadu_si128((const __m128i*)(v + i))));
+  for (; i < n; i++) d[i] = (double)v[i];
+}
+#endif
+u64 maxAbs(const i32* v, size_t n) {
+#if defined(__x86_64__)
+  if (hasAvx2()) return maxAbsAvx2(v, n);
+#endif
+  u64 r = 0;
+  for (size_t i = 0; i < n; i++) {
+    const u64 a = v[i] < 0 ? (u64)(-(i64)v[i]) : (u64)v[i];
+    r = a > r ? a : r;
+  }
+  return r;
+}
+void toDouble(const i32* v, double* d, size_t n) {
+#if defined(__x86_64__)
+  if (hasAvx2()) return toDoubleAvx2(v, d, n);
+#endif
+  for (size_t i = 0; i < n; i++) d[i] = (double)v[i];
 }
 
 template <typename GetA, typename PackB, typename Emit>
@@ -354,34 +412,23 @@ void gemm(int M, int K, int N, GetA getA, PackB packB, Emit emit) {
   double* const pBd = tBd.data();
   double* pAd = nullptr;
   const size_t panel = (size_t)K * NR;
-  u64 maxA = 0;
-  for (int m = 0; m < M; m++)
-    for (int k = 0; k < K; k++) {
-      i32 v = getA(m, k);
-      pA[(size_t)m * K + k] = v;
-      u64 av = v < 0 ? (u64)(-(i64)v) : (u64)v;
-      if (av > maxA) maxA = av;
-    }
+  for (int m = 0; m < M; m++) getA(m, pA + (size_t)m * K);
+  const u64 maxA = maxAbs(pA, (size_t)M * K);
   i64 out[MR * NR];
   for (int n0 = 0; n0 < N; n0 += NR) {
     const int nw = N - n0 < NR ? N - n0 : NR;
     std::memset(pB, 0, sizeof(i32) * panel);  // the conv packer leaves padding taps 0
     packB(n0, nw, pB);
-    u64 maxB = 0;
-    for (size_t i = 0; i < panel; i++) {
-      i32 v = pB[i];
-      u64 bv = v < 0 ? (u64)(-(i64)v) : (u64)v;
-      maxB = bv > maxB ? bv : maxB;
-    }
+    const u64 maxB = maxAbs(pB, panel);
     // Exact in doubles iff every partial sum is an integer of magnitude ≤ 2^53.
     const bool dbl = simd && (unsigned __int128)(u64)K * maxA * maxB <= ((unsigned __int128)1 << 53);
     if (dbl) {
       if (!pAd) {
         tAd.resize((size_t)M * K + 1);
         pAd = tAd.data();
-        for (size_t i = 0; i < (size_t)M * K; i++) pAd[i] = (double)pA[i];
+        toDouble(pA, pAd, (size_t)M * K);
       }
-      for (size_t i = 0; i < panel; i++) pBd[i] = (double)pB[i];
+      toDouble(pB, pBd, panel);
     }
     for (int m0 = 0; m0 < M; m0 += MR) {
       const int R = M - m0 < MR ? M - m0 : MR;
@@ -480,7 +527,7 @@ void dots(const i32* A, i64 lda, const i32* B, i64 ldb, int M, int K, int N, Emi
 }
 
 // ---- MATMUL (dnn/assembly/linalg.ts matmul) ---------------------------------------------------
-bool matmul(Node& nd) {
+__attribute__((noinline)) bool matmul(Node& nd) {
   if (nd.nParams < 28 || nd.nIn < 2 || nd.nOut < 1) return false;
   i64 bd[4], sa[4], sb[4], sc[4];
   for (int i = 0; i < 4; i++) {
@@ -541,7 +588,13 @@ bool matmul(Node& nd) {
             continue;
           }
           gemm(
-              M, K, N, [&](int m, int k) { return pa[m * sAm + k * sAk]; },
+              M, K, N,
+              [&](int m, i32* dst) {
+                const i32* row = pa + m * sAm;
+                if (sAk == 1) std::memcpy(dst, row, 4 * (size_t)K);
+                else
+                  for (int k = 0; k < K; k++) dst[k] = row[k * sAk];
+              },
               [&](int n0, int nw, i32* dst) {
                 for (int k = 0; k < K; k++) {
                   const i32* row = pb + k * sBk + n0 * sBn;
@@ -560,28 +613,37 @@ bool matmul(Node& nd) {
 // Padding taps read 0 and add nothing to the exact sum, so no bounds checks in the inner loop; 8
 // output columns × up to 6 output channels stay in registers over all C·kH·kW taps.
 #if defined(__x86_64__)
-/** V vectors (4·V output columns) × R output channels, accumulated over every tap. */
+/** V vectors (4·V output columns, V = 1 or 2) × R output channels, accumulated over every tap. */
 template <int R, int V>
 __attribute__((target("avx2,fma"))) void convBlock(const double* xp, i64 cStride, i64 rowStride, const double* w,
                                                    i64 K, int Cg, int kH, int kW, i64 dH, i64 dW, double* out) {
-  __m256d acc[R][V];
-  for (int r = 0; r < R; r++)
-    for (int v = 0; v < V; v++) acc[r][v] = _mm256_setzero_pd();
+#define DECL(r) __m256d c##r##l = _mm256_setzero_pd(), c##r##h = _mm256_setzero_pd();
+  ROWS(DECL)
+#undef DECL
   int tap = 0;
   for (int c = 0; c < Cg; c++)
     for (int kh = 0; kh < kH; kh++) {
       const double* xr = xp + c * cStride + kh * dH * rowStride;
       for (int kw = 0; kw < kW; kw++, tap++) {
-        __m256d x[V];
-        for (int v = 0; v < V; v++) x[v] = _mm256_loadu_pd(xr + kw * dW + 4 * v);
-        for (int r = 0; r < R; r++) {
-          const __m256d wv = _mm256_broadcast_sd(w + r * K + tap);
-          for (int v = 0; v < V; v++) acc[r][v] = _mm256_fmadd_pd(wv, x[v], acc[r][v]);
-        }
+        const __m256d x0 = _mm256_loadu_pd(xr + kw * dW);
+        const __m256d x1 = V > 1 ? _mm256_loadu_pd(xr + kw * dW + 4) : x0;
+#define STEP(r)                                                  \
+  if constexpr (R > r) {                                         \
+    const __m256d wv = _mm256_broadcast_sd(w + r * K + tap);     \
+    c##r##l = _mm256_fmadd_pd(wv, x0, c##r##l);                  \
+    if constexpr (V > 1) c##r##h = _mm256_fmadd_pd(wv, x1, c##r##h); \
+  }
+        ROWS(STEP)
+#undef STEP
       }
     }
-  for (int r = 0; r < R; r++)
-    for (int v = 0; v < V; v++) _mm256_storeu_pd(out + 8 * r + 4 * v, acc[r][v]);
+#define OUT(r)                                                    \
+  if constexpr (R > r) {                                          \
+    _mm256_storeu_pd(out + 8 * r, c##r##l);                       \
+    if constexpr (V > 1) _mm256_storeu_pd(out + 8 * r + 4, c##r##h); \
+  }
+  ROWS(OUT)
+#undef OUT
 }
 
 template <int V>
@@ -623,22 +685,14 @@ __attribute__((noinline)) bool convDirect(i64 N, i64 C, i64 H, i64 W, i64 M, i64
   const i64 Wp = OWp + (kW - 1) * dW, Hp = (OH - 1) * sH + (kH - 1) * dH + 1;
   const i64 cStride = Hp * Wp;
   if (cStride * C > (i64)1 << 26) return false;  // keep the padded copy modest
-  u64 maxX = 0, maxW = 0;
-  const i64 nx = ((N - 1) * C + gMax * Cg + Cg) * H * W;
-  for (i64 i = 0; i < nx; i++) {
-    const u64 v = xs[i] < 0 ? (u64)(-(i64)xs[i]) : (u64)xs[i];
-    maxX = v > maxX ? v : maxX;
-  }
-  for (i64 i = 0; i < M * K; i++) {
-    const u64 v = ws[i] < 0 ? (u64)(-(i64)ws[i]) : (u64)ws[i];
-    maxW = v > maxW ? v : maxW;
-  }
+  const u64 maxX = maxAbs(xs, (size_t)(((N - 1) * C + gMax * Cg + Cg) * H * W));
+  const u64 maxW = maxAbs(ws, (size_t)(M * K));
   // ≤ 2^52: then sum + bias·2^16 + 2^15 stays below 2^53 too, so the epilogue is exact in doubles.
   if ((unsigned __int128)(u64)K * maxX * maxW > ((unsigned __int128)1 << 52)) return false;
   Scratch& sc = scratch;
   sc.Ad.resize((size_t)(M * K) + 1);
   double* wd = sc.Ad.data();
-  for (i64 i = 0; i < M * K; i++) wd[i] = (double)ws[i];
+  toDouble(ws, wd, (size_t)(M * K));
   sc.Bd.assign((size_t)(cStride * Cg) + 8, 0.0);
   double* xp = sc.Bd.data();
   alignas(32) double out[6 * 8];
@@ -722,7 +776,8 @@ __attribute__((noinline)) bool conv(Node& nd) {
       const i64 m0 = g * Mg, m1 = m0 + Mg < M ? m0 + Mg : M;
       const i32* xg = xs + (n * C + g * Cg) * plane;
       gemm(
-          (int)(m1 - m0), (int)Kc, (int)P, [&](int m, int k) { return ws[(m0 + m) * Kc + k]; },
+          (int)(m1 - m0), (int)Kc, (int)P,
+          [&](int m, i32* dst) { std::memcpy(dst, ws + (m0 + m) * Kc, 4 * (size_t)Kc); },
           [&](int p0, int pw, i32* dst) {
             for (int j = 0; j < pw; j++) {
               const i64 oh = (p0 + j) / OW, ow = (p0 + j) % OW;
