@@ -276,6 +276,7 @@ bool hasAvx2() {
 struct Scratch {
   std::vector<i32> A, B;
   std::vector<double> Ad, Bd;
+  std::vector<i64> acc;
 };
 thread_local Scratch scratch;
 
@@ -395,70 +396,99 @@ void toDouble(const i32* v, double* d, size_t n) {
   for (size_t i = 0; i < n; i++) d[i] = (double)v[i];
 }
 
+/** One tile: rows [m0, m0+R) of the A block against one panel, kc terms, into out[R][NR]. */
+inline void tile(bool dbl, bool simd, int R, const i32* a, const double* ad, i64 lda, const i32* b, const double* bd,
+                 int kc, i64* out) {
+#if defined(__x86_64__)
+  if (dbl) {
+    switch (R) {
+      case 1: kernD<1>(ad, lda, bd, kc, out); return;
+      case 2: kernD<2>(ad, lda, bd, kc, out); return;
+      case 3: kernD<3>(ad, lda, bd, kc, out); return;
+      case 4: kernD<4>(ad, lda, bd, kc, out); return;
+      case 5: kernD<5>(ad, lda, bd, kc, out); return;
+      default: kernD<6>(ad, lda, bd, kc, out); return;
+    }
+  }
+  if (simd) {
+    switch (R) {
+      case 1: kernI<1>(a, lda, b, kc, out); return;
+      case 2: kernI<2>(a, lda, b, kc, out); return;
+      case 3: kernI<3>(a, lda, b, kc, out); return;
+      case 4: kernI<4>(a, lda, b, kc, out); return;
+      case 5: kernI<5>(a, lda, b, kc, out); return;
+      default: kernI<6>(a, lda, b, kc, out); return;
+    }
+  }
+#endif
+  (void)ad;
+  (void)bd;
+  (void)dbl;
+  (void)simd;
+  kernScalar(a, lda, b, kc, R, out);
+}
+
+// Cache blocking: CP panels (CP·NR columns) are packed at a time and the sum runs in KC-term
+// blocks, so a KC×CP·NR block of B stays in L2 and a MR×KC block of A in L1 while they are reused.
+// Partial sums are exact integers and are added in i64 (wrapping like the reference on the i64 path).
+constexpr int CP = 16;
+constexpr int KC = 256;
+
 template <typename GetA, typename PackB, typename Emit>
 void gemm(int M, int K, int N, GetA getA, PackB packB, Emit emit) {
   if (M <= 0 || N <= 0) return;
   const bool simd = hasAvx2();
   Scratch& sc = scratch;
-  std::vector<i32>& tA = sc.A;
-  std::vector<i32>& tB = sc.B;
-  std::vector<double>& tAd = sc.Ad;
-  std::vector<double>& tBd = sc.Bd;
-  tA.resize((size_t)M * K + 1);
-  tB.resize((size_t)K * NR + 1);
-  tBd.resize((size_t)K * NR + 1);
-  i32* const pA = tA.data();
-  i32* const pB = tB.data();
-  double* const pBd = tBd.data();
-  double* pAd = nullptr;
   const size_t panel = (size_t)K * NR;
+  sc.A.resize((size_t)M * K + 1);
+  sc.B.resize(panel * CP + 1);
+  sc.Bd.resize(panel * CP + 1);
+  sc.acc.resize((size_t)M * CP * NR);
+  i32* const pA = sc.A.data();
+  i32* const pB = sc.B.data();
+  double* const pBd = sc.Bd.data();
+  i64* const acc = sc.acc.data();
+  double* pAd = nullptr;
   for (int m = 0; m < M; m++) getA(m, pA + (size_t)m * K);
   const u64 maxA = maxAbs(pA, (size_t)M * K);
   i64 out[MR * NR];
-  for (int n0 = 0; n0 < N; n0 += NR) {
-    const int nw = N - n0 < NR ? N - n0 : NR;
-    std::memset(pB, 0, sizeof(i32) * panel);  // the conv packer leaves padding taps 0
-    packB(n0, nw, pB);
-    const u64 maxB = maxAbs(pB, panel);
+  for (int c0 = 0; c0 < N; c0 += CP * NR) {
+    const int cw = N - c0 < CP * NR ? N - c0 : CP * NR;
+    const int np = (cw + NR - 1) / NR;
+    std::memset(pB, 0, sizeof(i32) * panel * np);  // the conv packer leaves padding taps 0
+    for (int p = 0; p < np; p++) {
+      const int n0 = c0 + p * NR;
+      packB(n0, N - n0 < NR ? N - n0 : NR, pB + panel * p);
+    }
     // Exact in doubles iff every partial sum is an integer of magnitude ≤ 2^53.
+    const u64 maxB = maxAbs(pB, panel * np);
     const bool dbl = simd && (unsigned __int128)(u64)K * maxA * maxB <= ((unsigned __int128)1 << 53);
     if (dbl) {
       if (!pAd) {
-        tAd.resize((size_t)M * K + 1);
-        pAd = tAd.data();
+        sc.Ad.resize((size_t)M * K + 1);
+        pAd = sc.Ad.data();
         toDouble(pA, pAd, (size_t)M * K);
       }
-      toDouble(pB, pBd, panel);
+      toDouble(pB, pBd, panel * np);
     }
-    for (int m0 = 0; m0 < M; m0 += MR) {
-      const int R = M - m0 < MR ? M - m0 : MR;
-#if defined(__x86_64__)
-      if (dbl) {
-        const double* a = pAd + (size_t)m0 * K;
-        switch (R) {
-          case 1: kernD<1>(a, K, pBd, K, out); break;
-          case 2: kernD<2>(a, K, pBd, K, out); break;
-          case 3: kernD<3>(a, K, pBd, K, out); break;
-          case 4: kernD<4>(a, K, pBd, K, out); break;
-          case 5: kernD<5>(a, K, pBd, K, out); break;
-          default: kernD<6>(a, K, pBd, K, out); break;
+    std::memset(acc, 0, sizeof(i64) * (size_t)M * CP * NR);
+    for (int k0 = 0; k0 < K || k0 == 0; k0 += KC) {
+      const int kc = K - k0 < KC ? K - k0 : KC;
+      for (int m0 = 0; m0 < M; m0 += MR) {
+        const int R = M - m0 < MR ? M - m0 : MR;
+        for (int p = 0; p < np; p++) {
+          const size_t bo = panel * p + (size_t)k0 * NR, ao = (size_t)m0 * K + k0;
+          tile(dbl, simd, R, pA + ao, pAd ? pAd + ao : nullptr, K, pB + bo, pBd + bo, kc, out);
+          i64* ar = acc + (size_t)m0 * CP * NR + p * NR;
+          for (int r = 0; r < R; r++)
+            for (int j = 0; j < NR; j++)
+              ar[r * CP * NR + j] = (i64)((u64)ar[r * CP * NR + j] + (u64)out[r * NR + j]);
         }
-      } else if (simd) {
-        const i32* a = pA + (size_t)m0 * K;
-        switch (R) {
-          case 1: kernI<1>(a, K, pB, K, out); break;
-          case 2: kernI<2>(a, K, pB, K, out); break;
-          case 3: kernI<3>(a, K, pB, K, out); break;
-          case 4: kernI<4>(a, K, pB, K, out); break;
-          case 5: kernI<5>(a, K, pB, K, out); break;
-          default: kernI<6>(a, K, pB, K, out); break;
-        }
-      } else
-#endif
-        kernScalar(pA + (size_t)m0 * K, K, pB, K, R, out);
-      for (int r = 0; r < R; r++)
-        for (int j = 0; j < nw; j++) emit(m0 + r, n0 + j, out[r * NR + j]);
+      }
+      if (K == 0) break;
     }
+    for (int m = 0; m < M; m++)
+      for (int j = 0; j < cw; j++) emit(m, c0 + j, acc[(size_t)m * CP * NR + j]);
   }
 }
 
@@ -684,7 +714,7 @@ __attribute__((noinline)) bool convDirect(i64 N, i64 C, i64 H, i64 W, i64 M, i64
   const i64 OWp = (OW + 7) / 8 * 8;
   const i64 Wp = OWp + (kW - 1) * dW, Hp = (OH - 1) * sH + (kH - 1) * dH + 1;
   const i64 cStride = Hp * Wp;
-  if (cStride * C > (i64)1 << 26) return false;  // keep the padded copy modest
+  if (cStride * Cg > (i64)1 << 23) return false;  // keep the padded copy (doubles) ≤ 64 MiB
   const u64 maxX = maxAbs(xs, (size_t)(((N - 1) * C + gMax * Cg + Cg) * H * W));
   const u64 maxW = maxAbs(ws, (size_t)(M * K));
   // ≤ 2^52: then sum + bias·2^16 + 2^15 stays below 2^53 too, so the epilogue is exact in doubles.
