@@ -37,7 +37,11 @@ const r = spawnSync(process.execPath, [gyp, "rebuild", `--nodedir=${nodedir}`, "
   env: { ...process.env, npm_config_nodedir: nodedir },
 });
 if (r.status !== 0 || !existsSync(out)) {
-  const tail = `${r.stderr ?? ""}${r.error ?? ""}`.trim().split("\n").slice(-3).join(" | ");
-  skip(`node-gyp failed: ${tail || `exit ${r.status}`}`);
+  // The compiler's or make's own words, not node-gyp's summary lines.
+  const lines = `${r.stdout ?? ""}\n${r.stderr ?? ""}\n${r.error ?? ""}`.split("\n").map((l) => l.trim());
+  const cause = lines
+    .filter((l) => l && !l.startsWith("gyp ") && /error|not found|no such/i.test(l))
+    .slice(0, 2);
+  skip(`node-gyp failed: ${cause.join(" | ") || `exit ${r.status}`}`);
 }
 console.log("built dnn/native/build/Release/opml_native.node");
