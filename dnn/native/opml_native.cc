@@ -434,7 +434,9 @@ inline void tile(bool dbl, bool simd, int R, const i32* a, const double* ad, i64
 constexpr int CP = 16;
 constexpr int KC = 256;
 
-template <typename GetA, typename PackB, typename Emit>
+/** packB(n0, nw, dst) must write all K×NR words of its panel when ZeroB is false (zeros past nw:
+ * they enter the max |b| bound); with ZeroB the panel starts zeroed. */
+template <bool ZeroB, typename GetA, typename PackB, typename Emit>
 void gemm(int M, int K, int N, GetA getA, PackB packB, Emit emit) {
   if (M <= 0 || N <= 0) return;
   const bool simd = hasAvx2();
@@ -455,7 +457,7 @@ void gemm(int M, int K, int N, GetA getA, PackB packB, Emit emit) {
   for (int c0 = 0; c0 < N; c0 += CP * NR) {
     const int cw = N - c0 < CP * NR ? N - c0 : CP * NR;
     const int np = (cw + NR - 1) / NR;
-    std::memset(pB, 0, sizeof(i32) * panel * np);  // the conv packer leaves padding taps 0
+    if (ZeroB) std::memset(pB, 0, sizeof(i32) * panel * np);
     for (int p = 0; p < np; p++) {
       const int n0 = c0 + p * NR;
       packB(n0, N - n0 < NR ? N - n0 : NR, pB + panel * p);
@@ -617,7 +619,7 @@ __attribute__((noinline)) bool matmul(Node& nd) {
             yOff += (i64)M * N;
             continue;
           }
-          gemm(
+          gemm<false>(
               M, K, N,
               [&](int m, i32* dst) {
                 const i32* row = pa + m * sAm;
@@ -626,12 +628,20 @@ __attribute__((noinline)) bool matmul(Node& nd) {
                   for (int k = 0; k < K; k++) dst[k] = row[k * sAk];
               },
               [&](int n0, int nw, i32* dst) {
-                for (int k = 0; k < K; k++) {
-                  const i32* row = pb + k * sBk + n0 * sBn;
-                  if (sBn == 1) std::memcpy(dst + NR * k, row, 4 * nw);
-                  else
-                    for (int j = 0; j < nw; j++) dst[NR * k + j] = row[j * sBn];
+                if (sBn == 1 && nw == NR) {
+                  for (int k = 0; k < K; k++) std::memcpy(dst + NR * k, pb + k * sBk + n0, 4 * NR);
+                  return;
                 }
+                // Column by column: contiguous reads when B is stored transposed (sBk = 1).
+                for (int j = 0; j < nw; j++) {
+                  const i32* col = pb + (n0 + j) * sBn;
+                  if (sBk == 1)
+                    for (int k = 0; k < K; k++) dst[NR * k + j] = col[k];
+                  else
+                    for (int k = 0; k < K; k++) dst[NR * k + j] = col[k * sBk];
+                }
+                for (int j = nw; j < NR; j++)
+                  for (int k = 0; k < K; k++) dst[NR * k + j] = 0;
               },
               emit);
           yOff += (i64)M * N;
@@ -805,7 +815,7 @@ __attribute__((noinline)) bool conv(Node& nd) {
     for (i64 g = 0; g <= gMax; g++) {
       const i64 m0 = g * Mg, m1 = m0 + Mg < M ? m0 + Mg : M;
       const i32* xg = xs + (n * C + g * Cg) * plane;
-      gemm(
+      gemm<true>(  // the im2col packer leaves padding taps 0
           (int)(m1 - m0), (int)Kc, (int)P,
           [&](int m, i32* dst) { std::memcpy(dst, ws + (m0 + m) * Kc, 4 * (size_t)Kc); },
           [&](int p0, int pw, i32* dst) {
