@@ -83,7 +83,8 @@ async function inference(model: string, inputFile: string): Promise<Row[]> {
 async function vmRows(): Promise<Row[]> {
   const pkg = loadPackage(join(FIXTURES, "packages", "mnist_cnn"));
   const json = JSON.parse(readFileSync(join(FIXTURES, "inputs", "mnist_0.json"), "utf8"));
-  const prepared = defaultBackend().prepare(pkg);
+  // "V8" is the VM's own module in V8 (wasm-cpu), not the native addon.
+  const prepared = wasmCpuBackend.prepare(pkg);
   const acts = prepared.run(prepareInputs(pkg.manifest, json, "mnist_0.json"), { keepAll: true });
   const prog = dnnVmProgram();
   let k = 0;

@@ -3,7 +3,7 @@
 // (--nodedir points at this Node's own include/node). It never fails the install: when it cannot
 // compile, it says so once and the engine uses the reference WASM module (dnn/src/native.ts).
 import { spawnSync } from "node:child_process";
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -27,6 +27,17 @@ function skip(why) {
 }
 
 if (process.env.OPML_NO_NATIVE) skip("OPML_NO_NATIVE is set");
+// Up to date: built after its sources, by this Node (the ABI it was built against).
+const stamp = join(here, "build/node-version");
+if (
+  existsSync(out) &&
+  existsSync(stamp) &&
+  readFileSync(stamp, "utf8") === process.version &&
+  ["opml_native.cc", "binding.gyp"].every((f) => statSync(join(here, f)).mtimeMs <= statSync(out).mtimeMs)
+) {
+  console.log("dnn/native: addon up to date");
+  process.exit(0);
+}
 const nodedir = join(dirname(process.execPath), "..");
 if (!existsSync(join(nodedir, "include/node/node_api.h")))
   skip(`no Node headers under ${nodedir}/include/node`);
@@ -44,4 +55,5 @@ if (r.status !== 0 || !existsSync(out)) {
     .slice(0, 2);
   skip(`node-gyp failed: ${cause.join(" | ") || `exit ${r.status}`}`);
 }
+writeFileSync(stamp, process.version);
 console.log("built dnn/native/build/Release/opml_native.node");
