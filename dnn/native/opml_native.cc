@@ -1316,7 +1316,12 @@ napi_value Run(napi_env env, napi_callback_info info) {
   const Mem mem{(uint8_t*)data, (u64)len};
   const int32_t* ptrs = (const int32_t*)pd;
   int32_t k = from < 0 ? 0 : from;
-  while (k < to && execNode(mem, (u32)ptrs[k])) k++;
+  // Scratch allocation can fail (std::bad_alloc); the node is then declined to the reference, which
+  // writes every output itself, so a half-done native attempt leaves nothing behind.
+  try {
+    while (k < to && execNode(mem, (u32)ptrs[k])) k++;
+  } catch (...) {
+  }
   napi_value r;
   napi_create_int32(env, k, &r);
   return r;

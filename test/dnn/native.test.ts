@@ -28,6 +28,7 @@ import { UsageError } from "../../errors/index.js";
 import { convertGraph } from "../../tools/convert/convert.js";
 import { readOnnx } from "../../tools/convert/onnx.js";
 import { FIXTURES, sampleInputs } from "../../tools/fixtures.js";
+import { cli } from "../helpers/helpers.js";
 
 const ONE = 65536;
 const bytes = (a: Int32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
@@ -71,6 +72,24 @@ describe("native backend", () => {
     expect(backendNamed("native-cpu")).toBe(nativeCpuBackend);
     expect(() => backendNamed("gpu")).toThrow(UsageError);
     expect(() => backendNamed("gpu")).toThrow(/native-cpu, wasm-cpu/);
+  });
+
+  it("`opml infer --backend`: the same output from both; an unknown name fails in one line", () => {
+    const args = [
+      "infer",
+      join(FIXTURES, "packages/mnist_cnn"),
+      "--input",
+      join(FIXTURES, "inputs/mnist_0.json"),
+    ];
+    const a = cli([...args, "--json", "--backend", "native-cpu"]);
+    const b = cli([...args, "--json", "--backend", "wasm-cpu"]);
+    expect(a.code, a.stderr).toBe(0);
+    expect(b.code, b.stderr).toBe(0);
+    expect(JSON.parse(a.stdout)).toEqual(JSON.parse(b.stdout));
+    const bad = cli([...args, "--backend", "gpu"]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr.trim().split("\n")).toHaveLength(1);
+    expect(bad.stderr).toMatch(/--backend: unknown backend 'gpu' \(one of: native-cpu, wasm-cpu\)/);
   });
 
   const packages = readdirSync(join(FIXTURES, "packages")).filter((d) =>
