@@ -185,7 +185,7 @@ inline i32 roundEvenq(i32 x) {
 // ---- opcodes (dnn/src/opcodes.ts) ------------------------------------------------------------
 enum {
   OP_UNARY = 1, OP_BINARY = 2, OP_MATMUL = 4, OP_CONV = 5, OP_POOL = 6, OP_SOFTMAX = 7, OP_LAYERNORM = 8,
-  OP_CHANNEL_AFFINE = 9, OP_COPY = 12
+  OP_CHANNEL_AFFINE = 9, OP_COPY = 12, OP_WHERE = 3, OP_GATHER = 13
 };
 constexpr int COPY_WORDS = 22;
 
@@ -1270,6 +1270,74 @@ bool channelAffine(Node& nd) {
   return true;
 }
 
+// ---- WHERE, GATHER (dnn/assembly/elementwise.ts where, copy.ts gather) ---------------------------
+bool where(Node& nd) {
+  if (nd.nParams < 24 || nd.nIn < 3 || nd.nOut < 1) return false;
+  i64 d[6], sc[6], sx[6], sy[6], total = 1;
+  for (int i = 0; i < 6; i++) {
+    d[i] = nd.prm(i);
+    sc[i] = nd.prm(6 + i);
+    sx[i] = nd.prm(12 + i);
+    sy[i] = nd.prm(18 + i);
+    if (d[i] <= 0) return true;
+    total *= d[i];
+    if (total > (i64)1 << 32) return false;
+  }
+  const u32 C = nd.inPtr(0), X = nd.inPtr(1), Yin = nd.inPtr(2), Y = nd.outPtr(0);
+  i64 lo, hi;
+  range(d, sc, 6, lo, hi);
+  if (!nd.span(C, lo, hi, false)) return false;
+  range(d, sx, 6, lo, hi);
+  if (!nd.span(X, lo, hi, false)) return false;
+  range(d, sy, 6, lo, hi);
+  if (!nd.span(Yin, lo, hi, false)) return false;
+  if (!nd.span(Y, 0, total - 1, true) || !nd.disjoint()) return false;
+  const i32* c = nd.at(C, 0);
+  const i32* x = nd.at(X, 0);
+  const i32* yi = nd.at(Yin, 0);
+  i32* out = nd.at(Y, 0);
+  for (i64 i0 = 0; i0 < d[0]; i0++)
+    for (i64 i1 = 0; i1 < d[1]; i1++)
+      for (i64 i2 = 0; i2 < d[2]; i2++)
+        for (i64 i3 = 0; i3 < d[3]; i3++)
+          for (i64 i4 = 0; i4 < d[4]; i4++) {
+            const i64 oc = i0 * sc[0] + i1 * sc[1] + i2 * sc[2] + i3 * sc[3] + i4 * sc[4];
+            const i64 ox = i0 * sx[0] + i1 * sx[1] + i2 * sx[2] + i3 * sx[3] + i4 * sx[4];
+            const i64 oy = i0 * sy[0] + i1 * sy[1] + i2 * sy[2] + i3 * sy[3] + i4 * sy[4];
+            for (i64 i5 = 0; i5 < d[5]; i5++)
+              *out++ = c[oc + i5 * sc[5]] != 0 ? x[ox + i5 * sx[5]] : yi[oy + i5 * sy[5]];
+          }
+  return true;
+}
+
+bool gather(Node& nd) {
+  if (nd.nParams < 4 || nd.nIn < 2 || nd.nOut < 1) return false;
+  const i64 outer = nd.prm(0), axisDim = nd.prm(1), inner = nd.prm(2), nIdx = nd.prm(3);
+  if (outer <= 0 || nIdx <= 0) return true;
+  if (inner < 0 || axisDim <= 0) return false;
+  const u32 D = nd.inPtr(0), I = nd.inPtr(1), Y = nd.outPtr(0);
+  if (!nd.span(I, 0, nIdx - 1, false)) return false;
+  const i32* idx = nd.at(I, 0);
+  // Any index out of range: the reference returns its error code (after writing the rows before it).
+  for (i64 t = 0; t < nIdx; t++) {
+    const i64 k = idx[t] < 0 ? (i64)idx[t] + axisDim : idx[t];
+    if (k < 0 || k >= axisDim) return false;
+  }
+  if (inner == 0) return true;
+  if (outer * axisDim * inner > (i64)1 << 31 || outer * nIdx * inner > (i64)1 << 31) return false;
+  if (!nd.span(D, 0, outer * axisDim * inner - 1, false) || !nd.span(Y, 0, outer * nIdx * inner - 1, true) ||
+      !nd.disjoint())
+    return false;
+  const i32* d = nd.at(D, 0);
+  i32* y = nd.at(Y, 0);
+  for (i64 o = 0; o < outer; o++)
+    for (i64 t = 0; t < nIdx; t++) {
+      const i64 k = idx[t] < 0 ? (i64)idx[t] + axisDim : idx[t];
+      std::memcpy(y + (o * nIdx + t) * inner, d + (o * axisDim + k) * inner, 4 * (size_t)inner);
+    }
+  return true;
+}
+
 /** Runs the node at byte offset p if this port implements its form; false: run the reference. */
 bool execNode(Mem mem, u32 p) {
   Node nd(mem, p);
@@ -1284,6 +1352,8 @@ bool execNode(Mem mem, u32 p) {
     case OP_SOFTMAX: return softmax(nd);
     case OP_LAYERNORM: return layernorm(nd);
     case OP_CHANNEL_AFFINE: return channelAffine(nd);
+    case OP_WHERE: return where(nd);
+    case OP_GATHER: return gather(nd);
     default: return false;
   }
 }

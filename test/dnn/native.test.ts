@@ -371,6 +371,60 @@ describe("native backend, random kernels", () => {
     expectNative(ran, 120);
   });
 
+  it("WHERE with broadcasts; GATHER, negative indices, and an out-of-range index as the same error", () => {
+    const r = rng(6);
+    let ran = 0;
+    for (let t = 0; t < 60; t++) {
+      const d = [1, 1, 1, r.int(1, 3), r.int(0, 4), r.int(1, 9)];
+      const n = d.reduce((a, b) => a * b, 1);
+      const full = [0, 0, 0, d[4] * d[5], d[5], 1];
+      const row = [0, 0, 0, 0, 0, 1];
+      const cS = r.next() < 0.5 ? full : row;
+      const size = (s: number[]) => (s === full ? n : d[5]);
+      const xS = r.pick([full, row]);
+      const yS = r.pick([full, row]);
+      const ins = [
+        Int32Array.from({ length: size(cS) }, () => r.int(0, 1)),
+        values(r, size(xS), "full"),
+        values(r, size(yS), "full"),
+      ];
+      const pkg = oneNode(
+        Op.WHERE,
+        [...d, ...cS, ...xS, ...yS],
+        ins.map((a) => a.length),
+        n,
+        "Where",
+      );
+      if (same(pkg, ins, `where #${t}`)) ran++;
+    }
+    for (let t = 0; t < 60; t++) {
+      const [outer, axisDim, inner, nIdx] = [r.int(0, 3), r.int(1, 6), r.int(0, 5), r.int(0, 7)];
+      const idx = Int32Array.from({ length: nIdx }, () => r.int(-axisDim, axisDim - 1));
+      const pkg = oneNode(
+        Op.GATHER,
+        [outer, axisDim, inner, nIdx],
+        [outer * axisDim * inner, nIdx],
+        outer * nIdx * inner,
+        "Gather",
+      );
+      pkg.manifest.activations[1].dtype = "i32";
+      if (same(pkg, [values(r, outer * axisDim * inner, "full"), idx], `gather #${t}`)) ran++;
+    }
+    expectNative(ran, 120);
+    const bad = oneNode(Op.GATHER, [2, 3, 2, 2], [12, 2], 8, "Gather");
+    const ins = [values(r, 12, "full"), Int32Array.from([1, 3])];
+    const err = (be: typeof wasmCpuBackend) => {
+      try {
+        be.prepare(bad).run(ins);
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return "no error";
+    };
+    expect(err(nativeCpuBackend)).toBe(err(wasmCpuBackend));
+    expect(err(wasmCpuBackend)).toMatch(/node 0 'k' \(Gather → GATHER\)/);
+  });
+
   it("POOL: max and average, padding, count_include_pad, extremes", () => {
     const r = rng(4);
     let ran = 0;
