@@ -221,7 +221,7 @@ export const BACKENDS: Readonly<Record<string, Backend>> = {
 
 /** `--backend NAME`: a UsageError naming the choices when NAME is not one. */
 export function backendNamed(name: string): Backend {
-  const b = BACKENDS[name];
+  const b = Object.hasOwn(BACKENDS, name) ? BACKENDS[name] : undefined;
   if (!b)
     throw new UsageError(
       `--backend: unknown backend '${name}' (one of: ${Object.keys(BACKENDS).join(", ")})`,

@@ -1,13 +1,18 @@
 // Public API of `opml-toolkit/dnn`: the fixed-point number format, the model package and the native
 // engine (the DNN WASM module in V8) behind the Backend interface.
 export {
+  BACKENDS,
   type Backend,
+  backendNamed,
   defaultBackend,
   ExecError,
+  nativeCpuBackend,
   type PreparedModel,
   type RunOptions,
+  setDefaultBackend,
   wasmCpuBackend,
 } from "./engine.js";
+export { nativeStatus } from "./native.js";
 export {
   dequantize,
   FRAC_BITS,

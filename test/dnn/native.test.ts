@@ -72,6 +72,7 @@ describe("native backend", () => {
     expect(backendNamed("native-cpu")).toBe(nativeCpuBackend);
     expect(() => backendNamed("gpu")).toThrow(UsageError);
     expect(() => backendNamed("gpu")).toThrow(/native-cpu, wasm-cpu/);
+    expect(() => backendNamed("toString")).toThrow(UsageError);
   });
 
   it("`opml infer --backend`: the same output from both; an unknown name fails in one line", () => {
