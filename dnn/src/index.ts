@@ -12,7 +12,6 @@ export {
   setDefaultBackend,
   wasmCpuBackend,
 } from "./engine.js";
-export { nativeStatus } from "./native.js";
 export {
   dequantize,
   FRAC_BITS,
@@ -24,6 +23,7 @@ export {
   quantizeArray,
   SCALE,
 } from "./fixed.js";
+export { nativeStatus } from "./native.js";
 export { OP_NAMES, Op, type OpCode } from "./opcodes.js";
 export {
   type DType,
