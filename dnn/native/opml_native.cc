@@ -185,7 +185,7 @@ inline i32 roundEvenq(i32 x) {
 // ---- opcodes (dnn/src/opcodes.ts) ------------------------------------------------------------
 enum {
   OP_UNARY = 1, OP_BINARY = 2, OP_MATMUL = 4, OP_CONV = 5, OP_POOL = 6, OP_SOFTMAX = 7, OP_LAYERNORM = 8,
-  OP_CHANNEL_AFFINE = 9, OP_COPY = 12, OP_WHERE = 3, OP_GATHER = 13
+  OP_CHANNEL_AFFINE = 9, OP_REDUCE = 10, OP_ARGMAX = 11, OP_COPY = 12, OP_WHERE = 3, OP_GATHER = 13
 };
 constexpr int COPY_WORDS = 22;
 
@@ -921,11 +921,44 @@ __attribute__((noinline)) bool unary(Node& nd) {
   }
 }
 
-// ---- BINARY (dnn/assembly/elementwise.ts binaryOne, without POW / POW_INT) ---------------------
+// ---- BINARY (dnn/assembly/elementwise.ts binaryOne; powq from nonlinear.ts) ---------------------
+i32 powq(i32 a, i32 b) {
+  if (b == 0) return ONE;
+  if (b == ONE) return a;
+  if (b == 2 * ONE) return mulq(a, a);
+  if (b == ONE / 2) return sqrtq(a);
+  if ((b & (ONE - 1)) == 0 && b <= 64 * ONE && b >= -64 * ONE) {
+    i32 n = (b < 0 ? -b : b) >> FRAC;
+    i32 base = a, acc = ONE;
+    while (n != 0) {
+      if (n & 1) acc = mulq(acc, base);
+      n >>= 1;
+      if (n != 0) base = mulq(base, base);
+    }
+    return b < 0 ? divq(ONE, acc) : acc;
+  }
+  if (a <= 0) return 0;
+  const i64 bc = b > 256 * ONE ? 256 * ONE : b < -256 * ONE ? -256 * ONE : (i64)b;
+  return sat(expQ30(rshr(logQ30((i64)a, FRAC) * bc, FRAC), FRAC));
+}
+
+/** Integer power with wrapping multiplication (elementwise.ts powInt). */
+i32 powInt(i32 a, i32 b) {
+  if (b < 0) return a == 1 ? 1 : a == -1 ? ((b & 1) != 0 ? -1 : 1) : 0;
+  u32 r = 1, base = (u32)a;
+  i32 e = b;
+  while (e != 0) {
+    if (e & 1) r *= base;
+    base *= base;
+    e >>= 1;
+  }
+  return (i32)r;
+}
+
 enum {
   B_ADD = 0, B_SUB = 1, B_MUL = 2, B_DIV = 3, B_MIN = 5, B_MAX = 6, B_PRELU = 7, B_EQ = 8, B_LT = 9,
   B_GT = 10, B_LE = 11, B_GE = 12, B_ADD_INT = 13, B_SUB_INT = 14, B_MUL_INT = 15, B_AND = 16,
-  B_OR = 17, B_XOR = 18, B_DIV_INT = 19
+  B_OR = 17, B_XOR = 18, B_DIV_INT = 19, B_POW = 4, B_POW_INT = 20
 };
 
 template <int FN>
@@ -950,6 +983,8 @@ inline i32 bin(i32 a, i32 b) {
     case B_OR: return a != 0 || b != 0 ? 1 : 0;
     case B_XOR: return (a != 0) != (b != 0) ? 1 : 0;
     case B_DIV_INT: return b == 0 ? 0 : a == (i32)0x80000000 && b == -1 ? a : a / b;
+    case B_POW: return powq(a, b);
+    case B_POW_INT: return powInt(a, b);
   }
   return 0;
 }
@@ -1000,7 +1035,7 @@ bool binary(Node& nd) {
 #define B(F) \
   case F: binLoop<F>(d, sa, sb, a, b, y); return true;
     B(B_ADD) B(B_SUB) B(B_MUL) B(B_DIV) B(B_MIN) B(B_MAX) B(B_PRELU) B(B_EQ) B(B_LT) B(B_GT) B(B_LE)
-    B(B_GE) B(B_ADD_INT) B(B_SUB_INT) B(B_MUL_INT) B(B_AND) B(B_OR) B(B_XOR) B(B_DIV_INT)
+    B(B_GE) B(B_ADD_INT) B(B_SUB_INT) B(B_MUL_INT) B(B_AND) B(B_OR) B(B_XOR) B(B_DIV_INT) B(B_POW) B(B_POW_INT)
 #undef B
     default: return false;
   }
@@ -1338,6 +1373,86 @@ bool gather(Node& nd) {
   return true;
 }
 
+// ---- REDUCE, ARGMAX (dnn/assembly/reduce.ts) ---------------------------------------------------
+enum { R_SUM = 0, R_MEAN = 1, R_MAX = 2, R_MIN = 3, R_PROD = 4, R_L1 = 5, R_L2 = 6, R_SUMSQUARE = 7, R_LOGSUMEXP = 8, R_LOGSUM = 9 };
+
+bool reduce(Node& nd) {
+  if (nd.nParams < 4 || nd.nIn < 1 || nd.nOut < 1) return false;
+  const i32 fn = nd.prm(0);
+  const i64 outer = nd.prm(1), red = nd.prm(2), inner = nd.prm(3);
+  if (outer <= 0 || inner <= 0) return true;
+  if (red < 0 || outer * (red > 0 ? red : 1) * inner > (i64)1 << 31) return false;
+  const u32 X = nd.inPtr(0), Y = nd.outPtr(0);
+  if (red > 0 && !nd.span(X, 0, outer * red * inner - 1, false)) return false;
+  if (!nd.span(Y, 0, outer * inner - 1, true) || !nd.disjoint()) return false;
+  const i32* x = red > 0 ? nd.at(X, 0) : nullptr;
+  i32* y = nd.at(Y, 0);
+  for (i64 o = 0; o < outer; o++)
+    for (i64 i = 0; i < inner; i++) {
+      const i32* b = red > 0 ? x + o * red * inner + i : nullptr;
+      i64 acc = 0;
+      i32 r = 0;
+      if (fn == R_MAX || fn == R_MIN || fn == R_LOGSUMEXP) {
+        i32 m = fn == R_MIN ? (i32)I32_MAX : (i32)I32_MIN;
+        for (i64 j = 0; j < red; j++) {
+          const i32 v = b[j * inner];
+          if (fn == R_MIN ? v < m : v > m) m = v;
+        }
+        if (fn != R_LOGSUMEXP) r = m;
+        else {
+          for (i64 j = 0; j < red; j++) acc += expQ30(shl((i64)b[j * inner] - (i64)m, 14), 30);
+          r = sat((i64)m + rshr(logQ30(acc, 30), 14));
+        }
+      } else if (fn == R_PROD) {
+        r = ONE;
+        for (i64 j = 0; j < red; j++) r = mulq(r, b[j * inner]);
+      } else {
+        for (i64 j = 0; j < red; j++) {
+          const i64 v = b[j * inner];
+          if (fn == R_L1) acc += v < 0 ? -v : v;
+          else if (fn == R_L2 || fn == R_SUMSQUARE) acc += v * v;
+          else acc += v;
+        }
+        if (fn == R_MEAN) r = red == 0 ? 0 : sat(divRound(acc, red));
+        else if (fn == R_SUMSQUARE) r = sat(rshr(acc, FRAC));
+        else if (fn == R_L2) r = sat((i64)isqrtRound((u64)acc));
+        else if (fn == R_LOGSUM) r = logq(sat(acc));
+        else r = sat(acc);
+      }
+      *y++ = r;
+    }
+  return true;
+}
+
+bool argmax(Node& nd) {
+  if (nd.nParams < 5 || nd.nIn < 1 || nd.nOut < 1) return false;
+  const i64 outer = nd.prm(0), axis = nd.prm(1), inner = nd.prm(2);
+  const bool isMin = nd.prm(3) != 0, last = nd.prm(4) != 0;
+  if (outer <= 0 || inner <= 0) return true;
+  if (axis <= 0 || outer * axis * inner > (i64)1 << 31) return false;  // the reference reads x[i] still
+  const u32 X = nd.inPtr(0), Y = nd.outPtr(0);
+  if (!nd.span(X, 0, outer * axis * inner - 1, false) || !nd.span(Y, 0, outer * inner - 1, true) ||
+      !nd.disjoint())
+    return false;
+  const i32* x = nd.at(X, 0);
+  i32* y = nd.at(Y, 0);
+  for (i64 o = 0; o < outer; o++)
+    for (i64 i = 0; i < inner; i++) {
+      const i32* b = x + o * axis * inner + i;
+      i32 best = b[0], bi = 0;
+      for (i64 j = 1; j < axis; j++) {
+        const i32 v = b[j * inner];
+        const bool better = isMin ? (last ? v <= best : v < best) : last ? v >= best : v > best;
+        if (better) {
+          best = v;
+          bi = (i32)j;
+        }
+      }
+      *y++ = bi;
+    }
+  return true;
+}
+
 /** Runs the node at byte offset p if this port implements its form; false: run the reference. */
 bool execNode(Mem mem, u32 p) {
   Node nd(mem, p);
@@ -1354,6 +1469,8 @@ bool execNode(Mem mem, u32 p) {
     case OP_CHANNEL_AFFINE: return channelAffine(nd);
     case OP_WHERE: return where(nd);
     case OP_GATHER: return gather(nd);
+    case OP_REDUCE: return reduce(nd);
+    case OP_ARGMAX: return argmax(nd);
     default: return false;
   }
 }

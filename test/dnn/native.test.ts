@@ -308,17 +308,26 @@ describe("native backend, random kernels", () => {
       }
     }
     expectNative(ran, of);
+    // Pow's exponent forms: integer (repeated squaring), ½, 1, 2, and general (exp·log).
+    const exponents = [0, ONE, 2 * ONE, ONE / 2, -ONE, 3 * ONE, -5 * ONE, 64 * ONE, 65 * ONE, 3, -7, 12345];
     for (const fn of Object.values(Binary)) {
-      for (const regime of REGIMES) {
+      for (const regime of [...REGIMES, "pow"] as const) {
         const d = [1, 1, 1, r.int(1, 3), r.int(0, 4), r.int(1, 9)];
         const n = d.reduce((a, b) => a * b, 1);
         const aStr = [0, 0, 0, d[4] * d[5], d[5], 1];
         const bStr = r.next() < 0.5 ? [0, 0, 0, 0, 0, 1] : [0, 0, 0, 0, 0, 0]; // row or scalar broadcast
         const bSize = bStr[5] ? d[5] : 1;
         const pkg = oneNode(Op.BINARY, [fn, ...d, ...aStr, ...bStr], [n, bSize], n, `Binary${fn}`);
-        same(pkg, [values(r, n, regime), values(r, bSize, regime)], `binary ${fn} ${regime}`);
+        const bs =
+          regime === "pow"
+            ? Int32Array.from({ length: bSize }, () => r.pick(exponents))
+            : values(r, bSize, regime);
+        const as = values(r, n, regime === "pow" ? "small" : regime);
+        if (same(pkg, [as, bs], `binary ${fn} ${regime}`)) ran++;
+        of++;
       }
     }
+    expectNative(ran, of);
   });
 
   it("SOFTMAX, LOGSOFTMAX, LAYERNORM (with mean / inv-std outputs), CHANNEL_AFFINE", () => {
@@ -424,6 +433,36 @@ describe("native backend, random kernels", () => {
     };
     expect(err(nativeCpuBackend)).toBe(err(wasmCpuBackend));
     expect(err(wasmCpuBackend)).toMatch(/node 0 'k' \(Gather → GATHER\)/);
+  });
+
+  it("REDUCE (every function) and ARGMAX/ARGMIN (first or last)", () => {
+    const r = rng(8);
+    let ran = 0;
+    let of = 0;
+    for (let fn = 0; fn <= 9; fn++)
+      for (const regime of [...REGIMES, "small"] as const) {
+        const [outer, red, inner] = [r.int(0, 3), r.int(0, 20), r.int(1, 4)];
+        const n = outer * red * inner;
+        const pkg = oneNode(Op.REDUCE, [fn, outer, red, inner], [n], outer * inner, `Reduce${fn}`);
+        if (same(pkg, [values(r, n, regime)], `reduce ${fn} ${outer},${red},${inner} ${regime}`)) ran++;
+        of++;
+      }
+    for (let t = 0; t < 40; t++) {
+      const [outer, axis, inner] = [r.int(0, 3), r.int(1, 20), r.int(1, 4)];
+      const n = outer * axis * inner;
+      const pkg = oneNode(
+        Op.ARGMAX,
+        [outer, axis, inner, r.int(0, 1), r.int(0, 1)],
+        [n],
+        outer * inner,
+        "ArgMax",
+      );
+      // few distinct values, so ties (select_last_index) matter
+      const x = Int32Array.from({ length: n }, () => r.int(-2, 2));
+      if (same(pkg, [x], `argmax #${t}`)) ran++;
+      of++;
+    }
+    expectNative(ran, of);
   });
 
   it("POOL: max and average, padding, count_include_pad, extremes", () => {
