@@ -19,7 +19,8 @@ import {
   toHex,
   ZERO,
 } from "../commit/merkle.js";
-import { defaultBackend } from "../dnn/src/engine.js";
+import { defaultBackend, nativeCpuBackend, wasmCpuBackend } from "../dnn/src/engine.js";
+import { nativeAddon, nativeStatus } from "../dnn/src/native.js";
 import { loadPackage, type Manifest, numel, prepareInputs } from "../dnn/src/package.js";
 import { CACHE_FILE } from "../dnn/src/root-cache.js";
 import { dnnVmProgram, nodeInputs, nodeLayout, nodeMachine, runNodeInVm } from "../game/link.js";
@@ -50,30 +51,40 @@ async function timeIt(fn: () => unknown | Promise<unknown>, minMs = 1500): Promi
   return samples[Math.floor(samples.length / 2)]; // median
 }
 
-async function inference(model: string, inputFile: string): Promise<Row> {
+/** Native inference, both backends side by side with onnxruntime float (1 thread), in one run. */
+async function inference(model: string, inputFile: string): Promise<Row[]> {
   const pkg = loadPackage(join(FIXTURES, "packages", model));
   const json = JSON.parse(readFileSync(join(FIXTURES, "inputs", inputFile), "utf8"));
   const q = prepareInputs(pkg.manifest, json, inputFile);
-  const prepared = defaultBackend().prepare(pkg);
+  const native = nativeCpuBackend.prepare(pkg);
+  const wasm = wasmCpuBackend.prepare(pkg);
   const ort = await onnxSession(join(FIXTURES, `${model}.onnx`));
   const f32 = Float32Array.from(json.data);
   const name = pkg.manifest.activations[pkg.manifest.inputs[0]].name;
-  const ours = await timeIt(() => prepared.run(q));
   const ref = await timeIt(() => ort.run(name, json.shape, f32));
-  return {
-    what: `${model}: fixed-point wasm-cpu vs onnxruntime float`,
-    ours,
-    ref,
-    unit: "ms/inference",
-    goal: "≤ 2×",
-  };
+  const n = await timeIt(() => native.run(q));
+  const w = await timeIt(() => wasm.run(q));
+  const unit = "ms/inference";
+  const tag = nativeAddon() ? "" : ` [addon missing: ${nativeStatus()}]`;
+  return [
+    {
+      what: `${model}: fixed-point native-cpu vs onnxruntime float${tag}`,
+      ours: n,
+      ref,
+      unit,
+      goal: "≤ 1.5×",
+    },
+    { what: `${model}: fixed-point wasm-cpu vs onnxruntime float`, ours: w, ref, unit, goal: "" },
+    { what: `${model}: native-cpu vs wasm-cpu (the VM's module)`, ours: n, ref: w, unit, goal: "" },
+  ];
 }
 
 /** The heaviest node of the CNN (most VM steps): VM speed, with and without checkpoint roots, vs V8. */
 async function vmRows(): Promise<Row[]> {
   const pkg = loadPackage(join(FIXTURES, "packages", "mnist_cnn"));
   const json = JSON.parse(readFileSync(join(FIXTURES, "inputs", "mnist_0.json"), "utf8"));
-  const prepared = defaultBackend().prepare(pkg);
+  // "V8" is the VM's own module in V8 (wasm-cpu), not the native addon.
+  const prepared = wasmCpuBackend.prepare(pkg);
   const acts = prepared.run(prepareInputs(pkg.manifest, json, "mnist_0.json"), { keepAll: true });
   const prog = dnnVmProgram();
   let k = 0;
@@ -362,8 +373,11 @@ async function disputeRows(): Promise<Row[]> {
   return rows;
 }
 
-// `--only hash,package,…` runs some groups; `--package DIR` keeps the big package there.
+// `--only hash,package,…` runs some groups; `--package DIR` keeps the big package there; `--json`
+// prints one JSON object per row and line: {"what","ours","ref","ratio","unit"} (ref and ratio
+// null where a row has no reference).
 const argv = process.argv.slice(2);
+const asJson = argv.includes("--json");
 const only = argv.includes("--only") ? argv[argv.indexOf("--only") + 1].split(",") : undefined;
 const packageDir = argv.includes("--package") ? argv[argv.indexOf("--package") + 1] : undefined;
 const want = (group: string) => !only || only.includes(group);
@@ -371,8 +385,8 @@ const want = (group: string) => !only || only.includes(group);
 async function main() {
   const rows: Row[] = [];
   if (want("inference")) {
-    rows.push(await inference("mnist_cnn", "mnist_0.json"));
-    rows.push(await inference("transformer_block", "transformer.json"));
+    rows.push(...(await inference("mnist_cnn", "mnist_0.json")));
+    rows.push(...(await inference("transformer_block", "transformer.json")));
   }
   if (want("vm")) rows.push(...(await vmRows()), fullRootRow());
   if (want("trace")) rows.push(...traceRows());
@@ -380,7 +394,15 @@ async function main() {
   if (want("hash")) rows.push(...hashRows());
   if (want("package")) rows.push(...packageRows(packageDir));
   if (want("dispute")) rows.push(...(await disputeRows()));
-  console.log("opml bench (median of ≥30 runs after warm-up; one thread each)\n");
+  if (asJson) {
+    for (const r of rows) {
+      const ref = Number.isNaN(r.ref) ? null : r.ref;
+      const ratio = ref === null ? null : r.ours / ref;
+      console.log(JSON.stringify({ what: r.what, ours: r.ours, ref, ratio, unit: r.unit }));
+    }
+    return;
+  }
+  console.log(`opml bench (median of ≥30 runs after warm-up; one thread each; native: ${nativeStatus()})\n`);
   console.log(
     `${"measurement".padEnd(72)} ${"ours".padStart(10)} ${"reference".padStart(10)}    ratio  goal`,
   );

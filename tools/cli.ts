@@ -2,6 +2,7 @@
 // the culprit and exit 1; anything else is a bug: "internal error" with the stack and exit 2.
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
+import { backendNamed, setDefaultBackend } from "../dnn/src/engine.js";
 import { reportError, UsageError } from "../errors/index.js";
 import {
   deployCommand,
@@ -35,6 +36,15 @@ async function main() {
     .scriptName("opml")
     .strict()
     .demandCommand(1, "name a command (see --help)")
+    .option("backend", {
+      type: "string",
+      global: true,
+      describe:
+        "native engine: native-cpu (the addon; default when built) or wasm-cpu (the VM's module in V8)",
+    })
+    .middleware((a) => {
+      if (a.backend !== undefined) setDefaultBackend(backendNamed(a.backend));
+    })
     .command(
       "convert [model]",
       "convert an ONNX model into a fixed-point model package",

@@ -1,6 +1,9 @@
-// Native execution: the DNN WASM module in V8, node by node over the kernel graph. Callers use the
-// Backend interface so another engine (e.g. a GPU one) can be added without touching them.
-import { UserError } from "../../errors/index.js";
+// Native execution: the DNN WASM module in V8, node by node over the kernel graph, optionally with
+// the native addon's kernels (dnn/native) running the nodes they implement on the same memory.
+// Callers use the Backend interface so another engine (e.g. a GPU one) can be added without
+// touching them.
+import { UsageError, UserError } from "../../errors/index.js";
+import { type NativeAddon, nativeAddon } from "./native.js";
 import { EXEC_ERRORS, OP_NAMES } from "./opcodes.js";
 import { type KernelNode, type Manifest, type ModelPackage, numel } from "./package.js";
 import { dnnWasm } from "./wasm.js";
@@ -20,6 +23,8 @@ export interface PreparedModel {
    * (see preparedModel).
    */
   weightViews?(): Int32Array[];
+  /** Nodes run so far by the native addon and by the reference module (native-cpu, wasm-cpu). */
+  readonly counts?: { native: number; wasm: number };
 }
 
 export interface Backend {
@@ -92,8 +97,14 @@ class WasmPrepared implements PreparedModel {
   private readonly memory: WebAssembly.Memory;
   private readonly layout: Layout;
   private readonly m: Manifest;
+  private readonly ptrs: Int32Array;
+  readonly counts = { native: 0, wasm: 0 };
 
-  constructor(pkg: ModelPackage) {
+  /** With `fast`, the addon runs every node it implements; the module runs the rest. */
+  constructor(
+    pkg: ModelPackage,
+    private readonly fast?: NativeAddon,
+  ) {
     this.m = pkg.manifest;
     const inst = new WebAssembly.Instance(dnnWasm().module, {});
     this.exec = inst.exports.exec as (p: number) => number;
@@ -113,6 +124,7 @@ class WasmPrepared implements PreparedModel {
     pkg.weights.forEach((w, k) => {
       mem.set(w, this.layout.weightPtr[k] >> 2);
     });
+    this.ptrs = Int32Array.from(this.layout.paramPtr);
   }
 
   private i32(): Int32Array {
@@ -134,6 +146,20 @@ class WasmPrepared implements PreparedModel {
     if (code !== 0) throw new ExecError(k, this.m.nodes[k], code);
   }
 
+  /** Nodes [from, to): the addon runs each it implements, the module each it declines. */
+  private execRange(from: number, to: number): void {
+    for (let k = from; k < to; k++) {
+      if (this.fast) {
+        const next = this.fast.run(this.memory.buffer, this.ptrs, k, to);
+        this.counts.native += next - k;
+        k = next;
+        if (k >= to) break;
+      }
+      this.execNode(k);
+      this.counts.wasm++;
+    }
+  }
+
   run(inputs: Int32Array[], opts: RunOptions = {}): Int32Array[] {
     const mem = this.i32();
     if (inputs.length !== this.m.inputs.length) {
@@ -145,7 +171,7 @@ class WasmPrepared implements PreparedModel {
         throw new Error(`input ${i}: expected ${n} elements, got ${inputs[i].length}`);
       mem.set(inputs[i], this.layout.actPtr[slot] >> 2);
     });
-    for (let k = 0; k < this.m.nodes.length; k++) this.execNode(k);
+    this.execRange(0, this.m.nodes.length);
     const out: Int32Array[] = new Array(this.m.activations.length);
     if (opts.keepAll) for (let s = 0; s < out.length; s++) out[s] = this.read(s);
     else for (const s of this.m.outputs) out[s] = this.read(s);
@@ -167,18 +193,52 @@ class WasmPrepared implements PreparedModel {
     node.inputs.forEach((r, i) => {
       if (r[0] === "a") mem.set(inputs[i], this.layout.actPtr[r[1]] >> 2);
     });
-    this.execNode(index);
+    this.execRange(index, index + 1);
     return node.outputs.map((s) => this.read(s));
   }
 }
 
+/** The reference: every node in the DNN WASM module (the VM's module), in V8. */
 export const wasmCpuBackend: Backend = {
   name: "wasm-cpu",
   prepare: (pkg) => new WasmPrepared(pkg),
 };
 
+/**
+ * The native addon's kernels (AVX2 where the CPU has it) on the module's own memory, so weights are
+ * held once; nodes the addon does not implement run in the module. Bit-identical to wasm-cpu
+ * (test/dnn/native.test.ts). Without the addon it is wasm-cpu.
+ */
+export const nativeCpuBackend: Backend = {
+  name: "native-cpu",
+  prepare: (pkg) => new WasmPrepared(pkg, nativeAddon()),
+};
+
+export const BACKENDS: Readonly<Record<string, Backend>> = {
+  "native-cpu": nativeCpuBackend,
+  "wasm-cpu": wasmCpuBackend,
+};
+
+/** `--backend NAME`: a UsageError naming the choices when NAME is not one. */
+export function backendNamed(name: string): Backend {
+  const b = Object.hasOwn(BACKENDS, name) ? BACKENDS[name] : undefined;
+  if (!b)
+    throw new UsageError(
+      `--backend: unknown backend '${name}' (one of: ${Object.keys(BACKENDS).join(", ")})`,
+    );
+  return b;
+}
+
+let chosen: Backend | undefined;
+
+/** Makes `b` the default for this process (the CLI's `--backend`). */
+export function setDefaultBackend(b: Backend): void {
+  chosen = b;
+}
+
+/** native-cpu when the addon is built and loads, else wasm-cpu; or what setDefaultBackend chose. */
 export function defaultBackend(): Backend {
-  return wasmCpuBackend;
+  return chosen ?? (nativeAddon() ? nativeCpuBackend : wasmCpuBackend);
 }
 
 const prepared = new WeakMap<ModelPackage, PreparedModel>();

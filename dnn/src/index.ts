@@ -1,11 +1,15 @@
 // Public API of `opml-toolkit/dnn`: the fixed-point number format, the model package and the native
 // engine (the DNN WASM module in V8) behind the Backend interface.
 export {
+  BACKENDS,
   type Backend,
+  backendNamed,
   defaultBackend,
   ExecError,
+  nativeCpuBackend,
   type PreparedModel,
   type RunOptions,
+  setDefaultBackend,
   wasmCpuBackend,
 } from "./engine.js";
 export {
@@ -19,6 +23,7 @@ export {
   quantizeArray,
   SCALE,
 } from "./fixed.js";
+export { nativeStatus } from "./native.js";
 export { OP_NAMES, Op, type OpCode } from "./opcodes.js";
 export {
   type DType,
