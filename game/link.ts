@@ -175,7 +175,8 @@ export function runNodeInVm(pkg: ModelPackage, k: number, inputs: Int32Array[], 
   const m = pkg.manifest;
   const layout = nodeLayout(m, k);
   const machine = nodeMachine(prog, m, k, inputs);
-  while (machine.status === Status.RUNNING && machine.steps < maxSteps) machine.run(1 << 20);
+  while (machine.status === Status.RUNNING && machine.steps < maxSteps)
+    machine.advance(Math.min(1 << 20, maxSteps - machine.steps));
   const outputs = m.nodes[k].outputs.map((s, i) => {
     const r = layout.outputs[i];
     const n = numel(m.activations[s].shape);

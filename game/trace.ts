@@ -81,7 +81,7 @@ export class MachineTrace {
     this.grid = [this.hold(first)];
     let spacing = interval;
     while (m.status === Status.RUNNING) {
-      m.run(first + (Math.floor((m.steps - first) / spacing) + 1) * spacing - m.steps);
+      m.advance(first + (Math.floor((m.steps - first) / spacing) + 1) * spacing - m.steps);
       if (m.status !== Status.RUNNING) break;
       this.grid.push(this.hold(m.steps));
       if (this.grid.length > GRID) {
@@ -128,7 +128,7 @@ export class MachineTrace {
     }
     const from = m.steps;
     if (s > from) {
-      m.run(s - from);
+      m.advance(s - from);
       this.replayed += s - from;
       if (![...this.held()].some((h) => h.at === s)) this.remember(s);
     }

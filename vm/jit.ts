@@ -370,7 +370,7 @@ function compileUnit(
         const x = pop();
         const u = UNARY.get(op);
         if (u !== undefined) {
-          if (u[1] === "0") push32(u[0].replaceAll("aL", x.lo));
+          if (u[1] === "0") push32(u[0].replaceAll("aL", x.lo).replaceAll("aH", x.hi));
           else {
             const y = tmp();
             emit(`const ${y} = ${u[0].replaceAll("aL", x.lo).replaceAll("aH", x.hi)};`);
