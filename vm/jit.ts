@@ -30,8 +30,8 @@ export interface CompiledProgram {
   /** Per pc: the unit (compiled function) whose block starts there, or -1. */
   readonly unitAt: Int32Array;
   readonly units: Unit[];
-  /** Generated source size in characters (for the bench's notes). */
-  readonly sourceChars: number;
+  /** Characters of source generated so far (units are generated on first entry). */
+  sourceChars: number;
 }
 
 const cache = new WeakMap<LoadedProgram, CompiledProgram>();
@@ -128,23 +128,36 @@ function compileProgram(P: LoadedProgram): CompiledProgram {
   }
   const unitAt = new Int32Array(n).fill(-1);
   const units: Unit[] = [];
-  let sourceChars = 0;
+  const out: CompiledProgram = { blockEnd, unitAt, units, sourceChars: 0 };
   const fns = P.program.functions.slice().sort((x, y) => x.entryPc - y.entryPc);
   for (let i = 0; i < fns.length; i++) {
     const start = fns[i].entryPc;
     const end = i + 1 < fns.length ? fns[i + 1].entryPc : n;
-    const src = compileUnit(P, start, end, blockEnd);
-    if (src === undefined) continue;
-    sourceChars += src.body.length;
-    const index = new Int32Array(end - start).fill(-1);
-    src.blocks.forEach((pc, k) => {
-      index[pc - start] = k;
+    const blocks = compiledBlocks(ops, start, end, blockEnd);
+    if (blocks.length === 0) continue;
+    const u = units.length;
+    for (const pc of blocks) unitAt[pc] = u;
+    // Generated on first entry: a node runs a few of the module's functions.
+    units.push((m, pc, budget) => {
+      const body = compileUnit(P, start, blocks, blockEnd);
+      out.sourceChars += body.length;
+      const index = new Int32Array(end - start).fill(-1);
+      blocks.forEach((bpc, k) => {
+        index[bpc - start] = k;
+      });
+      const unit = new Function("X", "IDX", body)(HELPERS, index) as Unit;
+      units[u] = unit;
+      return unit(m, pc, budget);
     });
-    const unit = new Function("X", "IDX", src.body)(HELPERS, index) as Unit;
-    const u = units.push(unit) - 1;
-    for (const pc of src.blocks) unitAt[pc] = u;
   }
-  return { blockEnd, unitAt, units, sourceChars };
+  return out;
+}
+
+/** Starts of the compiled blocks of [start, end), in pc order (CALL, RETURN... stay interpreted). */
+function compiledBlocks(ops: Int32Array, start: number, end: number, blockEnd: Int32Array): number[] {
+  const blocks: number[] = [];
+  for (let bs = start; bs < end; bs = blockEnd[bs]) if (!interpreted(ops[bs])) blocks.push(bs);
+  return blocks;
 }
 
 /** A value on the compile-time stack: JS expressions (constants or literals) for its two halves. */
@@ -164,21 +177,18 @@ const HELPERS = { HI, num, ctz32: I64.ctz32, popcnt32: I64.popcnt32 };
 
 const lit = (v: number): string => (v < 0 ? `(${v})` : `${v}`);
 
-function compileUnit(
-  P: LoadedProgram,
-  start: number,
-  end: number,
-  blockEnd: Int32Array,
-): { body: string; blocks: number[] } | undefined {
+function compileUnit(P: LoadedProgram, start: number, blocks: number[], blockEnd: Int32Array): string {
   const { ops, argLo, argHi, a: A, b: B, c: C } = P;
   // Blocks are numbered densely in pc order (a switch over them compiles to a jump table).
-  const blocks: number[] = [];
-  for (let bs = start; bs < end; bs = blockEnd[bs]) if (!interpreted(ops[bs])) blocks.push(bs);
   const idx = new Map(blocks.map((pc, k) => [pc, k]));
-  /** Continues at `target`: the next block here, or back to the driver. */
-  const goto = (target: number): string => {
+  /**
+   * Continues at `target`: a block of this unit or back to the driver. As a case's last statement
+   * (`from` = its block number) a jump to the next block falls through to its case: no dispatch.
+   */
+  const goto = (target: number, from = -2): string => {
     const k = idx.get(target);
-    return k === undefined ? `pc = ${target}; break x;` : `b = ${k}; continue x;`;
+    if (k === undefined) return `pc = ${target}; break x;`;
+    return k === from + 1 ? "" : `b = ${k}; continue x;`;
   };
   const used = new Set<number>();
   const written = new Set<number>();
@@ -189,6 +199,7 @@ function compileUnit(
   for (const bs of blocks) {
     const be = blockEnd[bs];
     const len = be - bs;
+    const self = idx.get(bs) as number;
     let grow = 0;
     const code: string[] = [];
     const vs: Item[] = [];
@@ -230,16 +241,16 @@ function compileUnit(
     const sideExit = (pre: Item[], preUnder: number, pc: number, i: number): string =>
       `{ ${flush(pre, preUnder)}pc = ${pc}; budget += ${len - i}; break x; }`;
     /** Branch with drop/keep: the kept values move down over the dropped ones. */
-    const branchTo = (items: Item[], und: number, target: number, drop: number, keep: number): string => {
-      if (drop === 0) return `${flush(items, und)}${goto(target)}`;
+    const branchTo = (items: Item[], und: number, target: number, drop: number, keep: number, from = -2) => {
+      if (drop === 0) return `${flush(items, und)}${goto(target, from)}`;
       if (items.length >= drop + keep) {
         const kept = items.slice(0, items.length - drop - keep).concat(items.slice(items.length - keep));
-        return `${flush(kept, und)}${goto(target)}`;
+        return `${flush(kept, und)}${goto(target, from)}`;
       }
       let s = flush(items, und);
       for (let k = 0; k < keep; k++)
         s += `sLo[sp - ${drop + keep - k}] = sLo[sp - ${keep - k}]; sHi[sp - ${drop + keep - k}] = sHi[sp - ${keep - k}]; `;
-      return `${s}sp -= ${drop}; ${goto(target)}`;
+      return `${s}sp -= ${drop}; ${goto(target, from)}`;
     };
 
     let ended = false;
@@ -293,19 +304,19 @@ function compileUnit(
           push32("mem.pages");
           break;
         case Ctl.BR:
-          emit(branchTo(vs, under, A[pc], B[pc], C[pc]));
+          emit(branchTo(vs, under, A[pc], B[pc], C[pc], self));
           ended = true;
           break;
         case Ctl.BR_IF: {
           const c = pop();
           emit(`if (${c.lo} !== 0) { ${branchTo(vs, under, A[pc], B[pc], C[pc])} }`);
-          emit(`${flush(vs, under)}${goto(pc + 1)}`);
+          emit(`${flush(vs, under)}${goto(pc + 1, self)}`);
           ended = true;
           break;
         }
         case Ctl.BR_UNLESS: {
           const c = pop();
-          emit(`${flush(vs, under)}if (${c.lo} === 0) { ${goto(A[pc])} } ${goto(pc + 1)}`);
+          emit(`${flush(vs, under)}if (${c.lo} === 0) { ${goto(A[pc])} } ${goto(pc + 1, self)}`);
           ended = true;
           break;
         }
@@ -357,7 +368,7 @@ function compileUnit(
       }
       if (ended) break;
     }
-    if (!ended) emit(`${flush(vs, under)}${goto(be)}`);
+    if (!ended) emit(`${flush(vs, under)}${goto(be, self)}`);
     maxGrow = Math.max(maxGrow, grow);
     // A block is entered only if the steps left cover it, and (if it pushes) the stack has room.
     const room = grow > 0 ? " || sp > spMax" : "";
@@ -404,8 +415,6 @@ function compileUnit(
       push(y, `${y}h`);
     }
   }
-  if (blocks.length === 0) return undefined;
-
   const locals = [...used].sort((x, y) => x - y);
   const body = `"use strict";
 return function unit(m, pc, budget) {
@@ -425,7 +434,7 @@ ${cases.join("\n")}
   r.pc = pc; r.sp = sp;
   return b0 - budget;
 };`;
-  return { body, blocks };
+  return body;
 }
 
 const BLOCK_SHIFT = 12;
