@@ -46,7 +46,7 @@ export function compiled(prog: LoadedProgram): CompiledProgram {
   return c;
 }
 
-/** Which engine `Machine.advance` uses: compiled blocks (default) or the interpreter alone. */
+/** Which engine `advance` uses: compiled blocks (default) or the interpreter alone. */
 export type VmEngine = "blocks" | "interp";
 let engine: VmEngine = process.env.OPML_VM === "interp" ? "interp" : "blocks";
 
@@ -57,6 +57,14 @@ export function setVmEngine(e: VmEngine): void {
 
 export function vmEngine(): VmEngine {
   return engine;
+}
+
+/**
+ * Runs `m` up to `n` steps forward like `m.run(n)`, with compiled blocks unless the interpreter is
+ * forced (`setVmEngine("interp")`, OPML_VM=interp): the same state at every step either way.
+ */
+export function advance(m: Machine, n: number): number {
+  return engine === "blocks" ? runBlocks(m, n) : m.run(n);
 }
 
 /**

@@ -4,7 +4,6 @@
 import type { Hash, StaticMerkle } from "../commit/merkle.js";
 import * as I64 from "./i64.js";
 import { Ctl, HALT_PC, LIMITS, numericPops, type Program, unpackBr, unpackCall, Wasm } from "./isa.js";
-import { runBlocks, vmEngine } from "./jit.js";
 import { BLOCK_SHIFT, type MemoryCheckpoint, MerkleMemory, PAGE } from "./memory.js";
 import {
   codeTree,
@@ -589,14 +588,6 @@ export class Machine {
 
   step(): void {
     this.run(1);
-  }
-
-  /**
-   * Runs up to `n` steps forward like `run`, with compiled basic blocks (vm/jit.ts) unless the
-   * interpreter is forced (`setVmEngine("interp")`, OPML_VM=interp): the same state at every step.
-   */
-  advance(n: number): number {
-    return vmEngine() === "blocks" ? runBlocks(this, n) : this.run(n);
   }
 
   // ---------- commitments ----------
