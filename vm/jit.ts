@@ -137,29 +137,54 @@ function compileProgram(P: LoadedProgram): CompiledProgram {
   const unitAt = new Int32Array(n).fill(-1);
   const units: Unit[] = [];
   const out: CompiledProgram = { blockEnd, unitAt, units, sourceChars: 0 };
+  // Where a unit may not start: inside a loop of at most UNIT_SIZE instructions (it stays whole in
+  // one unit), and at a br_table's entries (the table jumps to them by block number).
+  const noCut = new Uint8Array(n + 1);
+  for (let pc = 0; pc < n; pc++) {
+    const op = ops[pc];
+    if ((op === Ctl.BR || op === Ctl.BR_IF) && A[pc] <= pc && pc - A[pc] < UNIT_SIZE)
+      noCut.fill(1, A[pc] + 1, pc + 1);
+    if (op === Ctl.BR_TABLE) noCut.fill(1, pc + 1, Math.min(n, pc + 2 + (P.argLo[pc] >>> 0)));
+  }
   const fns = P.program.functions.slice().sort((x, y) => x.entryPc - y.entryPc);
   for (let i = 0; i < fns.length; i++) {
     const start = fns[i].entryPc;
     const end = i + 1 < fns.length ? fns[i + 1].entryPc : n;
-    const blocks = compiledBlocks(ops, start, end, blockEnd);
-    if (blocks.length === 0) continue;
+    // Units of about UNIT_SIZE instructions: TurboFan's compile time grows faster than a function's
+    // size, and a function of a thousand instructions would run unoptimized for seconds.
+    let group: number[] = [];
+    for (const pc of compiledBlocks(ops, start, end, blockEnd)) {
+      if (group.length > 0 && !noCut[pc] && pc - group[0] >= UNIT_SIZE) {
+        addUnit(group);
+        group = [];
+      }
+      group.push(pc);
+    }
+    if (group.length > 0) addUnit(group);
+  }
+  return out;
+
+  function addUnit(blocks: number[]): void {
     const u = units.length;
     for (const pc of blocks) unitAt[pc] = u;
-    // Generated on first entry: a node runs a few of the module's functions.
+    const first = blocks[0];
+    // Generated on first entry: a node runs a few of the module's kernels.
     units.push((m, pc, budget) => {
-      const body = compileUnit(P, start, blocks, blockEnd);
+      const body = compileUnit(P, first, blocks, blockEnd);
       out.sourceChars += body.length;
-      const index = new Int32Array(end - start).fill(-1);
+      const index = new Int32Array(blockEnd[blocks[blocks.length - 1]] - first).fill(-1);
       blocks.forEach((bpc, k) => {
-        index[bpc - start] = k;
+        index[bpc - first] = k;
       });
       const unit = new Function("X", "IDX", body)(HELPERS, index) as Unit;
       units[u] = unit;
       return unit(m, pc, budget);
     });
   }
-  return out;
 }
+
+/** Instructions per compiled unit, about (a small loop is never split). */
+const UNIT_SIZE = 160;
 
 /** Starts of the compiled blocks of [start, end), in pc order (CALL, RETURN... stay interpreted). */
 function compiledBlocks(ops: Int32Array, start: number, end: number, blockEnd: Int32Array): number[] {
