@@ -176,7 +176,15 @@ function compileProgram(P: LoadedProgram): CompiledProgram {
       blocks.forEach((bpc, k) => {
         index[bpc - first] = k;
       });
-      const unit = new Function("X", "IDX", body)(HELPERS, index) as Unit;
+      let unit: Unit;
+      try {
+        unit = new Function("X", "IDX", body)(HELPERS, index) as Unit;
+      } catch (e) {
+        // Code generation disallowed (--disallow-code-generation-from-strings): the interpreter
+        // runs these blocks (a unit that makes no progress hands its block to it).
+        if (!(e instanceof EvalError)) throw e;
+        unit = () => 0;
+      }
       units[u] = unit;
       return unit(m, pc, budget);
     });
