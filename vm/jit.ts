@@ -1,5 +1,6 @@
-// The block compiler: the flat program (vm/loader.ts) turned into JavaScript, one function per WASM
-// function, generated once per LoadedProgram and cached. It reaches the same state as the
+// The block compiler: the flat program (vm/loader.ts) turned into JavaScript, one function ("unit")
+// per run of about UNIT_SIZE instructions of one WASM function, a switch over its basic blocks,
+// generated on first entry and cached per LoadedProgram. It reaches the same state as the
 // interpreter (vm/machine.ts `run`, the proving reference) after exactly the same number of steps,
 // and only runs forward: proofs, the verifiers and every single step stay on the interpreter.
 //
@@ -9,9 +10,9 @@
 //    block is entered only when the steps left cover all of it, else the interpreter runs the rest,
 //    so a run stops at any step the caller asks for.
 //  - Inside a block the value stack lives in JS constants and is written back to the machine's
-//    typed arrays when the block ends; locals live in JS variables while a function's code runs and
-//    are written back when it leaves. Memory, globals and the write tracking (`wrote` before the
-//    bytes change, `touch` after, as the interpreter does) are updated in place, in program order.
+//    typed arrays when the block ends; locals live in JS variables while a unit runs and are written
+//    back when it leaves. Memory, globals and the write tracking (`wrote` before the bytes change,
+//    `touch` after, as the interpreter does) are updated in place, in program order.
 //  - Anything that could trap (an out-of-bounds access, a division by zero or overflow) is checked
 //    first; on a hit the state as it stood before that instruction is written back and the
 //    interpreter executes it, so a trap happens at the same step with the same state. CALL, RETURN,
