@@ -19,6 +19,7 @@ import { paramBlock } from "../dnn/src/engine.js";
 import { type KernelNode, type Manifest, type ModelPackage, numel } from "../dnn/src/package.js";
 import { dnnWasm } from "../dnn/src/wasm.js";
 import { HALT_PC, LIMITS } from "../vm/isa.js";
+import { advance } from "../vm/jit.js";
 import { loadProgram } from "../vm/loader.js";
 import { LoadedProgram, Machine, type Snapshot } from "../vm/machine.js";
 import { MerkleMemory, PAGE } from "../vm/memory.js";
@@ -175,7 +176,8 @@ export function runNodeInVm(pkg: ModelPackage, k: number, inputs: Int32Array[], 
   const m = pkg.manifest;
   const layout = nodeLayout(m, k);
   const machine = nodeMachine(prog, m, k, inputs);
-  while (machine.status === Status.RUNNING && machine.steps < maxSteps) machine.run(1 << 20);
+  while (machine.status === Status.RUNNING && machine.steps < maxSteps)
+    advance(machine, Math.min(1 << 20, maxSteps - machine.steps));
   const outputs = m.nodes[k].outputs.map((s, i) => {
     const r = layout.outputs[i];
     const n = numel(m.activations[s].shape);

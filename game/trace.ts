@@ -17,6 +17,7 @@
 import type { Hash } from "../commit/merkle.js";
 import type { ModelPackage } from "../dnn/src/package.js";
 import { UserError } from "../errors/index.js";
+import { advance } from "../vm/jit.js";
 import type { Checkpoint, Machine } from "../vm/machine.js";
 import { proveStep, type StepProof } from "../vm/prove.js";
 import { Status } from "../vm/state.js";
@@ -81,7 +82,7 @@ export class MachineTrace {
     this.grid = [this.hold(first)];
     let spacing = interval;
     while (m.status === Status.RUNNING) {
-      m.run(first + (Math.floor((m.steps - first) / spacing) + 1) * spacing - m.steps);
+      advance(m, first + (Math.floor((m.steps - first) / spacing) + 1) * spacing - m.steps);
       if (m.status !== Status.RUNNING) break;
       this.grid.push(this.hold(m.steps));
       if (this.grid.length > GRID) {
@@ -128,7 +129,7 @@ export class MachineTrace {
     }
     const from = m.steps;
     if (s > from) {
-      m.run(s - from);
+      advance(m, s - from);
       this.replayed += s - from;
       if (![...this.held()].some((h) => h.at === s)) this.remember(s);
     }

@@ -2,6 +2,7 @@
 // the reference one-step verifier.
 export { TrapError } from "./i64.js";
 export type { FunctionInfo, Instr, Program } from "./isa.js";
+export { advance, runBlocks, setVmEngine, type VmEngine } from "./jit.js";
 export { LoadError, loadProgram } from "./loader.js";
 export { LoadedProgram, Machine, type Snapshot, VmError } from "./machine.js";
 export { MerkleMemory, PAGE } from "./memory.js";
