@@ -443,6 +443,96 @@ function splitConv(ctx: Ctx, n: ONode, spec: KSpec, where: string, budget: numbe
   return [join(ctx, n, parts, descs, spec.outShapes[0], spec.outDtype, where)];
 }
 
+/**
+ * POOL (params mode, NC, H, W, OH, OW, kH, kW, sH, sW, pT, pL, dH, dW, countIncludePad): tiles of
+ * (planes, output rows), the rows' input window cut by a COPY as for CONV. Every window keeps all
+ * the input elements its outputs read and no others, so the max, the sum and the count of
+ * in-bounds elements (the average's divisor without countIncludePad) are unchanged.
+ */
+function splitPool(ctx: Ctx, n: ONode, spec: KSpec, where: string, budget: number): Val[] | undefined {
+  const p = spec.params;
+  const [, NC, H, W, OH, OW, kH, , sH, , pT, , dH] = p;
+  const x = spec.inputs[0];
+  const span = (rows: number) => Math.min(H, (rows - 1) * sH + (kH - 1) * dH + 1);
+  const cut = (c0: number, cc: number, start: number, h: number): CopyDesc => ({
+    src: 0,
+    dst: 0,
+    dims: [cc, h * W],
+    srcOff: (c0 * H + start) * W,
+    srcStrides: [H * W, 1],
+    dstOff: 0,
+    dstStrides: [h * W, 1],
+  });
+  const copyParams = (d: CopyDesc) => {
+    const words = copyWords(d, where);
+    return [0, 0, 0, words.length / COPY_WORDS, ...words];
+  };
+  const tileParams = (cc: number, rows: number, h: number) => {
+    const q = p.slice();
+    q[1] = cc;
+    q[2] = h;
+    q[4] = rows;
+    return q;
+  };
+  const fits = (cc: number, rows: number) => {
+    const h = span(rows);
+    if (stepBound(Op.POOL, tileParams(cc, rows, h)) > budget) return false;
+    return (cc === NC && h === H) || stepBound(Op.COPY, copyParams(cut(0, cc, 0, h))) <= budget;
+  };
+  const cSize = largest(NC, (u) => fits(u, OH)) || largest(NC, (u) => fits(u, 1));
+  if (cSize === 0) return undefined; // one output row of one plane is over budget
+  const rowSize = largest(OH, (u) => fits(cSize, u));
+  const parts: Val[] = [];
+  const descs: CopyDesc[] = [];
+  for (const [c0, c1] of chunks(NC, cSize)) {
+    const cc = c1 - c0;
+    for (const [r0, r1] of chunks(OH, rowSize)) {
+      const start = Math.max(0, r0 * sH - pT);
+      const end = Math.min(H, (r1 - 1) * sH - pT + (kH - 1) * dH + 1);
+      if (end <= start) return undefined; // rows that read only padding
+      const h = end - start;
+      const tag = `${rowSize < OH ? `ch${c0}.rows${r0}` : `part${parts.length}`}`;
+      const xPart =
+        cc === NC && h === H
+          ? x
+          : kernel(
+              ctx,
+              sub(n, `${tag}.x`),
+              {
+                op: Op.COPY,
+                params: copyParams(cut(c0, cc, start, h)),
+                inputs: [x],
+                outShapes: [[cc * h * W]],
+                outDtype: spec.outDtype,
+              },
+              where,
+            )[0];
+      const q = tileParams(cc, r1 - r0, h);
+      q[10] = pT + start - r0 * sH;
+      const rows = r1 - r0;
+      descs.push({
+        src: parts.length,
+        dst: 0,
+        dims: [cc, rows * OW],
+        srcOff: 0,
+        srcStrides: [rows * OW, 1],
+        dstOff: (c0 * OH + r0) * OW,
+        dstStrides: [OH * OW, 1],
+      });
+      parts.push(
+        kernel(
+          ctx,
+          sub(n, tag),
+          { ...spec, params: q, inputs: [xPart], outShapes: [[cc * rows * OW]] },
+          where,
+        )[0],
+      );
+    }
+  }
+  if (parts.length === 1) return undefined;
+  return [join(ctx, n, parts, descs, spec.outShapes[0], spec.outDtype, where)];
+}
+
 /** Splits an over-budget kernel; undefined when this op or operand form has no split. */
 export function splitKernel(
   ctx: Ctx,
@@ -487,6 +577,8 @@ export function splitKernel(
       return splitMatmul(ctx, n, spec, where, budget);
     case Op.CONV:
       return splitConv(ctx, n, spec, where, budget);
+    case Op.POOL:
+      return splitPool(ctx, n, spec, where, budget);
     default:
       return undefined;
   }
