@@ -104,7 +104,7 @@ interface ConvCase {
   /** The weight is a runtime input instead of an initializer. */
   runtimeW?: boolean;
   /** Which tiling the budget forces: rows only, or rows of one group / one output channel. */
-  force: "rows" | "groups" | "channels";
+  force: "rows" | "batch" | "groups" | "channels";
 }
 
 const q = (xs: number[], step: number) => xs.map((v) => Math.round(v / step) * step);
@@ -210,6 +210,14 @@ const convCases: ConvCase[] = [
     force: "rows",
   },
   {
+    name: "batch chunks",
+    x: [4, 8, 8, 12],
+    w: [8, 8, 3, 3],
+    attrs: { pads: [1, 1, 1, 1], strides: [1, 2] },
+    bias: true,
+    force: "batch",
+  },
+  {
     name: "runtime weight",
     x: [1, 4, 16, 16],
     w: [8, 4, 3, 3],
@@ -263,7 +271,10 @@ describe.each(convCases)("CONV split: $name", (c) => {
   const [, C, , , M, OH] = p;
   const group = p[15];
   if (c.force === "rows") tile[5] = Math.ceil(OH / 4);
-  else {
+  else if (c.force === "batch") {
+    tile[0] = 2;
+    tile[5] = 1;
+  } else {
     tile[0] = 1;
     tile[5] = 1;
     tile[1] = C / group;
@@ -278,11 +289,13 @@ describe.each(convCases)("CONV split: $name", (c) => {
     expect(stepBound(Op.CONV, p)).toBeGreaterThan(budget);
     const convs = sm.nodes.filter((n) => n.op === Op.CONV);
     expect(convs.length).toBeGreaterThan(
-      c.force === "rows" ? 2 : M / (c.force === "groups" ? M / group : 1) - 1,
+      c.force === "rows" || c.force === "batch" ? 2 : M / (c.force === "groups" ? M / group : 1) - 1,
     );
     for (const n of sm.nodes) expect(stepBound(n.op, n.params), n.name).toBeLessThanOrEqual(budget);
     for (const n of convs) expect(n.name).toMatch(/^conv\/(batch\d+\.)?(ch\d+\.)?rows\d+$/);
-    if (c.force !== "rows") {
+    // Chunks of batch items: whole output channels, at most two items a tile.
+    if (c.force === "batch") for (const n of convs) expect([n.params[0], n.params[4]]).toEqual([2, M]);
+    if (c.force === "groups" || c.force === "channels") {
       // Tiles of one group or channel: no conv tile covers all output channels.
       for (const n of convs) expect(n.params[4]).toBeLessThan(M);
     }
@@ -378,7 +391,7 @@ describe.each(
 
 describe("CONV split limits", () => {
   it("refuses a conv one of whose outputs alone is over the budget", () => {
-    const m = convModel(convCases[10]);
+    const m = convModel(convCases.find((c) => c.name === "output channels")!);
     const budget = 320 * 48 * 9; // far below one output's sum over 48 × 3 × 3 products
     expect(() =>
       convertGraph(parseOnnx(encode(m), "c.onnx"), "c.onnx", { name: "c", stepBudget: budget }),
