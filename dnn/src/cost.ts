@@ -88,7 +88,8 @@ export function stepBound(op: number, p: readonly number[]): number {
       return CALL + words + convCost(p);
     case Op.POOL: {
       const [, NC, , , OH, OW, kH, kW] = p;
-      return CALL + words + NC * OH * OW * (128 + 48 * kH * kW);
+      // An average's rounded division per output (divRound of an i64 sum) costs ≈ 100 more.
+      return CALL + words + NC * OH * OW * (256 + 48 * kH * kW);
     }
     case Op.SOFTMAX:
       return CALL + words + p[0] * p[2] * (256 + 1024 * p[1]);

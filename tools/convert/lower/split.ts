@@ -323,6 +323,235 @@ function splitMatmul(ctx: Ctx, n: ONode, spec: KSpec, where: string, budget: num
   return undefined;
 }
 
+/**
+ * CONV (params N, C, H, W, M, OH, OW, kH, kW, sH, sW, pT, pL, dH, dW, group, hasBias): sub-convs
+ * over tiles of (batch items, output channels, output rows). A row range [r0, r1) reads only the
+ * input rows start..end of its windows; a COPY cuts them (for the tile's batch items and input
+ * channels) and the sub-conv gets pT' = pT + start − r0·sH, so each output is the same sum of the
+ * same products as in the whole conv (the kernel's own bounds checks handle both edges). Output
+ * channels are split only when one output row of all of them is over budget: by whole groups
+ * (group' = groups in the chunk), or, when one group is still too much, by channels within a group
+ * (group' = 1); W and the bias are cut along M (constant slices become their own weights).
+ */
+function splitConv(ctx: Ctx, n: ONode, spec: KSpec, where: string, budget: number): Val[] | undefined {
+  const p = spec.params;
+  const [N, C, H, W, M, OH, OW, kH, kW, sH, , pT, , dH, , group, hasBias] = p;
+  const [x, wt] = spec.inputs;
+  const bias = hasBias ? spec.inputs[2] : undefined;
+  const Cg = C / group;
+  const Mg = M / group;
+  const kArea = kH * kW;
+  const span = (rows: number) => Math.min(H, (rows - 1) * sH + (kH - 1) * dH + 1);
+  /** The COPY that cuts input rows [start, start+h) of channels [c0, c0+cc) of items [n0, n0+nn). */
+  const cut = (n0: number, nn: number, c0: number, cc: number, start: number, h: number): CopyDesc => ({
+    src: 0,
+    dst: 0,
+    dims: [nn, cc, h * W],
+    srcOff: ((n0 * C + c0) * H + start) * W,
+    srcStrides: [C * H * W, H * W, 1],
+    dstOff: 0,
+    dstStrides: [cc * h * W, h * W, 1],
+  });
+  const copyParams = (d: CopyDesc) => {
+    const words = copyWords(d, where);
+    return [0, 0, 0, words.length / COPY_WORDS, ...words];
+  };
+  // A tile: nn items, cc input channels, mm output channels in gg groups, rows output rows.
+  const tileParams = (nn: number, cc: number, mm: number, gg: number, rows: number, h: number) => {
+    const q = p.slice();
+    q[0] = nn;
+    q[1] = cc;
+    q[2] = h;
+    q[4] = mm;
+    q[5] = rows;
+    q[15] = gg;
+    return q;
+  };
+  const fits = (nn: number, cc: number, mm: number, gg: number, rows: number) => {
+    const h = span(rows);
+    if (stepBound(Op.CONV, tileParams(nn, cc, mm, gg, rows, h)) > budget) return false;
+    const whole = nn === N && cc === C && h === H;
+    return whole || stepBound(Op.COPY, copyParams(cut(0, nn, 0, cc, 0, h))) <= budget;
+  };
+  // Channel tiling: [m0, m1) ranges with their input channels and group count.
+  type Chan = { m0: number; m1: number; c0: number; c1: number; g: number };
+  let nSize = largest(N, (u) => fits(u, C, M, group, 1));
+  let chans: Chan[] = [{ m0: 0, m1: M, c0: 0, c1: C, g: group }];
+  if (nSize === 0) {
+    nSize = 1;
+    const gSize = largest(group, (u) => fits(1, u * Cg, u * Mg, u, 1));
+    if (gSize > 0) {
+      chans = chunks(group, gSize).map(([g0, g1]) => ({
+        m0: g0 * Mg,
+        m1: g1 * Mg,
+        c0: g0 * Cg,
+        c1: g1 * Cg,
+        g: g1 - g0,
+      }));
+    } else {
+      const mSize = largest(Mg, (u) => fits(1, Cg, u, 1, 1));
+      if (mSize === 0) return undefined; // one output row of one channel is over budget
+      chans = [];
+      for (let g = 0; g < group; g++) {
+        for (const [a, b] of chunks(Mg, mSize)) {
+          chans.push({ m0: g * Mg + a, m1: g * Mg + b, c0: g * Cg, c1: (g + 1) * Cg, g: 1 });
+        }
+      }
+    }
+  }
+  const bChunks = chunks(N, nSize);
+  const parts: Val[] = [];
+  const descs: CopyDesc[] = [];
+  for (const ch of chans) {
+    const mm = ch.m1 - ch.m0;
+    const cc = ch.c1 - ch.c0;
+    const chTag = chans.length > 1 ? `ch${ch.m0}.` : "";
+    const wPart = flatSlice(ctx, n, wt, ch.m0 * Cg * kArea, mm * Cg * kArea, `${chTag}w`, where);
+    const bPart = bias && flatSlice(ctx, n, bias, ch.m0, mm, `${chTag}bias`, where);
+    for (const [n0, n1] of bChunks) {
+      const nn = n1 - n0;
+      const rowSize = largest(OH, (u) => fits(nn, cc, mm, ch.g, u));
+      if (rowSize === 0) return undefined;
+      const tag = `${bChunks.length > 1 ? `batch${n0}.` : ""}${chTag}`;
+      for (const [r0, r1] of chunks(OH, rowSize)) {
+        const start = Math.max(0, r0 * sH - pT);
+        const end = Math.min(H, (r1 - 1) * sH - pT + (kH - 1) * dH + 1);
+        // Rows whose windows lie wholly in the padding: no input row to cut (a rare pad ≥ kernel).
+        if (end <= start) return undefined;
+        const h = end - start;
+        let xPart = x;
+        if (!(nn === N && cc === C && h === H)) {
+          xPart = kernel(
+            ctx,
+            sub(n, `${tag}x${r0}`),
+            {
+              op: Op.COPY,
+              params: copyParams(cut(n0, nn, ch.c0, cc, start, h)),
+              inputs: [x],
+              outShapes: [[nn, cc, h, W]],
+              outDtype: spec.outDtype,
+            },
+            where,
+          )[0];
+        }
+        const q = tileParams(nn, cc, mm, ch.g, r1 - r0, h);
+        q[11] = pT + start - r0 * sH;
+        const ins = bPart ? [xPart, wPart, bPart] : [xPart, wPart];
+        const rows = r1 - r0;
+        descs.push({
+          src: parts.length,
+          dst: 0,
+          dims: [nn, mm, rows * OW],
+          srcOff: 0,
+          srcStrides: [mm * rows * OW, rows * OW, 1],
+          dstOff: ((n0 * M + ch.m0) * OH + r0) * OW,
+          dstStrides: [M * OH * OW, OH * OW, 1],
+        });
+        parts.push(
+          kernel(
+            ctx,
+            sub(n, `${tag}rows${r0}`),
+            { ...spec, params: q, inputs: ins, outShapes: [[nn, mm, rows, OW]] },
+            where,
+          )[0],
+        );
+      }
+    }
+  }
+  if (parts.length === 1) return undefined;
+  return [join(ctx, n, parts, descs, spec.outShapes[0], spec.outDtype, where)];
+}
+
+/**
+ * POOL (params mode, NC, H, W, OH, OW, kH, kW, sH, sW, pT, pL, dH, dW, countIncludePad): tiles of
+ * (planes, output rows), the rows' input window cut by a COPY as for CONV. Every window keeps all
+ * the input elements its outputs read and no others, so the max, the sum and the count of
+ * in-bounds elements (the average's divisor without countIncludePad) are unchanged.
+ */
+function splitPool(ctx: Ctx, n: ONode, spec: KSpec, where: string, budget: number): Val[] | undefined {
+  const p = spec.params;
+  const [, NC, H, W, OH, OW, kH, , sH, , pT, , dH] = p;
+  const x = spec.inputs[0];
+  const span = (rows: number) => Math.min(H, (rows - 1) * sH + (kH - 1) * dH + 1);
+  const cut = (c0: number, cc: number, start: number, h: number): CopyDesc => ({
+    src: 0,
+    dst: 0,
+    dims: [cc, h * W],
+    srcOff: (c0 * H + start) * W,
+    srcStrides: [H * W, 1],
+    dstOff: 0,
+    dstStrides: [h * W, 1],
+  });
+  const copyParams = (d: CopyDesc) => {
+    const words = copyWords(d, where);
+    return [0, 0, 0, words.length / COPY_WORDS, ...words];
+  };
+  const tileParams = (cc: number, rows: number, h: number) => {
+    const q = p.slice();
+    q[1] = cc;
+    q[2] = h;
+    q[4] = rows;
+    return q;
+  };
+  const fits = (cc: number, rows: number) => {
+    const h = span(rows);
+    if (stepBound(Op.POOL, tileParams(cc, rows, h)) > budget) return false;
+    return (cc === NC && h === H) || stepBound(Op.COPY, copyParams(cut(0, cc, 0, h))) <= budget;
+  };
+  const cSize = largest(NC, (u) => fits(u, OH)) || largest(NC, (u) => fits(u, 1));
+  if (cSize === 0) return undefined; // one output row of one plane is over budget
+  const rowSize = largest(OH, (u) => fits(cSize, u));
+  const parts: Val[] = [];
+  const descs: CopyDesc[] = [];
+  for (const [c0, c1] of chunks(NC, cSize)) {
+    const cc = c1 - c0;
+    for (const [r0, r1] of chunks(OH, rowSize)) {
+      const start = Math.max(0, r0 * sH - pT);
+      const end = Math.min(H, (r1 - 1) * sH - pT + (kH - 1) * dH + 1);
+      if (end <= start) return undefined; // rows that read only padding
+      const h = end - start;
+      const tag = `${rowSize < OH ? `ch${c0}.rows${r0}` : `part${parts.length}`}`;
+      const xPart =
+        cc === NC && h === H
+          ? x
+          : kernel(
+              ctx,
+              sub(n, `${tag}.x`),
+              {
+                op: Op.COPY,
+                params: copyParams(cut(c0, cc, start, h)),
+                inputs: [x],
+                outShapes: [[cc * h * W]],
+                outDtype: spec.outDtype,
+              },
+              where,
+            )[0];
+      const q = tileParams(cc, r1 - r0, h);
+      q[10] = pT + start - r0 * sH;
+      const rows = r1 - r0;
+      descs.push({
+        src: parts.length,
+        dst: 0,
+        dims: [cc, rows * OW],
+        srcOff: 0,
+        srcStrides: [rows * OW, 1],
+        dstOff: (c0 * OH + r0) * OW,
+        dstStrides: [OH * OW, 1],
+      });
+      parts.push(
+        kernel(
+          ctx,
+          sub(n, tag),
+          { ...spec, params: q, inputs: [xPart], outShapes: [[cc * rows * OW]] },
+          where,
+        )[0],
+      );
+    }
+  }
+  if (parts.length === 1) return undefined;
+  return [join(ctx, n, parts, descs, spec.outShapes[0], spec.outDtype, where)];
+}
+
 /** Splits an over-budget kernel; undefined when this op or operand form has no split. */
 export function splitKernel(
   ctx: Ctx,
@@ -367,6 +596,10 @@ export function splitKernel(
       return splitMatmul(ctx, n, spec, where, budget);
     case Op.REDUCE:
       return splitReduce(ctx, n, spec, where, budget);
+    case Op.CONV:
+      return splitConv(ctx, n, spec, where, budget);
+    case Op.POOL:
+      return splitPool(ctx, n, spec, where, budget);
     default:
       return undefined;
   }
