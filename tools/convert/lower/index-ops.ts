@@ -196,35 +196,8 @@ function gatherND(ctx: Ctx, n: ONode, data: Val, idx: Val, b: number, w: string)
     }
     rows = intC([m], r, `${n.name}:rows`);
   } else {
-    const parts = flatIndex(
-      ctx,
-      n,
-      idx,
-      intC([k], rowSt, `${n.name}:stride`),
-      intC(
-        [k],
-        rowSt.map((s, j) => s * idxDims[j]),
-        `${n.name}:wrap`,
-      ),
-      undefined,
-      w,
-    );
-    // Sum over the last axis (an integer REDUCE is an exact i32 sum), then add each batch's base row.
-    let r =
-      k === 1
-        ? parts
-        : kernel(
-            ctx,
-            sub(n, "row"),
-            {
-              op: Op.REDUCE,
-              params: [Reduce.SUM, m, k, 1],
-              inputs: [parts],
-              outShapes: [[m]],
-              outDtype: "i32",
-            },
-            w,
-          )[0];
+    // Then add each batch's base row.
+    let r = tupleOffsets(ctx, n, idx, rowSt, idxDims, m, w);
     if (b > 0) {
       const base = Array.from({ length: m }, (_, q) => Math.floor(q / perBatch) * rowsPerBatch);
       r = binaryK(ctx, sub(n, "rows"), r, intC(shapeOf(r), base, `${n.name}:base`), Binary.ADD, w);
@@ -401,6 +374,39 @@ const H: Record<string, Handler> = {};
 H.GatherElements = (ctx, n, ins, w) => [
   gatherElements(ctx, n, need(ins[0], 0, n, w), need(ins[1], 1, n, w), attrInt(n, "axis", 0), w),
 ];
+/**
+ * Flat offsets Σ_j idx[q, j]·strides[j] of m index tuples of length k held in a runtime tensor
+ * (negative entries wrapped by dims[j]): per-entry products by flatIndex, then an exact integer
+ * REDUCE SUM over each tuple.
+ */
+function tupleOffsets(
+  ctx: Ctx,
+  n: ONode,
+  idx: Val,
+  strides: number[],
+  dims: number[],
+  m: number,
+  w: string,
+): Val {
+  const k = strides.length;
+  const parts = flatIndex(
+    ctx,
+    n,
+    idx,
+    intC([k], strides, `${n.name}:stride`),
+    intC(
+      [k],
+      strides.map((v, j) => v * dims[j]),
+      `${n.name}:wrap`,
+    ),
+    undefined,
+    w,
+  );
+  if (k === 1) return parts;
+  const op = { op: Op.REDUCE, params: [Reduce.SUM, m, k, 1], inputs: [parts], outShapes: [[m]] };
+  return kernel(ctx, sub(n, "row"), { ...op, outDtype: "i32" }, w)[0];
+}
+
 H.GatherND = (ctx, n, ins, w) => [
   gatherND(ctx, n, need(ins[0], 0, n, w), need(ins[1], 1, n, w), attrInt(n, "batch_dims", 0), w),
 ];
@@ -428,34 +434,7 @@ H.ScatterND = (ctx, n, ins, w) => {
   const reduction = attrStr(n, "reduction", "none");
   if (idxV.kind === "act") {
     // Row starts Σ_j idx[q, j]·stride_j (negatives wrapped), then + e for the row's elements.
-    const parts = flatIndex(
-      ctx,
-      n,
-      idxV,
-      intC([k], st.slice(0, k), `${n.name}:stride`),
-      intC(
-        [k],
-        st.slice(0, k).map((v, j) => v * ds[j]),
-        `${n.name}:wrap`,
-      ),
-      undefined,
-      w,
-    );
-    const rows =
-      k === 1
-        ? parts
-        : kernel(
-            ctx,
-            sub(n, "row"),
-            {
-              op: Op.REDUCE,
-              params: [Reduce.SUM, m, k, 1],
-              inputs: [parts],
-              outShapes: [[m]],
-              outDtype: "i32",
-            },
-            w,
-          )[0];
+    const rows = tupleOffsets(ctx, n, idxV, st.slice(0, k), ds.slice(0, k), m, w);
     const T = binaryK(
       ctx,
       sub(n, "targets"),
