@@ -1,6 +1,7 @@
 // Float reference: onnxruntime-node (CPU) on the original ONNX model, and error metrics against it.
 import { createRequire } from "node:module";
 import type { Manifest } from "../../dnn/src/package.js";
+import { ConvertError } from "./onnx.js";
 
 const require = createRequire(import.meta.url);
 
@@ -44,7 +45,18 @@ function feedsOf(
 /** Runs the float model; returns each graph output as float64. */
 export async function runOnnxRuntime(onnxFile: string, inputs: FloatInput[]): Promise<Float64Array[]> {
   const ort = require("onnxruntime-node") as typeof import("onnxruntime-node");
-  const session = await ort.InferenceSession.create(onnxFile, { executionProviders: ["cpu"] });
+  let session: import("onnxruntime-node").InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(onnxFile, { executionProviders: ["cpu"] });
+  } catch (e) {
+    // The reference cannot run what it does not implement (e.g. a bool EyeLike): a user-facing
+    // limit of the float comparison, not a converter bug.
+    const why = ((e as Error).message ?? String(e)).split("\n")[0];
+    throw new ConvertError(
+      `${onnxFile}: onnxruntime cannot load the model for the float comparison (${why}); convert with --no-fidelity to skip it`,
+      { file: onnxFile },
+    );
+  }
   const res = await session.run(feedsOf(ort, inputs, session));
   return session.outputNames.map((n) => Float64Array.from(res[n].data as ArrayLike<number>, Number));
 }
