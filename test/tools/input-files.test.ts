@@ -100,7 +100,7 @@ describe("typed input files through the CLI (scalar int64 and int32 inputs)", ()
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
     const want = X.slice(9, 12).map((v) => v + 1.5 + 4);
-    out.data.forEach((v: number, i: number) => expect(v).toBeCloseTo(want[i], 4));
+    for (const [i, v] of (out.data as number[]).entries()) expect(v).toBeCloseTo(want[i], 4);
     expect(out.compare.join(" ")).toMatch(/argmax agrees/);
   });
   it("a scalar may be a bare number or a one-element array; dtype may be left out", () => {
