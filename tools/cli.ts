@@ -68,6 +68,12 @@ async function main() {
             array: true,
             describe: "static shape for a symbolic input: name=d0,d1,…",
           })
+          .option("input-value", {
+            type: "string",
+            array: true,
+            describe:
+              "fix an input to constant values at conversion (e.g. a sample rate an If tests): name=v0,v1,…",
+          })
           .option("force", {
             type: "boolean",
             default: false,
@@ -97,6 +103,7 @@ async function main() {
           model: a.model,
           out: a.out,
           inputShape: a.inputShape as string[] | undefined,
+          inputValue: a.inputValue as string[] | undefined,
         });
       },
     )

@@ -31,6 +31,8 @@ export {
   FORMAT,
   InputError,
   type InputTensorJson,
+  type InputValues,
+  inputValues,
   type KernelNode,
   loadPackage,
   type Manifest,

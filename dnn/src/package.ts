@@ -181,10 +181,15 @@ export function weightRoots(weights: Int32Array[]): Hash[] {
   return tensorRoots(weights);
 }
 
-/** User input JSON: {"shape":[…],"data":[…]} or {"inputs":{"name":{"shape","data"}}}. */
+/**
+ * User input JSON: {"shape":[…],"data":[…]} or {"inputs":{"name":{"shape","data"}}}, each tensor
+ * with an optional "dtype" (ONNX's names: "float32", "int64", "bool", …). A scalar has shape []
+ * and its data may be a bare number.
+ */
 export interface InputTensorJson {
   shape: number[];
-  data: number[];
+  data: number[] | number;
+  dtype?: string;
 }
 
 /** An input JSON that does not fit the model. */
@@ -197,16 +202,43 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null;
 }
 
-function isNumbers(xs: unknown[]): xs is number[] {
-  return xs.every((v) => typeof v === "number");
+const I32: [number, number] = [-(2 ** 31), 2 ** 31 - 1];
+/**
+ * Input dtypes: float ones are quantized (q16), integer ones are taken as they are (never
+ * scaled) and must hold integers within the type's range and within int32, what the VM computes with.
+ */
+const DTYPES: Record<string, "float" | [number, number]> = {
+  float: "float",
+  float32: "float",
+  float16: "float",
+  bfloat16: "float",
+  float64: "float",
+  double: "float",
+  int64: I32,
+  int32: I32,
+  int16: [-(2 ** 15), 2 ** 15 - 1],
+  int8: [-128, 127],
+  uint64: [0, I32[1]],
+  uint32: [0, I32[1]],
+  uint16: [0, 2 ** 16 - 1],
+  uint8: [0, 255],
+  bool: [0, 1],
+};
+
+/** One validated input tensor, its values as given (floats not yet quantized). */
+export interface InputValues {
+  name: string;
+  shape: number[];
+  dtype: DType;
+  data: number[];
 }
 
 /**
- * Validates user inputs against the manifest and quantizes them (q16) or takes them raw (i32).
- * Each tensor's "shape" and "data" are checked below, one input at a time, so they stay `unknown`
- * until then.
+ * Validates user inputs against the manifest: every input present, shapes and element counts as
+ * the model's, the dtype (when given) of the model's kind, integer inputs integers in range.
+ * Errors are one line naming the file, the input and the problem.
  */
-export function prepareInputs(m: Manifest, json: unknown, source: string): Int32Array[] {
+export function inputValues(m: Manifest, json: unknown, source: string): InputValues[] {
   let byName: Record<string, unknown>;
   if (isObject(json) && "inputs" in json && json.inputs && isObject(json.inputs)) {
     byName = json.inputs;
@@ -224,27 +256,59 @@ export function prepareInputs(m: Manifest, json: unknown, source: string): Int32
   return m.inputs.map((slot) => {
     const info = m.activations[slot];
     const t = byName[info.name];
-    if (!t) throw new InputError(`${source}: missing input '${info.name}'`, { file: source });
-    if (!isObject(t) || !Array.isArray(t.shape) || !Array.isArray(t.data)) {
-      throw new InputError(`${source}: input '${info.name}' needs "shape" and "data" arrays`, {
-        file: source,
-      });
-    }
-    if (t.shape.length !== info.shape.length || t.shape.some((d, i) => d !== info.shape[i])) {
-      throw new InputError(
-        `${source}: input '${info.name}' has shape [${t.shape}] but the model expects [${info.shape}]`,
-      );
-    }
-    if (t.data.length !== numel(info.shape)) {
-      throw new InputError(
-        `${source}: input '${info.name}' has ${t.data.length} values; shape [${info.shape}] needs ${numel(info.shape)}`,
-      );
-    }
     const what = `${source}: input '${info.name}'`;
-    const data: unknown[] = t.data;
-    if (!isNumbers(data)) throw new InputError(`${what}: data must be numbers`);
+    const fail = (msg: string) => new InputError(`${what} ${msg}`, { file: source });
+    if (t === undefined) throw new InputError(`${source}: missing input '${info.name}'`, { file: source });
+    // A scalar's data may be a bare number.
+    const raw =
+      isObject(t) && !Array.isArray(t.data) && t.data !== undefined
+        ? [t.data]
+        : isObject(t)
+          ? t.data
+          : undefined;
+    if (!isObject(t) || !Array.isArray(t.shape) || !Array.isArray(raw))
+      throw fail(`needs "shape" and "data" arrays`);
+    if (t.shape.length !== info.shape.length || t.shape.some((d, i) => d !== info.shape[i]))
+      throw fail(`has shape [${t.shape}] but the model expects [${info.shape}]`);
+    if (raw.length !== numel(info.shape))
+      throw fail(`has ${raw.length} values; shape [${info.shape}] needs ${numel(info.shape)}`);
+    const isInt = info.dtype === "i32";
+    let range: [number, number] | undefined = isInt ? I32 : undefined;
+    if (t.dtype !== undefined) {
+      const d = typeof t.dtype === "string" ? DTYPES[t.dtype.toLowerCase()] : undefined;
+      if (d === undefined)
+        throw fail(`has dtype ${JSON.stringify(t.dtype)}; expected one of ${Object.keys(DTYPES).join(", ")}`);
+      if ((d === "float") === isInt)
+        throw fail(
+          `has dtype '${t.dtype}' but the model's input is ${isInt ? 'an integer tensor (give integers, e.g. "int64")' : 'a float tensor (e.g. "float32")'}`,
+        );
+      if (d !== "float") range = d;
+    }
+    const data = raw.map((v, i) => {
+      const x = typeof v === "boolean" && (t.dtype === "bool" || isInt) ? Number(v) : v;
+      if (typeof x !== "number") throw fail(`element ${i} is ${JSON.stringify(v)}, not a number`);
+      if (range) {
+        if (!Number.isInteger(x)) throw fail(`element ${i} is ${x}; an integer input takes integers only`);
+        if (x < range[0] || x > range[1])
+          throw fail(
+            `element ${i} is ${x}, outside ${t.dtype ?? "int32"} [${range[0]}, ${range[1]}]${range === I32 ? " (the VM computes with int32)" : ""}`,
+          );
+      }
+      return x;
+    });
+    return { name: info.name, shape: info.shape, dtype: info.dtype, data };
+  });
+}
+
+/**
+ * Validates user inputs against the manifest (inputValues) and quantizes them (q16) or takes
+ * them raw (i32: never scaled).
+ */
+export function prepareInputs(m: Manifest, json: unknown, source: string): Int32Array[] {
+  return inputValues(m, json, source).map((t) => {
+    const what = `${source}: input '${t.name}'`;
     try {
-      return info.dtype === "q16" ? quantizeArray(data, what) : intArray(data, what);
+      return t.dtype === "q16" ? quantizeArray(t.data, what) : intArray(t.data, what);
     } catch (e) {
       throw new InputError((e as Error).message);
     }

@@ -4,7 +4,7 @@ import { OP_NAMES } from "../../dnn/src/opcodes.js";
 import { loadPackage, type ModelPackage, numel } from "../../dnn/src/package.js";
 import { UsageError } from "../../errors/index.js";
 import { collectGarbage, convertToPackage } from "../convert/convert.js";
-import { readOnnx } from "../convert/onnx.js";
+import { type Const, FLOAT_TYPES, type OGraph, readOnnx } from "../convert/onnx.js";
 import { operatorRows, operatorsText } from "../convert/operators.js";
 import {
   calibrationInputs,
@@ -22,6 +22,8 @@ export interface ConvertArgs {
   name?: string;
   calib?: string;
   inputShape?: string[];
+  /** Inputs fixed to constants at conversion: name=v0,v1,… (they leave the package's inputs). */
+  inputValue?: string[];
   force?: boolean;
   fidelity?: boolean;
   /** Print one JSON object (and no progress). */
@@ -45,6 +47,41 @@ export function listOpsCommand(json: boolean): void {
   console.log(json ? JSON.stringify(operatorRows(), null, 2) : operatorsText());
 }
 
+/**
+ * --input-value name=v0,v1,…: graph inputs bound to constants, shaped by the model (or
+ * --input-shape) and typed by its element type (integer inputs take integers only).
+ */
+function parseValues(
+  specs: string[] | undefined,
+  g: OGraph,
+  shapes: Record<string, number[]> | undefined,
+): Record<string, Const> | undefined {
+  if (!specs) return undefined;
+  const out: Record<string, Const> = {};
+  for (const s of specs) {
+    const fail = (why: string) => new UsageError(`--input-value '${s}': ${why}`, { arg: "--input-value" });
+    const m = /^([^=]+)=(.+)$/.exec(s);
+    if (!m) throw fail("expected name=v0,v1,…");
+    const vi = g.inputs.find((v) => v.name === m[1]);
+    if (!vi)
+      throw fail(`the model has no input '${m[1]}' (inputs: ${g.inputs.map((v) => v.name).join(", ")})`);
+    const values = m[2].split(",").map(Number);
+    const bad = values.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) throw fail(`value ${bad} is not a number`);
+    const shape = shapes?.[vi.name] ?? vi.shape;
+    if (shape.some((d) => typeof d !== "number"))
+      throw fail(`input '${vi.name}' has symbolic dims; pass --input-shape too`);
+    const n = numel(shape as number[]);
+    if (values.length !== n)
+      throw fail(`${values.length} values; input '${vi.name}' of shape [${shape}] needs ${n}`);
+    const dtype = FLOAT_TYPES.has(vi.elemType) ? "float" : "int";
+    if (dtype === "int" && !values.every(Number.isInteger))
+      throw fail(`input '${vi.name}' is an integer tensor`);
+    out[vi.name] = { shape: shape as number[], dtype, data: Float64Array.from(values) };
+  }
+  return out;
+}
+
 const MB = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
 
 export async function convertCommand(a: ConvertArgs): Promise<void> {
@@ -60,9 +97,12 @@ export async function convertCommand(a: ConvertArgs): Promise<void> {
   bar.phase("converting");
   const fidelity: Fidelity[] = [];
   // Everything below happens in a temporary directory that becomes a.out only if it all succeeds.
+  const inputShapes = parseShapes(a.inputShape);
+  const constInputs = parseValues(a.inputValue, g, inputShapes);
   const m = await convertToPackage(g, a.model, a.out, {
     name: a.name,
-    inputShapes: parseShapes(a.inputShape),
+    inputShapes,
+    constInputs,
     stepBudget: budget,
     force: a.force,
     onProgress: (p) => bar.update(p.done, p.total, `weights ${MB(p.weightBytes)}`),
@@ -72,7 +112,7 @@ export async function convertCommand(a: ConvertArgs): Promise<void> {
       bar.phase("verifying package");
       const pkg = loadPackage(tmp);
       await collectGarbage(); // loadPackage's copy of weights.bin
-      if (a.fidelity !== false) fidelity.push(...(await measureFidelity(pkg, a, bar)));
+      if (a.fidelity !== false) fidelity.push(...(await measureFidelity(pkg, a, bar, constInputs)));
     },
   });
   bar.end();
@@ -119,7 +159,12 @@ interface Fidelity extends ErrorReport {
  * Native fixed-point run of the loaded package vs onnxruntime float on the ONNX file. One at a
  * time: the native engine is dropped before onnxruntime loads its own copy of the model.
  */
-async function measureFidelity(pkg: ModelPackage, a: ConvertArgs, bar: Progress): Promise<Fidelity[]> {
+async function measureFidelity(
+  pkg: ModelPackage,
+  a: ConvertArgs,
+  bar: Progress,
+  bound: Record<string, Const> = {},
+): Promise<Fidelity[]> {
   const m = pkg.manifest;
   let inputs: FloatInput[];
   if (a.calib) {
@@ -137,7 +182,14 @@ async function measureFidelity(pkg: ModelPackage, a: ConvertArgs, bar: Progress)
   pkg.weights.length = 0;
   await collectGarbage(); // the engine and the weights, before onnxruntime loads its own copy
   bar.phase("fidelity: onnxruntime run");
-  const refs = await runOnnxRuntime(a.model, inputs);
+  // Inputs fixed by --input-value are constants in the package but still inputs of the ONNX model.
+  const fixed: FloatInput[] = Object.entries(bound).map(([name, c]) => ({
+    name,
+    shape: c.shape,
+    dtype: c.dtype === "float" ? "q16" : "i32",
+    data: c.data,
+  }));
+  const refs = await runOnnxRuntime(a.model, [...inputs, ...fixed]);
   bar.end();
   return m.outputs.map((slot, k) => {
     const info = m.activations[slot];

@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { tensorRoot, toHex } from "../../commit/merkle.js";
 import { defaultBackend } from "../../dnn/src/engine.js";
 import { decodeOutput, loadPackage } from "../../dnn/src/package.js";
@@ -6,7 +5,7 @@ import { UserError } from "../../errors/index.js";
 import { nodeInputs, runNodeInVm } from "../../game/link.js";
 import { Status } from "../../vm/state.js";
 import { argmax, compare, runOnnxRuntime } from "../convert/reference.js";
-import { readInputFile } from "./io.js";
+import { readInputFile, readInputValues } from "./io.js";
 
 export interface InferArgs {
   dir: string;
@@ -71,18 +70,7 @@ export async function inferCommand(a: InferArgs): Promise<void> {
   });
   let errors: string[] = [];
   if (a.compareOnnx) {
-    const raw = JSON.parse(readFileSync(a.input, "utf8"));
-    const floatInputs = m.inputs.map((slot, i) => {
-      const info = m.activations[slot];
-      const t = raw.inputs ? raw.inputs[info.name] : raw;
-      return {
-        name: info.name,
-        shape: info.shape,
-        dtype: info.dtype,
-        data: info.dtype === "q16" ? t.data : Array.from(inputs[i]),
-      };
-    });
-    const refs = await runOnnxRuntime(a.compareOnnx, floatInputs);
+    const refs = await runOnnxRuntime(a.compareOnnx, readInputValues(m, a.input));
     errors = outs.map((o, k) => {
       const r = compare(o.data, refs[k], o.shape[o.shape.length - 1] ?? 1);
       return `output '${o.name}': max abs err ${r.maxAbs.toExponential(3)}, max rel err ${r.maxRel.toExponential(3)}, argmax ${r.argmaxAgree === 1 ? "agrees" : "differs"} (onnxruntime float)`;

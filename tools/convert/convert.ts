@@ -343,7 +343,8 @@ function* lowerSteps(
     prefixes.add(q);
     return q;
   };
-  yield* lowerNodes(ctx, g, env, file, unique);
+  const modelInputs = new Set(g.inputs.map((v) => v.name));
+  yield* lowerNodes(ctx, g, env, file, { unique, isModelInput: (name) => modelInputs.has(name) });
   const outSlots = g.outputs.map((o) => {
     const v = env.get(o.name);
     if (!v) throw new ConvertError(`${file}: graph output '${o.name}' is never produced`);
@@ -364,7 +365,7 @@ function* lowerNodes(
   g: OGraph,
   env: Env,
   file: string,
-  unique: (prefix: string) => string,
+  shared: Pick<Scope, "unique" | "isModelInput">,
   outerOrigin?: (name: string) => string | undefined,
   /** Receives this graph's origin tracer (for errors about a subgraph's outputs). */
   share?: (origin: (name: string) => string | undefined) => void,
@@ -412,7 +413,7 @@ function* lowerNodes(
   share?.((name) => origin(name));
   const scope: Scope = {
     origin: (name) => origin(name),
-    unique,
+    ...shared,
     lower(sub, prefix, binds, constPrefix) {
       const scoped = scopeGraph(sub, prefix, constPrefix ?? prefix);
       const child = new Env(env);
@@ -423,7 +424,7 @@ function* lowerNodes(
         );
       for (const [k, vi] of scoped.inputs.entries()) child.set(vi.name, binds[k]);
       let inner: ((name: string) => string | undefined) | undefined;
-      const steps = lowerNodes(ctx, scoped, child, file, unique, origin, (o) => {
+      const steps = lowerNodes(ctx, scoped, child, file, shared, origin, (o) => {
         inner = o;
       });
       while (!steps.next().done);

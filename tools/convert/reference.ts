@@ -1,6 +1,7 @@
 // Float reference: onnxruntime-node (CPU) on the original ONNX model, and error metrics against it.
 import { createRequire } from "node:module";
 import type { Manifest } from "../../dnn/src/package.js";
+import { ConvertError } from "./onnx.js";
 
 const require = createRequire(import.meta.url);
 
@@ -11,14 +12,32 @@ export interface FloatInput {
   data: ArrayLike<number>;
 }
 
-/** ORT feeds: q16 inputs as float32, i32 inputs (token ids, indices) as int64. */
-function feedsOf(ort: typeof import("onnxruntime-node"), inputs: FloatInput[]) {
+/**
+ * ORT feeds: q16 inputs as float32, i32 inputs (token ids, indices, a sample rate) in the
+ * model's own integer type (int64 when the session does not say).
+ */
+function feedsOf(
+  ort: typeof import("onnxruntime-node"),
+  inputs: FloatInput[],
+  session?: import("onnxruntime-node").InferenceSession,
+) {
+  const types = new Map<string, string>();
+  for (const md of session?.inputMetadata ?? []) if (md.isTensor) types.set(md.name, md.type);
   const feeds: Record<string, import("onnxruntime-node").Tensor> = {};
   for (const i of inputs) {
-    feeds[i.name] =
-      i.dtype === "q16"
-        ? new ort.Tensor("float32", Float32Array.from(i.data), i.shape)
-        : new ort.Tensor("int64", BigInt64Array.from(Array.from(i.data, (v) => BigInt(v))), i.shape);
+    const t = types.get(i.name);
+    const ints = Array.from(i.data);
+    if (i.dtype === "q16") feeds[i.name] = new ort.Tensor("float32", Float32Array.from(i.data), i.shape);
+    else if (t === "int32") feeds[i.name] = new ort.Tensor("int32", Int32Array.from(ints), i.shape);
+    else if (t === "int8") feeds[i.name] = new ort.Tensor("int8", Int8Array.from(ints), i.shape);
+    else if (t === "uint8") feeds[i.name] = new ort.Tensor("uint8", Uint8Array.from(ints), i.shape);
+    else if (t === "bool") feeds[i.name] = new ort.Tensor("bool", Uint8Array.from(ints), i.shape);
+    else
+      feeds[i.name] = new ort.Tensor(
+        "int64",
+        BigInt64Array.from(ints, (v) => BigInt(v)),
+        i.shape,
+      );
   }
   return feeds;
 }
@@ -26,8 +45,19 @@ function feedsOf(ort: typeof import("onnxruntime-node"), inputs: FloatInput[]) {
 /** Runs the float model; returns each graph output as float64. */
 export async function runOnnxRuntime(onnxFile: string, inputs: FloatInput[]): Promise<Float64Array[]> {
   const ort = require("onnxruntime-node") as typeof import("onnxruntime-node");
-  const session = await ort.InferenceSession.create(onnxFile, { executionProviders: ["cpu"] });
-  const res = await session.run(feedsOf(ort, inputs));
+  let session: import("onnxruntime-node").InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(onnxFile, { executionProviders: ["cpu"] });
+  } catch (e) {
+    // The reference cannot run what it does not implement (e.g. a bool EyeLike): a user-facing
+    // limit of the float comparison, not a converter bug.
+    const why = ((e as Error).message ?? String(e)).split("\n")[0];
+    throw new ConvertError(
+      `${onnxFile}: onnxruntime cannot load the model for the float comparison (${why}); convert with --no-fidelity to skip it`,
+      { file: onnxFile },
+    );
+  }
+  const res = await session.run(feedsOf(ort, inputs, session));
   return session.outputNames.map((n) => Float64Array.from(res[n].data as ArrayLike<number>, Number));
 }
 
@@ -49,7 +79,7 @@ export async function onnxSession(onnxFile: string, threads = 1) {
     },
     /** Builds the feeds once (outside a timed call); the returned call runs and gives the first output. */
     bind(inputs: FloatInput[]): () => Promise<Float32Array> {
-      const feeds = feedsOf(ort, inputs);
+      const feeds = feedsOf(ort, inputs, session);
       return async () => (await session.run(feeds))[session.outputNames[0]].data as Float32Array;
     },
   };

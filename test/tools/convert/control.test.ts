@@ -13,6 +13,7 @@ import { nodeInputs, runNodeInVm } from "../../../game/link.js";
 import { type ConvertOptions, convertGraph } from "../../../tools/convert/convert.js";
 import { parseOnnx } from "../../../tools/convert/onnx.js";
 import { runOnnxRuntime } from "../../../tools/convert/reference.js";
+import { cli } from "../../helpers/helpers.js";
 
 const { onnx } = onnxProto as unknown as { onnx: typeof import("onnx-proto").onnx };
 type INode = import("onnx-proto").onnx.INodeProto;
@@ -182,6 +183,53 @@ describe("If", () => {
     expect(ws).toContain("W:3");
     expect(ws.some((w) => /^If_3\/then\/W\b.*:3,3$/.test(w))).toBe(true);
   });
+  it("folds a condition on a scalar int64 input fixed by --input-value (CLI, with the fidelity check)", () => {
+    // y = rate > 8000 ? x·2 : x·0.5
+    const branch = (k: number): IGraph => ({
+      name: `b${k}`,
+      node: [node("Mul", ["x", `k${k}`], [`y${k}`])],
+      initializer: [floats(`k${k}`, [], [k])],
+      output: [vi(`y${k}`, [2, 3])],
+    });
+    const bytes = model({
+      name: "rate",
+      node: [
+        node("Greater", ["rate", "limit"], ["c"]),
+        node(
+          "If",
+          ["c"],
+          ["y"],
+          [graphAttr("then_branch", branch(2)), graphAttr("else_branch", branch(0.5))],
+          "If_rate",
+        ),
+      ],
+      initializer: [int64s("limit", [], [8000])],
+      input: [vi("x", [2, 3]), vi("rate", [], T.INT64)],
+      output: [vi("y", [2, 3])],
+    });
+    const f = join(tmp, "rate.onnx");
+    writeFileSync(f, bytes);
+    const refused = cli(["convert", f, "-o", join(tmp, "rate-0")]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/condition depends on input 'rate'.*--input-value rate=…/);
+    for (const [rate, k] of [
+      [16000, 2],
+      [4000, 0.5],
+    ]) {
+      const out = join(tmp, `rate-${rate}`);
+      const r = cli(["convert", f, "-o", out, "--input-value", `rate=${rate}`]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/output .y. \[2,3\]: max abs err [0-9.]+e[-+][0-9]+/);
+      const input = join(tmp, `rate-${rate}.json`);
+      writeFileSync(input, JSON.stringify({ shape: [2, 3], dtype: "float32", data: [1, 2, 3, -1, -2, 0.5] }));
+      const inf = cli(["infer", out, "--input", input, "--json"]);
+      expect(inf.code, inf.stderr).toBe(0);
+      expect(JSON.parse(inf.stdout).data).toEqual([1, 2, 3, -1, -2, 0.5].map((v) => v * k));
+    }
+    const bad = cli(["convert", f, "-o", join(tmp, "rate-bad"), "--input-value", "rate=1.5"]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr.trimEnd()).toBe("opml: --input-value 'rate=1.5': input 'rate' is an integer tensor");
+  }, 60_000);
   it("inlines the else branch when it folds false", async () => {
     const pkg = await check(
       "if-else",
@@ -206,7 +254,16 @@ describe("If", () => {
     m.graph!.initializer!.push(floats("zf", [], [0]));
     const msg = convertError(onnx.ModelProto.encode(m).finish(), { inputShapes: { x: [2, 3] } });
     expect(msg).toMatch(
-      /^m\.onnx: node 'If_3' \(If, #\d+\): condition depends on input 'x'; only If with a condition known at conversion time is supported$/,
+      /^m\.onnx: node 'If_3' \(If, #\d+\): condition depends on input 'x'; only If with a condition known at conversion time is supported \(fix the input with --input-value x=…\)$/,
+    );
+    // Through the CLI: exit 1, one line, no package left behind.
+    const f = join(tmp, "if-dyn.onnx");
+    writeFileSync(f, onnx.ModelProto.encode(m).finish());
+    const r = cli(["convert", f, "-o", join(tmp, "if-dyn-pkg"), "--input-shape", "x=2,3"]);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(
+      /^opml: .*if-dyn\.onnx: node 'If_3' \(If, #\d+\): condition depends on input 'x'/,
     );
   });
 });
@@ -279,7 +336,7 @@ describe("Loop", () => {
   });
   it("refuses a trip count that depends on an input, naming the node and the input", () => {
     expect(convertError(loopModel("input", 1, node("Identity", ["c_in"], ["c_out"])))).toMatch(
-      /^m\.onnx: node 'Loop_7' \(Loop, #0\): trip count depends on input 'M'; only Loop with a trip count and condition known at conversion time is supported$/,
+      /^m\.onnx: node 'Loop_7' \(Loop, #0\): trip count depends on input 'M'; only Loop with a trip count and condition known at conversion time is supported \(fix the input with --input-value M=…\)$/,
     );
   });
   it("refuses a body condition computed from runtime values", () => {

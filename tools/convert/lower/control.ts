@@ -23,6 +23,8 @@ export interface Scope {
   origin(name: string): string | undefined;
   /** A name prefix no other subgraph lowering has used ("If_3/" → "If_3#2/" when taken). */
   unique(prefix: string): string;
+  /** Whether `name` is an input of the model (which --input-value can fix at conversion). */
+  isModelInput(name: string): boolean;
 }
 
 export interface Lowered {
@@ -54,12 +56,14 @@ function foldedScalar(
   what: string,
   only: string,
   where: string,
+  scope: Scope,
 ): number {
   if (!v) throw new ConvertError(`${where}: missing ${what}`);
   if (v.kind !== "const") {
     const o = origin();
     const why = o ? `depends on input '${o}'` : "is not known at conversion time";
-    throw new ConvertError(`${where}: ${what} ${why}; ${only}`);
+    const hint = o && scope.isModelInput(o) ? ` (fix the input with --input-value ${o}=…)` : "";
+    throw new ConvertError(`${where}: ${what} ${why}; ${only}${hint}`);
   }
   if (v.c.data.length !== 1)
     throw new ConvertError(`${where}: ${what} has ${v.c.data.length} elements, expected one`);
@@ -82,7 +86,7 @@ function adopt(ctx: Ctx, n: ONode, outs: Val[], firstSlot: number): Val[] {
 
 H.If = (ctx, n, ins, where, scope) => {
   const only = "only If with a condition known at conversion time is supported";
-  const c = foldedScalar(ins[0], () => scope.origin(n.inputs[0]), "condition", only, where);
+  const c = foldedScalar(ins[0], () => scope.origin(n.inputs[0]), "condition", only, where, scope);
   const branch = c !== 0 ? "then" : "else";
   const g = subgraph(n, `${branch}_branch`, where);
   if (g.outputs.length !== n.outputs.length)
@@ -187,10 +191,10 @@ H.Loop = (ctx, n, ins, where, scope) => {
   const tripGiven = !!n.inputs[0];
   const condGiven = !!n.inputs[1];
   const trips = tripGiven
-    ? foldedScalar(ins[0], () => scope.origin(n.inputs[0]), "trip count", only, where)
+    ? foldedScalar(ins[0], () => scope.origin(n.inputs[0]), "trip count", only, where, scope)
     : Number.POSITIVE_INFINITY;
   let cond = condGiven
-    ? foldedScalar(ins[1], () => scope.origin(n.inputs[1]), "condition", only, where) !== 0
+    ? foldedScalar(ins[1], () => scope.origin(n.inputs[1]), "condition", only, where, scope) !== 0
     : true;
   const base = scope.unique(`${n.name}/`);
   const first = ctx.activations.length;
@@ -213,7 +217,8 @@ H.Loop = (ctx, n, ins, where, scope) => {
     for (const [k, v] of outs.slice(1 + nCarried).entries()) scans[k].push(v);
     // Without a cond input the body's condition output is ignored (a plain for loop).
     if (condGiven)
-      cond = foldedScalar(outs[0], () => r.origin(0), `condition after iteration ${i}`, only, where) !== 0;
+      cond =
+        foldedScalar(outs[0], () => r.origin(0), `condition after iteration ${i}`, only, where, scope) !== 0;
   }
   if (nScan > 0 && i === 0)
     throw new ConvertError(`${where}: the loop runs no iteration, so its scan outputs would be empty`);
@@ -367,7 +372,7 @@ export const CONTROL_DOCS: Record<string, OpDoc> = {
     opsets: "1+",
     attrs: "then_branch, else_branch",
     notes:
-      "condition must fold to a constant at conversion time (e.g. once --input-shape fixes the dims); the taken branch is inlined, no kernel of its own. Otherwise refused, naming the input the condition depends on",
+      "condition must fold to a constant at conversion time (once --input-shape fixes the dims, or --input-value fixes an input); the taken branch is inlined, no kernel of its own. Otherwise refused, naming the input the condition depends on",
   },
   Loop: {
     opsets: "1+",
