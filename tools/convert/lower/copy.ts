@@ -1,5 +1,3 @@
-// Data movement: the ONNX ops that become COPY and GATHER kernels (dnn/assembly/copy.ts).
-import { quantize } from "../../../dnn/src/fixed.js";
 import { COPY_WORDS, Op } from "../../../dnn/src/opcodes.js";
 import type { DType } from "../../../dnn/src/package.js";
 import { ConvertError, type ONode } from "../onnx.js";
@@ -28,18 +26,10 @@ import {
   shapeOf,
   type Val,
 } from "./context.js";
+import { contiguous, copyKernel } from "./copy-kernel.js";
 import { padIndexed } from "./index-map.js";
 
-/** Input 0's first `size` words, in order, to output 0. */
-export const contiguous = (size: number): CopyDesc => ({
-  src: 0,
-  dst: 0,
-  dims: [size],
-  srcOff: 0,
-  srcStrides: [1],
-  dstOff: 0,
-  dstStrides: [1],
-});
+export { contiguous, copyKernel };
 
 /** Copies a constant into a fresh activation (used for graph outputs that fold completely). */
 export function materialize(ctx: Ctx, n: ONode, v: Val, where: string): Val {
@@ -53,27 +43,6 @@ export function materialize(ctx: Ctx, n: ONode, v: Val, where: string): Val {
     { op: Op.COPY, params, inputs: [v], outShapes: [shape], outDtype: dtype, foldable: false },
     where,
   )[0];
-}
-
-export function copyKernel(
-  ctx: Ctx,
-  n: ONode,
-  inputs: Val[],
-  descs: CopyDesc[],
-  outShapes: number[][],
-  where: string,
-  fill?: { value: number; count: number },
-): Val[] {
-  const dtype: DType = isIntVal(inputs[0]) ? "i32" : "q16";
-  const words = descs.flatMap((d) => copyWords(d, where));
-  const params = [
-    fill ? 1 : 0,
-    fill ? (dtype === "q16" ? quantize(fill.value) : Math.trunc(fill.value)) : 0,
-    fill ? fill.count : 0,
-    words.length / COPY_WORDS,
-    ...words,
-  ];
-  return kernel(ctx, n, { op: Op.COPY, params, inputs, outShapes, outDtype: dtype }, where);
 }
 
 /** Contiguous copy with a new shape (Reshape, Flatten, Squeeze, Unsqueeze, Identity). */

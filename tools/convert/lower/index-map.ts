@@ -1,11 +1,12 @@
 // Constant index maps along one axis (Pad's reflect/edge/wrap, nearest Resize): COPY descriptors
 // for runs of the map, else one GATHER with the indices as a constant. Exact: words are copied.
 // Kept apart from resize.ts so that copy.ts (Pad) can use it without an import cycle.
-import { COPY_WORDS, Op } from "../../../dnn/src/opcodes.js";
+import { Op } from "../../../dnn/src/opcodes.js";
 import type { DType } from "../../../dnn/src/package.js";
 import { ConvertError, type ONode } from "../onnx.js";
-import { type CopyDesc, copyWords, numel } from "../views.js";
+import { type CopyDesc, numel } from "../views.js";
 import { type Ctx, derived, isIntVal, kernel, mkConst, shapeOf, type Val } from "./context.js";
+import { copyKernel } from "./copy-kernel.js";
 
 /** A node for an intermediate kernel of a multi-kernel lowering (its own output name). */
 export const step = (n: ONode, tag: string): ONode => ({
@@ -20,6 +21,7 @@ export function view(v: Val, shape: number[]): Val {
   return { ...v, shape };
 }
 
+/** One COPY of x by `descs` into a fresh output of shape `out` (zero-filled first with `fill`). */
 export function copyK(
   ctx: Ctx,
   n: ONode,
@@ -29,10 +31,7 @@ export function copyK(
   w: string,
   fill = false,
 ): Val {
-  const dtype: DType = isIntVal(x) ? "i32" : "q16";
-  const words = descs.flatMap((d) => copyWords(d, w));
-  const params = [fill ? 1 : 0, 0, fill ? numel(out) : 0, words.length / COPY_WORDS, ...words];
-  return kernel(ctx, n, { op: Op.COPY, params, inputs: [x], outShapes: [out], outDtype: dtype }, w)[0];
+  return copyKernel(ctx, n, [x], descs, [out], w, fill ? { value: 0, count: numel(out) } : undefined)[0];
 }
 
 /**

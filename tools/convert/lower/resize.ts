@@ -29,6 +29,7 @@ import {
   shapeOf,
   type Val,
 } from "./context.js";
+import { contiguous } from "./copy-kernel.js";
 import { copyK, indexAxis, step, view } from "./index-map.js";
 import { lowerConv, lowerMatMul } from "./linalg.js";
 
@@ -229,17 +230,7 @@ function resizeCore(
   });
   if (v === x) {
     // An identity resize still needs its own output value.
-    const size = numel(xs);
-    const desc: CopyDesc = {
-      src: 0,
-      dst: 0,
-      dims: [size],
-      srcOff: 0,
-      srcStrides: [1],
-      dstOff: 0,
-      dstStrides: [1],
-    };
-    v = copyK(ctx, n, x, [desc], xs, w);
+    v = copyK(ctx, n, x, [contiguous(numel(xs))], xs, w);
   }
   return view(v, outShape);
 }
