@@ -92,6 +92,12 @@ async function main() {
           .option("step-budget", {
             type: "number",
             describe: "most VM steps one node may take; bigger nodes are split (default 2^26)",
+          })
+          .option("weights", {
+            choices: ["q16", "int8"] as const,
+            default: "q16" as const,
+            describe:
+              "int8: MatMul/Gemm and Conv weights as int8 with a scale per output channel (4× smaller)",
           }),
       (a) => {
         if (a.listOps) return listOpsCommand(a.json);

@@ -74,6 +74,7 @@ export { Ctx, isIntVal, type OpDoc, shapeOf, type Val, type WeightSink } from ".
 export { materialize } from "./copy.js";
 export { lowerConv, lowerMatMul } from "./linalg.js";
 export { layerNormK } from "./norm.js";
+export { int8Kernel } from "./int8.js";
 export { splitKernel } from "./split.js";
 export type { AttrValue };
 export { attrFloat, attrInt };
