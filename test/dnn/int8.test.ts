@@ -237,7 +237,9 @@ describe("convert --weights int8", () => {
         const q = prepareInputs(m, json, f);
         const acts = ref.run(q, { keepAll: true });
         const fast = nat.run(q, { keepAll: true });
-        acts.forEach((a, s) => expect(bytes(fast[s]).equals(bytes(a)), `slot ${s}`).toBe(true));
+        acts.forEach((a, s) => {
+          expect(bytes(fast[s]).equals(bytes(a)), `slot ${s}`).toBe(true);
+        });
         // Every int8 node in the VM, byte for byte.
         m.nodes.forEach((n, k) => {
           if (n.op !== Op.MATMUL_Q8 && n.op !== Op.CONV_Q8) return;
