@@ -1,4 +1,4 @@
-// The native backend's kernels (docs/NUMERICS.md §9): the same integer arithmetic as the DNN WASM
+// The native backend's kernels (docs/NUMERICS.md §7): the same integer arithmetic as the DNN WASM
 // module (dnn/assembly), run directly on that module's linear memory and parameter blocks.
 //
 // Bit-identity rests on two facts. (1) Sums of products are exact integers, so any summation order,
