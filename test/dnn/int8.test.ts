@@ -19,6 +19,7 @@ import {
   wordsOf,
 } from "../../dnn/src/package.js";
 import { nodeInputs, runNodeInVm } from "../../game/link.js";
+import { validateGraph } from "../../game/registry.js";
 import { convertGraph } from "../../tools/convert/convert.js";
 import { channelScale, packI8, quantizeQ8 } from "../../tools/convert/lower/int8.js";
 import { readOnnx } from "../../tools/convert/onnx.js";
@@ -257,4 +258,24 @@ describe("convert --weights int8", () => {
       }
     },
   );
+});
+
+describe("convert --weights int8 with a small step budget", () => {
+  it("splits int8 kernels under the budget, with the same output bits (scales are per column)", () => {
+    const file = join(FIXTURES, "transformer_block.onnx");
+    const g = readOnnx(file);
+    const whole = convertGraph(g, file, { weights: "int8" });
+    const split = convertGraph(g, file, { weights: "int8", stepBudget: 2 ** 16 });
+    expect(split.manifest.nodes.length).toBeGreaterThan(whole.manifest.nodes.length);
+    const q8 = split.manifest.nodes.filter((n) => n.op === Op.MATMUL_Q8);
+    expect(q8.length).toBeGreaterThan(whole.manifest.nodes.filter((n) => n.op === Op.MATMUL_Q8).length);
+    for (const n of split.manifest.nodes) expect(stepBound(n.op, n.params)).toBeLessThanOrEqual(2 ** 16);
+    validateGraph(split.manifest);
+    const json = JSON.parse(readFileSync(join(FIXTURES, "inputs", "transformer.json"), "utf8"));
+    const run = (p: ModelPackage) =>
+      nativeCpuBackend.prepare(p).run(prepareInputs(p.manifest, json, "transformer.json"))[
+        p.manifest.outputs[0]
+      ];
+    expect(bytes(run(split)).equals(bytes(run(whole)))).toBe(true);
+  });
 });
