@@ -105,13 +105,13 @@ function timelineSection(t: ClaimTimeline): string {
   const W = 640;
   const span = Math.max(1, t.finalized.chainTime - p.chainTime);
   const x = (ct: number) => 20 + ((ct - p.chainTime) / span) * (W - 60);
-  const mark = (ct: number, label: string, anchor: string, color: string) =>
-    `<line x1="${f1(x(ct))}" y1="18" x2="${f1(x(ct))}" y2="42" stroke="${color}" stroke-width="2"/><text x="${f1(x(ct))}" y="56" font-size="11" text-anchor="${anchor}">${esc(label)}</text>`;
-  const svg = `<svg class="timeline" width="${W}" height="64" role="img" aria-label="honest claim timeline in chain time">
-<rect x="${f1(x(p.chainTime))}" y="24" width="${f1(Math.max(1, x(t.window.deadline) - x(p.chainTime)))}" height="12" fill="#d0ebff"/>
-<line x1="20" y1="30" x2="${W - 40}" y2="30" stroke="#495057"/>
-${mark(p.chainTime, "posted t=0", "start", "#1864ab")}${mark(t.window.deadline, `window closes +${t.window.seconds} s`, "middle", "#e67700")}${mark(t.finalized.chainTime, `finalized +${t.finalized.chainTime - p.chainTime} s`, "end", "#2b8a3e")}
-<text x="${f1((x(p.chainTime) + x(t.window.deadline)) / 2)}" y="14" font-size="11" text-anchor="middle">challenge window (chain time)</text></svg>`;
+  const mark = (ct: number, label: string, anchor: string, color: string, ly: number) =>
+    `<line x1="${f1(x(ct))}" y1="22" x2="${f1(x(ct))}" y2="46" stroke="${color}" stroke-width="2"/><text x="${f1(x(ct))}" y="${ly}" font-size="11" text-anchor="${anchor}" fill="${color}">${esc(label)}</text>`;
+  const svg = `<svg class="timeline" width="${W}" height="70" role="img" aria-label="honest claim timeline in chain time">
+<rect x="${f1(x(p.chainTime))}" y="28" width="${f1(Math.max(1, x(t.window.deadline) - x(p.chainTime)))}" height="12" fill="#d0ebff"/>
+<line x1="20" y1="34" x2="${W - 40}" y2="34" stroke="#495057"/>
+<text x="${f1((x(p.chainTime) + x(t.window.deadline)) / 2)}" y="16" font-size="11" text-anchor="middle">challenge window: ${num(t.window.seconds)} s of chain time</text>
+${mark(p.chainTime, "posted t=0", "start", "#1864ab", 60)}${mark(t.window.deadline, `window closes +${num(t.window.seconds)} s`, "end", "#e67700", 16)}${mark(t.finalized.chainTime, `finalized +${num(t.finalized.chainTime - p.chainTime)} s`, "end", "#2b8a3e", 60)}</svg>`;
   return `<section id="honest"><h2>The honest claim (id ${esc(t.claimId)})</h2>
 <p>Posted with its bond, checked by the watchtower (valid: not challenged), finalized once the challenge window closed.
 Chain time is the blocks' timestamps (the demo moves anvil's clock past the window); wall time is when the demo saw each step.</p>
@@ -218,11 +218,11 @@ ${bands.join("")}${yt.join("")}
 </svg>${LEGEND}`;
 }
 
-/** A round number ≥ x for an axis: 1, 2 or 5 × 10^k. */
+/** A round axis top ≥ x, 5 ticks of 1, 2, 2.5, 5 or 10 × 10^k… each. */
 function niceCeil(x: number): number {
   if (x <= 0) return 1;
   const p = 10 ** Math.floor(Math.log10(x));
-  for (const m of [1, 2, 5, 10]) if (m * p >= x) return m * p;
+  for (const m of [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) if (m * p >= x) return m * p;
   return 10 * p;
 }
 
@@ -237,7 +237,7 @@ export function gasSvg(r: DisputeSummary): string {
   const T = 16;
   const B = 46;
   const gas = ms.map((m) => Number(m.gas));
-  const top = niceCeil(Math.max(...gas));
+  const top = niceCeil(Math.max(...gas) * 1.12);
   const step = top / 5;
   const y = (g: number) => H - B - (g / top) * (H - T - B);
   const slot = (W - L - R) / ms.length;
@@ -252,13 +252,17 @@ export function gasSvg(r: DisputeSummary): string {
         `<rect x="${f1(L + i * slot + slot * 0.1)}" y="${f1(y(gas[i]))}" width="${f1(Math.max(1, slot * 0.8))}" height="${f1(y(0) - y(gas[i]))}" fill="${colorOf(m.by)}"><title>move ${i + 1}: ${esc(m.by)} ${esc(m.kind)}: ${num(m.gas)} gas</title></rect>`,
     )
     .join("");
-  // Values on the bars that stand out (the claim, the challenge, the descent, the proof).
+  // Values on the bars that stand out (the claim, the challenge, the descent, the proof), raised
+  // a line where the bar before is labelled too.
+  let prev = -2;
+  let lift = 0;
   const labels = ms
-    .map((m, i) =>
-      m.kind === "bisect" || m.kind === "respond"
-        ? ""
-        : `<text x="${f1(L + (i + 0.5) * slot)}" y="${f1(y(gas[i]) - 4)}" font-size="9" text-anchor="middle">${esc(m.kind)} ${num(Math.round(gas[i] / 1000))}k</text>`,
-    )
+    .map((m, i) => {
+      if (m.kind === "bisect" || m.kind === "respond") return "";
+      lift = prev === i - 1 ? lift + 11 : 0;
+      prev = i;
+      return `<text x="${f1(L + (i + 0.5) * slot)}" y="${f1(y(gas[i]) - 4 - lift)}" font-size="9" text-anchor="middle">${esc(m.kind)} ${num(Math.round(gas[i] / 1000))}k</text>`;
+    })
     .join("");
   const xEvery = Math.max(1, Math.ceil(ms.length / 12));
   const xt: string[] = [];
