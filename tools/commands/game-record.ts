@@ -293,6 +293,8 @@ export function describeArg(op: number, arg: bigint): string {
       return `target pc ${arg}`;
     case Ctl.BR_TABLE:
       return `${arg} + 1 entries follow`;
+    case Wasm.RETURN:
+      return `${arg} result${arg === 1n ? "" : "s"}`;
     case Wasm.LOCAL_GET:
     case Wasm.LOCAL_SET:
     case Wasm.LOCAL_TEE:

@@ -206,7 +206,7 @@ export function bisectionSvg(r: DisputeSummary): string {
   ms.forEach((m, i) => {
     if (m.kind === "challenge" || m.kind === "enterVm" || i === ms.length - 1)
       labels.push(
-        `<text x="${f1(x(i) + 6)}" y="${f1(y(widths[i]) - 7)}" font-size="10" font-weight="bold">${num(widths[i])}</text>`,
+        `<text x="${f1(x(i) + (i === ms.length - 1 ? -6 : 6))}" y="${f1(y(widths[i]) - 7)}" font-size="10" font-weight="bold"${i === ms.length - 1 ? ' text-anchor="end"' : ""}>${num(widths[i])}</text>`,
       );
   });
   return `<svg class="bisection" width="${W}" height="${H}" role="img" aria-label="interval width per move, log scale">
@@ -237,7 +237,7 @@ export function gasSvg(r: DisputeSummary): string {
   const T = 16;
   const B = 46;
   const gas = ms.map((m) => Number(m.gas));
-  const top = niceCeil(Math.max(...gas) * 1.12);
+  const top = niceCeil(Math.max(...gas) * 1.2);
   const step = top / 5;
   const y = (g: number) => H - B - (g / top) * (H - T - B);
   const slot = (W - L - R) / ms.length;
@@ -254,14 +254,19 @@ export function gasSvg(r: DisputeSummary): string {
     .join("");
   // Values on the bars that stand out (the claim, the challenge, the descent, the proof), raised
   // a line where the bar before is labelled too.
-  let prev = -2;
-  let lift = 0;
+  const near = Math.ceil(70 / slot);
+  let prev = -near - 1;
+  let prevY = 0;
   const labels = ms
     .map((m, i) => {
       if (m.kind === "bisect" || m.kind === "respond") return "";
-      lift = prev === i - 1 ? lift + 11 : 0;
+      let ly = y(gas[i]) - 4;
+      if (i - prev <= near) ly = Math.min(ly, prevY - 11);
       prev = i;
-      return `<text x="${f1(L + (i + 0.5) * slot)}" y="${f1(y(gas[i]) - 4 - lift)}" font-size="9" text-anchor="middle">${esc(m.kind)} ${num(Math.round(gas[i] / 1000))}k</text>`;
+      prevY = ly;
+      const cx = L + (i + 0.5) * slot;
+      const anchor = cx < L + 40 ? "start" : cx > W - R - 40 ? "end" : "middle";
+      return `<text x="${f1(cx)}" y="${f1(ly)}" font-size="9" text-anchor="${anchor}">${esc(m.kind)} ${num(Math.round(gas[i] / 1000))}k</text>`;
     })
     .join("");
   const xEvery = Math.max(1, Math.ceil(ms.length / 12));
