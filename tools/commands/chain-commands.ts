@@ -196,10 +196,14 @@ export async function submitCommand(
         // Embedded chain: nobody else is watching, so warp past the window.
         const by = claimState.deadline - now + 1n;
         await warp(s.clients, by);
-        jsonLogger("info", `warped the embedded chain ${by} s past the challenge window`, {
-          claimId: claim.claimId,
-          seconds: by,
-        });
+        jsonLogger(
+          "info",
+          `warped the embedded chain ${by} s forward, past claim ${claim.claimId}'s challenge window`,
+          {
+            claimId: claim.claimId,
+            seconds: by,
+          },
+        );
         return "again";
       }
       const waitingOn: Deadline[] =
