@@ -344,6 +344,7 @@ describe("opml submit against the user's own anvil", () => {
     );
     expectUserError(await fin("abc"), /--claim 'abc': expected a claim id/);
     expectUserError(await cli(["finalize", "--claim", id]), /finalize needs --deployment/);
+    expectUserError(await cli(["claims", "--deployment", dep]), /claims needs --rpc-url \(or OPML_RPC_URL\)/);
     expectUserError(
       await withdraw(),
       /^opml: 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266: nothing to withdraw from game 0x/i,
@@ -426,6 +427,12 @@ describe("opml watch against a silent liar on the user's own anvil", () => {
       expect(claim).toMatchObject({ status: "Pending", openGames: 1, games: [gameId] });
       const text = await cli(["claims", ...chainArgs()]);
       expect(text.stdout).toMatch(new RegExp(`\\n${gameId} +${g?.claimId} +Open +0 +Bisect +claimant `));
+      const fin = () =>
+        cli(["finalize", ...chainArgs(), "--private-key", KEY1, "--claim", String(g?.claimId)]);
+      expectUserError(
+        await fin(),
+        new RegExp(`^opml: claim ${g?.claimId}: not yet: 1 game\\(s\\) still open on it`),
+      );
 
       // One warp of exactly what it said, and the timeout follows within seconds.
       expect((await cli(["warp", stuck[2], "--rpc-url", url])).code).toBe(0);
@@ -441,6 +448,10 @@ describe("opml watch against a silent liar on the user's own anvil", () => {
         status: "Rejected",
         rejectedBy: gameId,
       });
+      expectUserError(
+        await fin(),
+        new RegExp(`^opml: claim ${g?.claimId}: rejected by game ${gameId}; nothing to finalize`),
+      );
     } finally {
       watch.p.kill("SIGTERM");
       liar.p.kill("SIGKILL");
