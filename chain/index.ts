@@ -12,4 +12,15 @@ export {
   warp,
   withRetry,
 } from "./clients.js";
+export {
+  ChainClock,
+  type ChainClockOptions,
+  type Deadline,
+  inChainTime,
+  latestBlock,
+  type MiningMode,
+  miningMode,
+  type Warped,
+  warpChain,
+} from "./clock.js";
 export { jsonLogger, type Logger } from "./log.js";

@@ -13,11 +13,13 @@ import {
   send,
   withRetry,
 } from "../chain/clients.js";
+import { ChainClock, type Deadline } from "../chain/clock.js";
 import { jsonLogger, type Logger } from "../chain/log.js";
 import { toHex } from "../commit/merkle.js";
 import type { ModelPackage } from "../dnn/src/package.js";
 import type { disputeGameAbi } from "../game/abi.js";
 import { ClaimTrace } from "../game/claim-trace.js";
+import { gameDeadlines } from "../game/deadlines.js";
 import type { Deployment } from "../game/deploy.js";
 import { publishedInputs, tensorFromBytes } from "../game/inputs.js";
 import { checkModelRecord, registryRecord } from "../game/model-check.js";
@@ -83,6 +85,8 @@ export interface WatchOptions {
   rescan?: boolean;
   /** Most time one tick spends playing games before it scans for new claims again (ms). */
   playBudgetMs?: number;
+  /** How the chain clock is watched while waiting on an opponent's clock (chain/clock.ts). */
+  clock?: ConstructorParameters<typeof ChainClock>[2];
 }
 
 /** Re-executed claims kept in memory at once, by count and by activation bytes (see evictTraces). */
@@ -122,6 +126,8 @@ export class Watchtower {
   private chain?: ChainBinding;
   /** Gas this watchtower spent, per game. */
   readonly gasByGame = new Map<string, bigint>();
+  /** Says what the watchtower waits for (a silent claimant's clock) and whether chain time moves. */
+  private readonly clock: ChainClock;
 
   constructor(
     readonly c: Clients,
@@ -133,6 +139,7 @@ export class Watchtower {
     readonly opts: WatchOptions = {},
   ) {
     this.state = this.fresh();
+    this.clock = new ChainClock(c, log, opts.clock);
   }
 
   private fresh(): WatchState {
@@ -476,6 +483,10 @@ export class Watchtower {
         }
       }
       ready.sort((x, y) => (x.urgency < y.urgency ? -1 : x.urgency > y.urgency ? 1 : 0));
+      // The opponent's moves we wait for: each game's timeout comes as soon as chain time allows;
+      // say when that is, and warn if the chain's clock does not move towards it.
+      const waiting: Deadline[] = ready.flatMap((r) => gameDeadlines(BigInt(r.key), r.g, "challenger"));
+      await this.clock.observe(now, waiting);
       const rejected = new Map<string, boolean>();
       let moved = false;
       for (const { key, info, g } of ready) {

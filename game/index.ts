@@ -2,6 +2,7 @@
 // a claim's commitments (ClaimTrace), read and play games.
 export { type Artifact, artifact } from "./artifacts.js";
 export { ClaimTrace, type ClaimView } from "./claim-trace.js";
+export { gameDeadlines, readClaim, timeoutAt, windowDeadline } from "./deadlines.js";
 export { DEFAULT_PARAMS, type Deployment, deployAll, type GameParams, registerModel } from "./deploy.js";
 export { publishedInputs } from "./inputs.js";
 export { dnnVmProgram, type NodeRun, runNodeInVm } from "./link.js";

@@ -14,6 +14,7 @@ import { convertCommand, listOpsCommand } from "./commands/convert.js";
 import { demoCommand } from "./commands/demo.js";
 import { inferCommand } from "./commands/infer.js";
 import { proveCommand } from "./commands/prove.js";
+import { claimsCommand, finalizeCommand, warpCommand, withdrawCommand } from "./commands/time-commands.js";
 
 function parseModelId(s: string | undefined): bigint | undefined {
   if (s === undefined) return undefined;
@@ -168,13 +169,23 @@ async function main() {
             demandOption: true,
             describe: "deployment JSON to write",
           })
-          .option("model", { type: "string", array: true, describe: "model package(s) to register" }),
+          .option("model", { type: "string", array: true, describe: "model package(s) to register" })
+          .option("challenge-window", {
+            type: "string",
+            describe: "seconds of chain time a claim can be challenged (default 3600)",
+          })
+          .option("clock-budget", {
+            type: "string",
+            describe: "seconds on each party's chess clock per game (default 1800)",
+          }),
       (a) =>
         deployCommand({
           rpcUrl: a.rpcUrl,
           privateKey: a.privateKey,
           out: a.out,
           model: a.model as string[] | undefined,
+          challengeWindow: a.challengeWindow,
+          clockBudget: a.clockBudget,
         }),
     )
     .command(
@@ -277,6 +288,48 @@ async function main() {
           once: a.once,
           rescan: a.rescan,
         }),
+    )
+    .command(
+      "warp <seconds>",
+      "advance a local chain's clock (anvil: evm_increaseTime + evm_mine)",
+      (y) =>
+        y
+          .positional("seconds", { type: "string", demandOption: true, describe: "seconds to add" })
+          .option("rpc-url", {
+            type: "string",
+            describe: "the local chain's JSON-RPC URL (env OPML_RPC_URL)",
+          }),
+      (a) => warpCommand({ seconds: a.seconds, rpcUrl: a.rpcUrl }),
+    )
+    .command(
+      "claims",
+      "list a deployment's claims and games: status, deadlines, clocks, bonds",
+      (y) =>
+        y
+          .options(chainOptions)
+          .option("json", { type: "boolean", default: false, describe: "print one JSON object" }),
+      (a) => claimsCommand({ rpcUrl: a.rpcUrl, deployment: a.deployment, json: a.json }),
+    )
+    .command(
+      "finalize",
+      "finalize a claim whose challenge window closed with no game open (e.g. after an interrupted submit)",
+      (y) =>
+        y
+          .options(chainOptions)
+          .option("claim", { type: "string", demandOption: true, describe: "claim id (`opml claims`)" }),
+      (a) =>
+        finalizeCommand({
+          rpcUrl: a.rpcUrl,
+          privateKey: a.privateKey,
+          deployment: a.deployment,
+          claim: a.claim,
+        }),
+    )
+    .command(
+      "withdraw",
+      "withdraw this key's credit on the game (finalized claims' bonds, won games)",
+      (y) => y.options(chainOptions),
+      (a) => withdrawCommand({ rpcUrl: a.rpcUrl, privateKey: a.privateKey, deployment: a.deployment }),
     )
     .command(
       "demo",
