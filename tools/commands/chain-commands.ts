@@ -108,6 +108,9 @@ export async function submitCommand(
       outputRoot: toHex(claim.outputRoot),
       lie: a.lie ?? "none",
     });
+    console.log(
+      `claim ${claim.claimId} posted: output root ${toHex(claim.outputRoot)}${a.lie ? ` (lie: ${a.lie})` : ""}`,
+    );
     const d = s.deployment;
     // One turn: play, read the claim, finalize when it can be. A turn can fail without the claim
     // being lost (a move that lost a race, an RPC node that is away for a while): read everything
@@ -129,10 +132,12 @@ export async function submitCommand(
       });
       if (claimState.status === ClaimStatus.Rejected) {
         jsonLogger("warn", "claim rejected", { claimId: claim.claimId });
+        console.log(`claim ${claim.claimId} rejected: a challenger won its game; the bond is lost`);
         return "done";
       }
       if (claimState.status === ClaimStatus.Finalized) {
         jsonLogger("info", "claim finalized", { claimId: claim.claimId });
+        console.log(`claim ${claim.claimId} finalized`);
         return "done";
       }
       const games = await gamesOf(s.clients, d, claim.claimId);
@@ -142,6 +147,7 @@ export async function submitCommand(
       if (open.length === 0 && now >= claimState.deadline) {
         await send(s.clients, d.game, d.abis.game, "finalize", [claim.claimId]);
         jsonLogger("info", "claim finalized", { claimId: claim.claimId });
+        console.log(`claim ${claim.claimId} finalized`);
         return "done";
       }
       if (s.anvil && open.length === 0) {
@@ -206,10 +212,15 @@ export async function watchCommand(
   }
   if (a.metricsPort !== undefined) {
     const port = await wt.serveMetrics(a.metricsPort);
-    jsonLogger("info", "metrics", { url: `http://127.0.0.1:${port}/metrics` });
+    jsonLogger("info", "metrics", {
+      url: `http://127.0.0.1:${port}/metrics`,
+      health: `http://127.0.0.1:${port}/healthz`,
+    });
+    console.log(`metrics at http://127.0.0.1:${port}/metrics, health at http://127.0.0.1:${port}/healthz`);
   }
   const stopping = stopSignal();
   jsonLogger("info", "watching", { game: s.deployment.game, models: [...models.keys()], state: a.state });
+  console.log(`watching game ${s.deployment.game} for ${models.size} model(s); log lines on stderr`);
   if (a.once) await wt.tick();
   else await wt.run(stopping, a.interval ?? 500);
   wt.close();
