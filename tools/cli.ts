@@ -36,9 +36,8 @@ const chainOptions = {
 const logOptions = {
   "log-format": {
     type: "string",
-    choices: LOG_FORMATS,
     default: "json",
-    describe: "log lines on stderr: json (one object per line) or pretty (one human line per event)",
+    describe: `log lines on stderr: ${LOG_FORMATS.join(" or ")} (json: one object per line; pretty: one human line per event)`,
   },
 } as const;
 

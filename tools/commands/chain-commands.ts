@@ -260,6 +260,9 @@ export async function serveSubmitterCommand(
   }
   const stopping = stopSignal();
   jsonLogger("info", "serving requests", { requests: s.deployment.requests, models: [...models.keys()] });
+  console.log(
+    `serving requests on ${s.deployment.requests} for model id(s) ${[...models.keys()].join(", ")}; log lines on stderr`,
+  );
   do {
     try {
       await service.tick();
