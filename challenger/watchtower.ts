@@ -543,6 +543,7 @@ export class Watchtower {
   }
 
   private addGas(gameId: bigint, gas: bigint) {
+    this.balanceAt = 0; // a transaction of ours: read the balance again at the end of the tick
     const k = gameId.toString();
     this.gasByGame.set(k, (this.gasByGame.get(k) ?? 0n) + gas);
   }
@@ -685,7 +686,10 @@ export class Watchtower {
     this.lastTickEnd = Date.now();
   }
 
-  /** Refreshes the balance gauge (at most every BALANCE_EVERY_MS; a failure keeps the old value). */
+  /**
+   * Refreshes the balance gauge after a transaction of ours, else at most every BALANCE_EVERY_MS
+   * (another party can pay us); a transient failure keeps the old value.
+   */
   private async readBalance(): Promise<void> {
     if (Date.now() - this.balanceAt < BALANCE_EVERY_MS) return;
     try {

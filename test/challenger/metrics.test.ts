@@ -8,7 +8,7 @@ import { join } from "node:path";
 import type { Hex } from "viem";
 import { describe, expect, it } from "vitest";
 import { claimDifferences } from "../../challenger/watchtower.js";
-import { postClaim } from "../../submitter/submitter.js";
+import { defendOnce, postClaim } from "../../submitter/submitter.js";
 import { chain, digit, pkg, watchtower } from "../helpers/agents-chain.js";
 
 /** name → value of every sample, after checking each is preceded by its own HELP and TYPE lines. */
@@ -63,8 +63,12 @@ describe("watchtower metrics and /healthz", () => {
     try {
       const claim = await postClaim(ch.sub, ch.d, ch.modelId, pkg, digit(1), { kind: "output" });
       const port = await a.wt.serveMetrics(0);
-      await a.wt.tick();
-      await a.wt.tick();
+      await a.wt.tick(); // checks the claim and challenges it
+      const lie = { kind: "output" } as const;
+      for (let i = 0; i < 3; i++) {
+        await defendOnce(ch.sub, ch.d, claim, lie); // the claimant's bisection move
+        await a.wt.tick(); // the watchtower's answer
+      }
       const m1 = parseMetrics(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
       const head = await ch.sub.publicClient.getBlockNumber({ cacheTime: 0 });
       expect(m1.get("opml_claims_checked_total")).toBe("1");
