@@ -637,6 +637,7 @@ export class Watchtower {
           if (m.kind === "proveStep") this.metrics.stepsProven++;
           this.addGas(gameId, m.tx.gasUsed);
           info.lastError = undefined;
+          this.save(); // the counters live in the state file too
           this.log("info", m.kind, {
             gameId,
             gameLevel: m.level,
@@ -660,6 +661,7 @@ export class Watchtower {
     if (credit === 0n) return;
     this.balanceAt = 0; // read the balance again
     this.metrics.bondsWonWei += credit;
+    this.save();
     this.log("info", "withdrew", { wei: credit });
   }
 
@@ -684,6 +686,7 @@ export class Watchtower {
     }
     await this.readBalance();
     this.lastTickEnd = Date.now();
+    this.save(); // counters changed without a state change (rpc errors, VM seconds)
   }
 
   /**
