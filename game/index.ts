@@ -21,3 +21,4 @@ export {
 } from "./moves.js";
 export { GraphError, type ModelRecord, modelRecord, validateGraph } from "./registry.js";
 export { loadDeployment, openSession, type Session, saveDeployment, UsageError } from "./session.js";
+export { claimStatusName, gameStatusName, phaseName } from "./status.js";

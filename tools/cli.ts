@@ -2,6 +2,7 @@
 // the culprit and exit 1; anything else is a bug: "internal error" with the stack and exit 2.
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
+import { LOG_FORMATS, setLogFormat } from "../chain/log.js";
 import { backendNamed, setDefaultBackend } from "../dnn/src/engine.js";
 import { reportError, UsageError } from "../errors/index.js";
 import {
@@ -32,6 +33,15 @@ const chainOptions = {
   deployment: { type: "string", describe: "deployment JSON written by `opml deploy`" },
 } as const;
 
+/** The agents' log (watch, submit, serve-submitter, demo): always on stderr, stdout stays for people. */
+const logOptions = {
+  "log-format": {
+    type: "string",
+    default: "json",
+    describe: `log lines on stderr: ${LOG_FORMATS.join(" or ")} (json: one object per line; pretty: one human line per event)`,
+  },
+} as const;
+
 async function main() {
   await yargs(hideBin(process.argv))
     .scriptName("opml")
@@ -45,6 +55,7 @@ async function main() {
     })
     .middleware((a) => {
       if (a.backend !== undefined) setDefaultBackend(backendNamed(a.backend));
+      if (typeof a.logFormat === "string") setLogFormat(a.logFormat);
     })
     .command(
       "convert [model]",
@@ -194,6 +205,7 @@ async function main() {
       (y) =>
         y
           .options(chainOptions)
+          .options(logOptions)
           .option("model", { type: "string", demandOption: true, describe: "model package directory" })
           .option("input", { alias: "i", type: "string", demandOption: true, describe: "input JSON" })
           .option("lie", {
@@ -221,6 +233,7 @@ async function main() {
       (y) =>
         y
           .options(chainOptions)
+          .options(logOptions)
           .option("model", {
             type: "string",
             array: true,
@@ -255,6 +268,7 @@ async function main() {
       (y) =>
         y
           .options(chainOptions)
+          .options(logOptions)
           .option("model", {
             type: "string",
             array: true,
@@ -336,6 +350,7 @@ async function main() {
       "simulate an honest claim and lies of every kind on an embedded chain",
       (y) =>
         y
+          .options(logOptions)
           .option("model", {
             type: "string",
             describe: "model package directory (default: the MNIST CNN fixture)",

@@ -138,6 +138,9 @@ export async function submitCommand(
       outputRoot: toHex(claim.outputRoot),
       lie: a.lie ?? "none",
     });
+    console.log(
+      `claim ${claim.claimId} posted: output root ${toHex(claim.outputRoot)}${a.lie ? ` (lie: ${a.lie})` : ""}`,
+    );
     const d = s.deployment;
     const clock = new ChainClock(s.clients, jsonLogger);
     const posted = await readClaim(s.clients, d, claim.claimId);
@@ -174,10 +177,12 @@ export async function submitCommand(
       const claimState = await readClaim(s.clients, d, claim.claimId);
       if (claimState.status === ClaimStatus.Rejected) {
         jsonLogger("warn", "claim rejected", { claimId: claim.claimId });
+        console.log(`claim ${claim.claimId} rejected: a challenger won its game; the bond is lost`);
         return "done";
       }
       if (claimState.status === ClaimStatus.Finalized) {
         jsonLogger("info", "claim finalized", { claimId: claim.claimId });
+        console.log(`claim ${claim.claimId} finalized`);
         return "done";
       }
       const games = await gamesOf(s.clients, d, claim.claimId);
@@ -190,6 +195,7 @@ export async function submitCommand(
       if (open.length === 0 && now >= claimState.deadline) {
         await send(s.clients, d.game, d.abis.game, "finalize", [claim.claimId]);
         jsonLogger("info", "claim finalized", { claimId: claim.claimId });
+        console.log(`claim ${claim.claimId} finalized`);
         return "done";
       }
       if (s.anvil && open.length === 0) {
@@ -268,10 +274,15 @@ export async function watchCommand(
   }
   if (a.metricsPort !== undefined) {
     const port = await wt.serveMetrics(a.metricsPort);
-    jsonLogger("info", "metrics", { url: `http://127.0.0.1:${port}/metrics` });
+    jsonLogger("info", "metrics", {
+      url: `http://127.0.0.1:${port}/metrics`,
+      health: `http://127.0.0.1:${port}/healthz`,
+    });
+    console.log(`metrics at http://127.0.0.1:${port}/metrics, health at http://127.0.0.1:${port}/healthz`);
   }
   const stopping = stopSignal();
   jsonLogger("info", "watching", { game: s.deployment.game, models: [...models.keys()], state: a.state });
+  console.log(`watching game ${s.deployment.game} for ${models.size} model(s); log lines on stderr`);
   if (a.once) await wt.tick();
   else await wt.run(stopping, a.interval ?? 500);
   wt.close();
@@ -311,6 +322,9 @@ export async function serveSubmitterCommand(
   }
   const stopping = stopSignal();
   jsonLogger("info", "serving requests", { requests: s.deployment.requests, models: [...models.keys()] });
+  console.log(
+    `serving requests on ${s.deployment.requests} for model id(s) ${[...models.keys()].join(", ")}; log lines on stderr`,
+  );
   do {
     try {
       await service.tick();

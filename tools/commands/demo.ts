@@ -8,7 +8,7 @@ import { join } from "node:path";
 import type { Hex } from "viem";
 import { ANVIL_KEYS, startAnvil } from "../../chain/anvil.js";
 import { type Clients, events, makeClients, send, warp } from "../../chain/clients.js";
-import { jsonLogger, type Logger } from "../../chain/log.js";
+import { agentLog, type Logger } from "../../chain/log.js";
 import { FIXTURES } from "../../chain/paths.js";
 import { Watchtower } from "../../challenger/watchtower.js";
 import { loadPackage, type ModelPackage } from "../../dnn/src/package.js";
@@ -158,7 +158,8 @@ export async function demoCommand(a: DemoArgs): Promise<void> {
 export class DemoFailure extends Error {}
 
 export async function runDemo(a: DemoArgs): Promise<DemoResult> {
-  const log: Logger = a.json || a.quiet ? () => {} : (lvl, msg, f) => jsonLogger(lvl, msg, f);
+  // The agents' log lines go to stderr (--log-format); stdout is the transcript or the JSON summary.
+  const log: Logger = a.quiet ? () => {} : agentLog;
   const say = (s: string) => {
     if (!a.json && !a.quiet) console.log(s);
   };
