@@ -13,6 +13,7 @@ import {
 } from "./commands/chain-commands.js";
 import { convertCommand, listOpsCommand } from "./commands/convert.js";
 import { demoCommand } from "./commands/demo.js";
+import { generateCommand } from "./commands/generate.js";
 import { inferCommand } from "./commands/infer.js";
 import { proveCommand } from "./commands/prove.js";
 import { claimsCommand, finalizeCommand, warpCommand, withdrawCommand } from "./commands/time-commands.js";
@@ -152,6 +153,39 @@ async function main() {
             describe: "also run every node in the Merkle-ized VM and check it is bit-identical",
           }),
       (a) => inferCommand({ ...a, dir: a.dir as string }),
+    )
+    .command(
+      "generate <dir>",
+      "greedy generation over a decoder package: N passes, each appending the argmax token",
+      (y) =>
+        y
+          .positional("dir", {
+            type: "string",
+            demandOption: true,
+            describe: "decoder model package directory",
+          })
+          .option("prompt-ids", {
+            type: "string",
+            demandOption: true,
+            describe: "prompt token ids, comma-separated: 1,2,3",
+          })
+          .option("tokens", {
+            type: "string",
+            demandOption: true,
+            describe: "how many tokens to generate (prompt + tokens ≤ the model's context)",
+          })
+          .option("json", {
+            type: "boolean",
+            default: false,
+            describe: "print {prompt,generated,ids,tokenRoots,outputRoots,finalTokenRoot} as JSON",
+          }),
+      (a) =>
+        generateCommand({
+          dir: a.dir as string,
+          promptIds: String(a.promptIds),
+          tokens: String(a.tokens),
+          json: a.json,
+        }),
     )
     .command(
       "prove <dir>",
