@@ -4,6 +4,17 @@ export { type Artifact, artifact } from "./artifacts.js";
 export { ClaimTrace, type ClaimView } from "./claim-trace.js";
 export { gameDeadlines, readClaim, timeoutAt, windowDeadline } from "./deadlines.js";
 export { DEFAULT_PARAMS, type Deployment, deployAll, type GameParams, registerModel } from "./deploy.js";
+export {
+  argmaxQ16,
+  checkGeneration,
+  type DecoderShape,
+  decoderShape,
+  type GenerateOptions,
+  type Generation,
+  generate,
+  idsTensor,
+  PAD_ID,
+} from "./generate.js";
 export { publishedInputs } from "./inputs.js";
 export { dnnVmProgram, type NodeRun, runNodeInVm } from "./link.js";
 export { candidateIds, checkModelRecord, type ModelCheck } from "./model-check.js";
