@@ -2,24 +2,10 @@
 // to move in a game (when it runs out, anyone may call `timeout` and the other side wins). What an
 // agent waits for, for its ChainClock (chain/clock.ts) to announce and watch.
 
-import { type Clients, withRetry } from "../chain/clients.js";
 import type { Deadline } from "../chain/clock.js";
-import type { Deployment } from "./deploy.js";
-import { type ClaimState, type GameState, GameStatus, moverRole, type Role } from "./moves.js";
+import { type GameState, GameStatus, moverRole, type Role } from "./moves.js";
 
-/** A claim as claimOf returns it (status None: no such claim). */
-export function readClaim(c: Clients, d: Deployment, claimId: bigint): Promise<ClaimState> {
-  return withRetry(
-    () =>
-      c.publicClient.readContract({
-        address: d.game,
-        abi: d.abis.game,
-        functionName: "claimOf",
-        args: [claimId],
-      }),
-    "claimOf",
-  );
-}
+export { readClaim } from "./moves.js";
 
 /** The close of a claim's challenge window: `finalize` works from this timestamp on. */
 export function windowDeadline(claimId: bigint, deadline: bigint): Deadline {

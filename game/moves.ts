@@ -145,9 +145,9 @@ export async function playMove(
   }
 }
 
-/** The claim's status (ClaimStatus) as the game sees it now. */
-export async function claimStatus(c: Clients, d: Deployment, claimId: bigint): Promise<number> {
-  const cl = await withRetry(
+/** A claim as claimOf returns it (status None: no such claim). */
+export function readClaim(c: Clients, d: Deployment, claimId: bigint): Promise<ClaimState> {
+  return withRetry(
     () =>
       c.publicClient.readContract({
         address: d.game,
@@ -157,7 +157,11 @@ export async function claimStatus(c: Clients, d: Deployment, claimId: bigint): P
       }),
     "claimOf",
   );
-  return cl.status;
+}
+
+/** The claim's status (ClaimStatus) as the game sees it now. */
+export async function claimStatus(c: Clients, d: Deployment, claimId: bigint): Promise<number> {
+  return (await readClaim(c, d, claimId)).status;
 }
 
 /** Latest block timestamp (the next block's is at least this). */
