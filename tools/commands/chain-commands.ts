@@ -4,6 +4,7 @@ import { jsonLogger } from "../../chain/log.js";
 import { Watchtower } from "../../challenger/watchtower.js";
 import { toHex } from "../../commit/merkle.js";
 import { loadPackage, type ModelPackage } from "../../dnn/src/package.js";
+import { UserError } from "../../errors/index.js";
 import { DEFAULT_PARAMS, deployAll, registerModel } from "../../game/deploy.js";
 import { candidateIds, checkModelRecord } from "../../game/model-check.js";
 import { ClaimStatus, GameStatus, readGame, withdrawCredit } from "../../game/moves.js";
@@ -210,10 +211,19 @@ export async function watchCommand(
   }
   const stopping = stopSignal();
   jsonLogger("info", "watching", { game: s.deployment.game, models: [...models.keys()], state: a.state });
-  if (a.once) await wt.tick();
-  else await wt.run(stopping, a.interval ?? 500);
-  wt.close();
-  await s.close();
+  try {
+    if (a.once) {
+      await wt.tick();
+      // One pass that could not be made is a failure (exit 1), not a clean exit.
+      if (wt.lastError !== undefined)
+        throw new UserError(`watch --once: the pass failed: ${wt.lastError}`, {
+          url: s.clients.chain.rpcUrls.default.http[0],
+        });
+    } else await wt.run(stopping, a.interval ?? 500);
+  } finally {
+    wt.close();
+    await s.close();
+  }
 }
 
 /** serve-submitter: answers InferenceRequested events for the served models until stopped. */
