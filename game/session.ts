@@ -31,8 +31,11 @@ export function saveDeployment(file: string, d: Deployment): void {
 
 function chainIdOf(file: string, v: unknown): number {
   if (typeof v !== "number" || !Number.isSafeInteger(v) || v <= 0) {
+    const what =
+      v === undefined ? "'chainId' is missing" : `'chainId' is ${JSON.stringify(v)}, not a chain id`;
     throw new UsageError(
-      `${file}: no valid chainId (a deployment file from before chain binding? redeploy with \`opml deploy --out ${file}\`)`,
+      `${file}: ${what} (a deployment file from before chain binding? redeploy with \`opml deploy --out ${file}\`)`,
+      { file },
     );
   }
   return v;
@@ -55,31 +58,41 @@ export function loadDeployment(file: string): Deployment {
     new UsageError(`${file}: not a deployment file written by \`opml deploy\` (${why})`, { file });
   if (typeof j !== "object" || j === null) throw notDeployment("not a JSON object");
   for (const k of ADDRESS_FIELDS) {
+    if (j[k] === undefined) throw notDeployment(`'${k}' is missing`);
     if (typeof j[k] !== "string" || !/^0x[0-9a-fA-F]{40}$/.test(j[k]))
-      throw notDeployment(`'${k}' is not an address`);
+      throw notDeployment(`'${k}' is ${JSON.stringify(j[k])}, not an address`);
   }
-  let numbers: Pick<Deployment, "block" | "params" | "requestsAnswerWindow">;
-  try {
-    numbers = {
-      block: BigInt(j.block),
-      ...(j.requestsAnswerWindow !== undefined
-        ? { requestsAnswerWindow: BigInt(j.requestsAnswerWindow) }
-        : {}),
-      params: {
-        minBond: BigInt(j.params.minBond),
-        challengerBond: BigInt(j.params.challengerBond),
-        challengeWindow: BigInt(j.params.challengeWindow),
-        clockBudget: BigInt(j.params.clockBudget),
-        answerWindow:
-          j.params.answerWindow !== undefined
-            ? BigInt(j.params.answerWindow)
-            : 2n * BigInt(j.params.challengeWindow),
-      },
-    };
-  } catch (e) {
-    // A field missing (BigInt of undefined) or not a number (BigInt of "abc").
-    throw notDeployment((e as Error).message);
-  }
+  // Each number a decimal string or a safe integer; a missing or malformed one is named by its path.
+  const int = (path: string, v: unknown): bigint => {
+    if (v === undefined || v === null) throw notDeployment(`'${path}' is missing`);
+    if (
+      (typeof v === "string" && /^[0-9]+$/.test(v)) ||
+      (typeof v === "number" && Number.isSafeInteger(v) && v >= 0)
+    )
+      return BigInt(v);
+    throw notDeployment(`'${path}' is ${JSON.stringify(v)}, not a non-negative integer`);
+  };
+  const p: unknown = j.params;
+  if (typeof p !== "object" || p === null || Array.isArray(p))
+    throw notDeployment(p === undefined ? "'params' is missing" : "'params' is not an object");
+  const param = (k: string) => int(`params.${k}`, (p as Record<string, unknown>)[k]);
+  const challengeWindow = param("challengeWindow");
+  const numbers: Pick<Deployment, "block" | "params" | "requestsAnswerWindow"> = {
+    block: int("block", j.block),
+    ...(j.requestsAnswerWindow !== undefined
+      ? { requestsAnswerWindow: int("requestsAnswerWindow", j.requestsAnswerWindow) }
+      : {}),
+    params: {
+      minBond: param("minBond"),
+      challengerBond: param("challengerBond"),
+      challengeWindow,
+      clockBudget: param("clockBudget"),
+      answerWindow:
+        (p as Record<string, unknown>).answerWindow !== undefined
+          ? param("answerWindow")
+          : 2n * challengeWindow,
+    },
+  };
   return {
     verifier: j.verifier as Address,
     registry: j.registry as Address,

@@ -97,8 +97,9 @@ async function modelIdFor(
 export async function submitCommand(
   a: ChainArgs & { model: string; input: string; lie?: string; modelId?: bigint },
 ): Promise<void> {
-  const lie = parseLie(a.lie);
+  parseLie(a.lie); // a spec that does not parse is refused before the package is read
   const pkg = loadModel(a.model);
+  const lie = parseLie(a.lie, pkg.manifest.nodes.length);
   const inputs = readInputFile(pkg.manifest, a.input);
   const s = await openSession(a);
   try {
@@ -242,12 +243,15 @@ export async function serveSubmitterCommand(
   if (!a.deployment)
     throw new UsageError("serve-submitter needs --deployment <file.json> (from `opml deploy`)");
   const lie = parseLie(a.lie);
+  // Every package is read, and the lie checked against it, before anything connects.
+  const pkgs = a.model.map((dir) => {
+    const pkg = loadModel(dir);
+    parseLie(a.lie, pkg.manifest.nodes.length);
+    return [dir, pkg] as const;
+  });
   const s = await openSession(a);
   const models = new Map<bigint, ModelPackage>();
-  for (const dir of a.model) {
-    const pkg = loadModel(dir);
-    models.set(await modelIdFor(s, pkg, dir), pkg);
-  }
+  for (const [dir, pkg] of pkgs) models.set(await modelIdFor(s, pkg, dir), pkg);
   const service = new SubmitterService(s.clients, s.deployment, models, jsonLogger, a.state, lie, {
     rescan: a.rescan,
   });

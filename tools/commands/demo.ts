@@ -181,6 +181,7 @@ export async function runDemo(a: DemoArgs): Promise<DemoResult> {
   const pkg = loadPackage(dir);
   const inputFile = a.input ?? join(FIXTURES, "inputs", "mnist_0.json");
   const inputs = readInputFile(pkg.manifest, inputFile);
+  for (const l of a.lies ?? []) parseLie(l, pkg.manifest.nodes.length); // refused before the chain starts
   const chain = a.rpcUrl ? undefined : await startAnvil();
   const rpc = a.rpcUrl ?? chain!.rpcUrl;
   const stateDir = mkdtempSync(join(tmpdir(), "opml-demo-"));
