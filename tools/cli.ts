@@ -31,6 +31,13 @@ const chainOptions = {
   deployment: { type: "string", describe: "deployment JSON written by `opml deploy`" },
 } as const;
 
+const clampOption = {
+  type: "boolean",
+  default: false,
+  describe:
+    "saturate float input values outside the Q16.16 range [-32768, 32768) with a warning (default: refuse them)",
+} as const;
+
 async function main() {
   await yargs(hideBin(process.argv))
     .scriptName("opml")
@@ -92,7 +99,8 @@ async function main() {
           .option("step-budget", {
             type: "number",
             describe: "most VM steps one node may take; bigger nodes are split (default 2^26)",
-          }),
+          })
+          .option("clamp", clampOption),
       (a) => {
         if (a.listOps) return listOpsCommand(a.json);
         if (!a.model)
@@ -132,7 +140,8 @@ async function main() {
             type: "boolean",
             default: false,
             describe: "also run every node in the Merkle-ized VM and check it is bit-identical",
-          }),
+          })
+          .option("clamp", clampOption),
       (a) => inferCommand({ ...a, dir: a.dir as string }),
     )
     .command(
@@ -147,8 +156,10 @@ async function main() {
             type: "number",
             demandOption: true,
             describe: "VM step N within the node (0-based)",
-          }),
-      (a) => proveCommand({ dir: a.dir as string, input: a.input, node: a.node, step: a.step }),
+          })
+          .option("clamp", clampOption),
+      (a) =>
+        proveCommand({ dir: a.dir as string, input: a.input, node: a.node, step: a.step, clamp: a.clamp }),
     )
     .command(
       "deploy",
@@ -186,7 +197,8 @@ async function main() {
           .option("model-id", {
             type: "string",
             describe: "registered model id to claim on (refused unless its whole record matches the package)",
-          }),
+          })
+          .option("clamp", clampOption),
       (a) =>
         submitCommand({
           modelId: parseModelId(a.modelId),
@@ -196,6 +208,7 @@ async function main() {
           model: a.model,
           input: a.input,
           lie: a.lie,
+          clamp: a.clamp,
         }),
     )
     .command(
@@ -292,7 +305,8 @@ async function main() {
             type: "string",
             array: true,
             describe: "lies to simulate (default: output node:K step:N silent)",
-          }),
+          })
+          .option("clamp", clampOption),
       (a) =>
         demoCommand({
           model: a.model,
@@ -301,6 +315,7 @@ async function main() {
           report: a.report,
           rpcUrl: a.rpcUrl,
           lies: a.lie as string[] | undefined,
+          clamp: a.clamp,
         }),
     )
     .fail((msg, err) => {

@@ -95,12 +95,12 @@ async function modelIdFor(
 
 /** Posts one claim and defends it until every game on it resolves (and finalizes it if it can). */
 export async function submitCommand(
-  a: ChainArgs & { model: string; input: string; lie?: string; modelId?: bigint },
+  a: ChainArgs & { model: string; input: string; lie?: string; modelId?: bigint; clamp?: boolean },
 ): Promise<void> {
   parseLie(a.lie); // a spec that does not parse is refused before the package is read
   const pkg = loadModel(a.model);
   const lie = parseLie(a.lie, pkg.manifest.nodes.length);
-  const inputs = readInputFile(pkg.manifest, a.input);
+  const inputs = readInputFile(pkg.manifest, a.input, a.clamp);
   const s = await openSession(a);
   try {
     const modelId = await modelIdFor(s, pkg, a.model, a.modelId);

@@ -70,6 +70,8 @@ export interface ConvertOptions {
    * sub-nodes (lower/split.ts); the manifest's maxSteps records it for the registry.
    */
   stepBudget?: number;
+  /** SHA-256 of the ONNX file (hex), recorded in the manifest's `source` (descriptive, in no root). */
+  sourceSha256?: string;
 }
 
 interface Fusions {
@@ -543,7 +545,12 @@ function manifestOf(
     nodes: pruned.nodes,
     modelRoot: toHex(modelRoot(roots)),
     maxSteps: opts.stepBudget ?? DEFAULT_STEP_BUDGET,
-    source: { file: basename(file), opset: g.opset, producer: g.producer },
+    source: {
+      file: basename(file),
+      opset: g.opset,
+      producer: g.producer,
+      ...(opts.sourceSha256 ? { sha256: opts.sourceSha256 } : {}),
+    },
   };
 }
 
