@@ -73,6 +73,7 @@ export function connectFailure(e: unknown, rpcUrl: string): string | undefined {
     const code = (x as { code?: unknown } | null)?.code;
     if (code === "ECONNREFUSED") return "connection refused (is a node listening there?)";
     if (code === "ENOTFOUND") return `unknown host '${hostOf(rpcUrl)}'`;
+    if (code === "EAI_AGAIN") return `cannot resolve host '${hostOf(rpcUrl)}' (DNS lookup failed: EAI_AGAIN)`;
     // fetch refuses the ports of other protocols (1, 25, 6000, …) before connecting.
     if ((x as { message?: unknown } | null)?.message === "bad port")
       return `port ${portOf(rpcUrl)} is one fetch refuses to connect to (reserved for another protocol; use another port)`;

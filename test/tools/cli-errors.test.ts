@@ -408,7 +408,10 @@ describe("every user error: exit 1, one line naming the culprit, no stack, no ou
     );
     rpcState.chainId = 31337;
     rpcState.code = "0x";
-    expectUserError(await cliAsync(args(dep())), /no contract at verifier address 0x0{39}1 on chain id 31337/);
+    expectUserError(
+      await cliAsync(args(dep())),
+      /no contract at verifier address 0x0{39}1 on chain id 31337/,
+    );
   });
   it("submit: a transaction the chain refused (TxError) names the function and the error", async () => {
     rpcState.chainId = 31337;
