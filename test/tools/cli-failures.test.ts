@@ -360,7 +360,7 @@ describe("watch --once exits 1 when its one pass failed", () => {
   afterAll(() => {
     srv.close();
   });
-  it("not 0", async () => {
+  it("instead of 0 (a node that refuses eth_getLogs)", async () => {
     const r = await run([
       "watch",
       "--rpc-url",
