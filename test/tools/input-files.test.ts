@@ -194,4 +194,22 @@ describe("prepareInputs forms", () => {
       `g.json: input 'ids' element 0 is "1", not a number`,
     );
   });
+  it("a float value that rounds outside Q16.16 is refused; with clamp it saturates with one warning", () => {
+    const q = (data: number[], clamp = false, warn?: (s: string) => void) =>
+      Array.from(prepareInputs(f, { shape: [2], data }, "r.json", { clamp, warn })[0]);
+    // The exact edges of the rule floor(x·2^16 + 1/2) within [-2^31, 2^31 − 1].
+    expect(q([32768 - 2 ** -16, -32768 - 2 ** -17])).toEqual([2 ** 31 - 1, -(2 ** 31)]);
+    expect(() => q([32768 - 2 ** -17, 0])).toThrow(
+      "r.json: input 'x': 1 value outside the Q16.16 range [-32768, 32767.99998] (element 0 is 32767.999992370605); pass --clamp",
+    );
+    expect(() => q([1, -32768 - 2 ** -16])).toThrow(/1 value outside .*\(element 1 is -32768\.0000152/);
+    expect(() => q([1e12, -1e12])).toThrow(/r\.json: input 'x': 2 values outside/);
+    const warnings: string[] = [];
+    expect(q([1e12, -1e12], true, (w) => warnings.push(w))).toEqual([2 ** 31 - 1, -(2 ** 31)]);
+    expect(warnings).toEqual([
+      "r.json: input 'x': 2 values outside the Q16.16 range [-32768, 32767.99998] clamped to its limits (--clamp)",
+    ]);
+    // Non-finite values stay refused, clamp or not.
+    expect(() => q([Number.POSITIVE_INFINITY, 0], true)).toThrow(/element 0 is Infinity/);
+  });
 });
