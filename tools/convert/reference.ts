@@ -100,7 +100,8 @@ function checkFeeds(
     if (!md.isTensor) continue;
     const want = md.shape;
     const fits =
-      want.length === i.shape.length && want.every((d, k) => typeof d !== "number" || d < 0 || d === i.shape[k]);
+      want.length === i.shape.length &&
+      want.every((d, k) => typeof d !== "number" || d < 0 || d === i.shape[k]);
     if (!fits)
       throw new ReferenceMismatchError(
         `${onnxFile}: input '${i.name}' has shape [${want.join(",")}] there, but the package's is [${i.shape.join(",")}]; is it the model this package was converted from?`,
