@@ -492,6 +492,12 @@ describe("convert --force replaces only a directory that is a model package", ()
       /existing\.txt: is a file, not a directory; --force replaces only a model package directory$/,
     );
     expect(readFileSync(file, "utf8")).toBe("keep me");
+    // Without --force it is not called a directory that --force would replace.
+    expectFailure(
+      await run(["convert", MLP, "-o", file, "--no-fidelity"]),
+      /existing\.txt: is a file, not a directory; choose another --out$/,
+    );
+    expect(readFileSync(file, "utf8")).toBe("keep me");
 
     const cwd = join(tmp, "work");
     mkdirSync(cwd);

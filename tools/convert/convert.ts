@@ -791,14 +791,14 @@ function notReplaceable(dir: string): string | undefined {
 function tempSibling(outDir: string, force: boolean): { dir: string; tmp: string } {
   const dir = resolve(outDir);
   if (existsSync(dir) || isSymlink(dir)) {
-    if (!force)
-      throw new ConvertError(`${outDir}: output directory already exists (use --force to replace it)`, {
-        file: outDir,
-        arg: "--force",
-      });
     const why = notReplaceable(dir);
     if (why)
-      throw new ConvertError(`${outDir}: ${why}; --force replaces only a model package directory`, {
+      throw new ConvertError(
+        `${outDir}: ${why}; ${force ? "--force replaces only a model package directory" : "choose another --out"}`,
+        { file: outDir, arg: force ? "--force" : "--out" },
+      );
+    if (!force)
+      throw new ConvertError(`${outDir}: output directory already exists (use --force to replace it)`, {
         file: outDir,
         arg: "--force",
       });
