@@ -82,8 +82,11 @@ function hookExit() {
   }
 }
 
-/** Starts anvil on 127.0.0.1 at a free port (block time 0: a block per transaction). */
-export async function startAnvil(opts: { gasLimit?: bigint } = {}): Promise<Anvil> {
+/**
+ * Starts anvil on 127.0.0.1 at a free port: by default a block per transaction (so chain time
+ * moves only with transactions), with `blockTime` a block every that many seconds.
+ */
+export async function startAnvil(opts: { gasLimit?: bigint; blockTime?: number } = {}): Promise<Anvil> {
   const port = await freePort();
   const args = [
     "--host",
@@ -93,6 +96,7 @@ export async function startAnvil(opts: { gasLimit?: bigint } = {}): Promise<Anvi
     "--silent",
     "--gas-limit",
     String(opts.gasLimit ?? 60_000_000n),
+    ...(opts.blockTime !== undefined ? ["--block-time", String(opts.blockTime)] : []),
   ];
   const child = spawn(anvilBinary(), args, { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";

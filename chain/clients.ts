@@ -33,7 +33,7 @@ import {
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { RpcError, UserError } from "../errors/index.js";
-import { jsonLogger, type Logger } from "./log.js";
+import { agentLog, type Logger } from "./log.js";
 
 export interface Clients {
   publicClient: PublicClient;
@@ -140,7 +140,7 @@ export async function makeClients(rpcUrl: string, privateKey: Hex): Promise<Clie
 }
 
 /** Where RPC retries are logged as they happen (the agents' log unless a test replaces it). */
-export const rpcLog: { log: Logger } = { log: jsonLogger };
+export const rpcLog: { log: Logger } = { log: agentLog };
 
 /** The HTTP status of the response an error carries, if any. */
 function httpStatus(e: unknown): number | undefined {

@@ -1,5 +1,5 @@
 // Public API of `opml-toolkit/chain`: viem clients with retries, transaction sending with decoded
-// reverts, an embedded anvil, the agents' JSON log.
+// reverts, an embedded anvil, the agents' log (JSON or pretty lines on stderr).
 export { ANVIL_KEYS, type Anvil, startAnvil } from "./anvil.js";
 export {
   type Clients,
@@ -12,4 +12,24 @@ export {
   warp,
   withRetry,
 } from "./clients.js";
-export { jsonLogger, type Logger } from "./log.js";
+export {
+  ChainClock,
+  type ChainClockOptions,
+  type Deadline,
+  inChainTime,
+  latestBlock,
+  type MiningMode,
+  miningMode,
+  type Warped,
+  warpChain,
+} from "./clock.js";
+export {
+  agentLog,
+  formatJson,
+  formatPretty,
+  jsonLogger,
+  type LogFields,
+  type LogFormat,
+  type Logger,
+  setLogFormat,
+} from "./log.js";

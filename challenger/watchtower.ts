@@ -13,11 +13,13 @@ import {
   send,
   withRetry,
 } from "../chain/clients.js";
+import { ChainClock, type Deadline } from "../chain/clock.js";
 import { jsonLogger, type Logger } from "../chain/log.js";
 import { toHex } from "../commit/merkle.js";
 import type { ModelPackage } from "../dnn/src/package.js";
 import type { disputeGameAbi } from "../game/abi.js";
 import { ClaimTrace } from "../game/claim-trace.js";
+import { gameDeadlines } from "../game/deadlines.js";
 import type { Deployment } from "../game/deploy.js";
 import { publishedInputs, tensorFromBytes } from "../game/inputs.js";
 import { checkModelRecord, registryRecord } from "../game/model-check.js";
@@ -35,6 +37,7 @@ import {
   withdrawCredit,
 } from "../game/moves.js";
 import { type ChainBinding, chainBinding, loadBound, saveBound } from "../game/state-file.js";
+import { gameStatusName } from "../game/status.js";
 
 /** What the watchtower concluded about a claim (final; a claim is looked at once). */
 export type Verdict =
@@ -62,6 +65,8 @@ export interface WatchState {
   lastBlock: string;
   claims: Record<string, Verdict>;
   games: Record<string, GameInfo>;
+  /** The counters at the last save (bigints as strings), so a restart continues them. */
+  metrics?: Partial<Record<keyof Metrics, string | number>>;
 }
 
 export interface Metrics {
@@ -78,29 +83,9 @@ export interface Metrics {
   itemErrors: number;
 }
 
-export interface WatchOptions {
-  /** Start over from the deployment block, ignoring the state file. */
-  rescan?: boolean;
-  /** Most time one tick spends playing games before it scans for new claims again (ms). */
-  playBudgetMs?: number;
-}
-
-/** Re-executed claims kept in memory at once, by count and by activation bytes (see evictTraces). */
-const MAX_TRACES = 4;
-const MAX_TRACE_BYTES = 256 * 2 ** 20;
-
-/** GameStatus's names by value (the generated enum lists them in declaration order). */
-const STATUS_NAME = Object.keys(GameStatus);
-
-/** The ClaimPosted event's arguments. */
-type ClaimEvent = EventArgs<typeof disputeGameAbi, "ClaimPosted">;
-type GameEvent = ContractEventName<typeof disputeGameAbi>;
-
-type Resolved = { trace: ClaimTrace } | { verdict: Exclude<Verdict, "valid" | "invalid">; reason: string };
-
-export class Watchtower {
-  state: WatchState;
-  metrics: Metrics = {
+/** The counters a fresh watchtower starts from. */
+function zeroMetrics(): Metrics {
+  return {
     claimsChecked: 0,
     gamesTracked: 0,
     moves: 0,
@@ -113,6 +98,67 @@ export class Watchtower {
     rpcErrors: 0,
     itemErrors: 0,
   };
+}
+
+/** Counters read back from a state file: each a finite number (bondsWonWei a decimal string). */
+function restoreMetrics(saved: WatchState["metrics"]): Metrics {
+  const m = zeroMetrics();
+  if (!saved || typeof saved !== "object") return m;
+  for (const k of Object.keys(m) as (keyof Metrics)[]) {
+    const v = saved[k];
+    if (k === "bondsWonWei") {
+      if (typeof v === "string" && /^[0-9]+$/.test(v)) m.bondsWonWei = BigInt(v);
+    } else if (typeof v === "number" && Number.isFinite(v) && v >= 0) m[k] = v;
+  }
+  return m;
+}
+
+/** What /healthz answers: 200 when the RPC answers now, 503 when it does not. */
+export interface Health {
+  status: "ok" | "rpc-failing";
+  /** The chain head the probe read (decimal), when it answered. */
+  head?: string;
+  /** The last block scanned for claims. */
+  lastBlock: string;
+  openGames: number;
+  /** Seconds since the last tick ended (absent before the first). */
+  lastTickAgeSeconds?: number;
+  /** Why the probe failed, or the error the last tick swallowed. */
+  error?: string;
+}
+
+export interface WatchOptions {
+  /** Start over from the deployment block, ignoring the state file. */
+  rescan?: boolean;
+  /** Most time one tick spends playing games before it scans for new claims again (ms). */
+  playBudgetMs?: number;
+  /** How the chain clock is watched while waiting on an opponent's clock (chain/clock.ts). */
+  clock?: ConstructorParameters<typeof ChainClock>[2];
+}
+
+/** Re-executed claims kept in memory at once, by count and by activation bytes (see evictTraces). */
+const MAX_TRACES = 4;
+const MAX_TRACE_BYTES = 256 * 2 ** 20;
+
+/** The account balance gauge is read at most this often (ms). */
+const BALANCE_EVERY_MS = 5_000;
+/** The /healthz probe gives the RPC this long to answer eth_blockNumber (ms). */
+const HEALTH_PROBE_MS = 2_000;
+
+/** The ClaimPosted event's arguments. */
+type ClaimEvent = EventArgs<typeof disputeGameAbi, "ClaimPosted">;
+type GameEvent = ContractEventName<typeof disputeGameAbi>;
+
+type Resolved = { trace: ClaimTrace } | { verdict: Exclude<Verdict, "valid" | "invalid">; reason: string };
+
+export class Watchtower {
+  state: WatchState;
+  metrics: Metrics = zeroMetrics();
+  /** Gauges: the chain head at the last scan, the account's balance (wei) and when it was read. */
+  private head?: bigint;
+  private balance?: bigint;
+  private balanceAt = 0;
+  private lastTickEnd?: number;
   /** Per claim: its trace, or why there is none (computed once). */
   private traces = new Map<string, Resolved>();
   /** Per model id: the package whose whole record it matches, or why none does. */
@@ -122,6 +168,8 @@ export class Watchtower {
   private chain?: ChainBinding;
   /** Gas this watchtower spent, per game. */
   readonly gasByGame = new Map<string, bigint>();
+  /** Says what the watchtower waits for (a silent claimant's clock) and whether chain time moves. */
+  private readonly clock: ChainClock;
 
   constructor(
     readonly c: Clients,
@@ -133,6 +181,7 @@ export class Watchtower {
     readonly opts: WatchOptions = {},
   ) {
     this.state = this.fresh();
+    this.clock = new ChainClock(c, log, opts.clock);
   }
 
   private fresh(): WatchState {
@@ -155,6 +204,9 @@ export class Watchtower {
       this.opts.rescan,
     );
     this.state = state;
+    this.head = head;
+    // Counters continue across restarts (a fresh or rescanned state starts them at zero).
+    this.metrics = restoreMetrics(resumed ? state.metrics : undefined);
     this.ready = true;
     if (resumed)
       this.log("info", "resumed", {
@@ -169,33 +221,104 @@ export class Watchtower {
 
   private save(): void {
     if (!this.ready) return;
-    saveBound(this.stateFile, { ...this.state, chain: this.chain });
+    saveBound(this.stateFile, { ...this.state, metrics: this.savedMetrics(), chain: this.chain });
   }
 
-  /** Serves Prometheus text metrics on 127.0.0.1:port. */
+  private savedMetrics(): NonNullable<WatchState["metrics"]> {
+    return { ...this.metrics, bondsWonWei: this.metrics.bondsWonWei.toString() };
+  }
+
+  /** Every metric with its type and help, in Prometheus text format 0.0.4. */
+  metricsText(): string {
+    const m = this.metrics;
+    const open = Object.values(this.state.games).filter((g) => !g.done).length;
+    const rows: [string, "counter" | "gauge", string, number | bigint | string | undefined][] = [
+      ["opml_claims_checked_total", "counter", "Claims re-executed (or found uncheckable).", m.claimsChecked],
+      ["opml_games_tracked", "gauge", "Games of this watchtower still open.", open],
+      ["opml_games_total", "counter", "Games this watchtower opened.", m.gamesTracked],
+      ["opml_moves_total", "counter", "Moves this watchtower made.", m.moves],
+      ["opml_steps_proven_total", "counter", "Final VM steps proven onchain.", m.stepsProven],
+      ["opml_games_won_total", "counter", "Games that ended ChallengerWon.", m.gamesWon],
+      ["opml_games_lost_total", "counter", "Games that ended ClaimantWon.", m.gamesLost],
+      ["opml_games_voided_total", "counter", "Games that ended Void.", m.gamesVoided],
+      ["opml_bonds_won_wei", "counter", "Credit withdrawn from the game (won bonds), in wei.", m.bondsWonWei],
+      [
+        "opml_vm_seconds_total",
+        "counter",
+        "Seconds spent re-executing claims and VM traces.",
+        m.vmSeconds.toFixed(3),
+      ],
+      ["opml_rpc_errors_total", "counter", "Ticks or moves that failed on the RPC (retried).", m.rpcErrors],
+      [
+        "opml_item_errors_total",
+        "counter",
+        "Claims or moves that failed for their own reasons.",
+        m.itemErrors,
+      ],
+      ["opml_last_block", "gauge", "The last block scanned for claims.", this.state.lastBlock],
+      ["opml_chain_head_block", "gauge", "The chain head at the last scan.", this.head],
+      ["opml_balance_wei", "gauge", "The watchtower account's balance, in wei.", this.balance],
+    ];
+    const out: string[] = [];
+    for (const [name, type, help, v] of rows) {
+      if (v === undefined) continue; // not read yet: no sample rather than a wrong one
+      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name} ${v}`);
+    }
+    return `${out.join("\n")}\n`;
+  }
+
+  /**
+   * The health answer: asks the RPC for its block number directly (no retries, HEALTH_PROBE_MS to
+   * answer), so a failing RPC shows at once, not after a tick's retries give up.
+   */
+  async health(): Promise<{ code: 200 | 503; body: Health }> {
+    const body: Health = {
+      status: "ok",
+      lastBlock: this.state.lastBlock,
+      openGames: Object.values(this.state.games).filter((g) => !g.done).length,
+    };
+    if (this.lastTickEnd !== undefined)
+      body.lastTickAgeSeconds = Math.round((Date.now() - this.lastTickEnd) / 100) / 10;
+    try {
+      const url = this.c.chain.rpcUrls.default.http[0];
+      const res = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_blockNumber", params: [] }),
+        signal: AbortSignal.timeout(HEALTH_PROBE_MS),
+      });
+      if (!res.ok) throw new Error(`HTTP ${res.status} from the RPC`);
+      const j = (await res.json()) as { result?: unknown; error?: { message?: string } };
+      if (typeof j.result !== "string")
+        throw new Error(`eth_blockNumber: ${j.error?.message ?? "no result"}`);
+      body.head = BigInt(j.result).toString();
+      if (this.lastError) body.error = this.lastError;
+      return { code: 200, body };
+    } catch (e) {
+      const cause = (e as { cause?: { code?: string } }).cause?.code;
+      body.status = "rpc-failing";
+      body.error = cause ? `${oneLine(e)} (${cause})` : oneLine(e);
+      return { code: 503, body };
+    }
+  }
+
+  /** Serves Prometheus text metrics at /metrics and the health check at /healthz on 127.0.0.1:port. */
   serveMetrics(port: number): Promise<number> {
     this.server = createServer((req, res) => {
-      if (req.url !== "/metrics") {
-        res.writeHead(404).end();
+      const path = (req.url ?? "").split("?")[0];
+      if (path === "/metrics") {
+        res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
+        res.end(this.metricsText());
         return;
       }
-      const m = this.metrics;
-      const lines = [
-        ["opml_claims_checked_total", m.claimsChecked],
-        ["opml_games_tracked", Object.values(this.state.games).filter((g) => !g.done).length],
-        ["opml_games_total", m.gamesTracked],
-        ["opml_moves_total", m.moves],
-        ["opml_steps_proven_total", m.stepsProven],
-        ["opml_games_won_total", m.gamesWon],
-        ["opml_games_lost_total", m.gamesLost],
-        ["opml_games_voided_total", m.gamesVoided],
-        ["opml_bonds_won_wei", m.bondsWonWei],
-        ["opml_vm_seconds_total", m.vmSeconds.toFixed(3)],
-        ["opml_rpc_errors_total", m.rpcErrors],
-        ["opml_item_errors_total", m.itemErrors],
-      ];
-      res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
-      res.end(`${lines.map(([k, v]) => `${k} ${v}`).join("\n")}\n`);
+      if (path === "/healthz") {
+        void this.health().then(({ code, body }) => {
+          res.writeHead(code, { "content-type": "application/json" });
+          res.end(`${JSON.stringify(body)}\n`);
+        });
+        return;
+      }
+      res.writeHead(404).end();
     });
     return new Promise((resolve) => {
       this.server!.listen(port, "127.0.0.1", () => {
@@ -326,6 +449,7 @@ export class Watchtower {
     await this.init();
     const from = BigInt(this.state.lastBlock) + 1n;
     const to = await withRetry(() => this.c.publicClient.getBlockNumber({ cacheTime: 0 }), "blockNumber");
+    this.head = to;
     if (to < from) return;
     const logs = await this.gameEvents("ClaimPosted", undefined, from, to);
     for (const l of logs) {
@@ -358,14 +482,24 @@ export class Watchtower {
       return;
     }
     const t = r.trace;
-    const ok =
-      toHex(t.outputRoot()) === a.outputRoot.toLowerCase() &&
-      toHex(t.graphState(t.nNodes)) === a.finalGraphState.toLowerCase();
-    this.log("info", ok ? "claim checks out" : "claim is WRONG", {
-      claimId: a.claimId,
-      claimed: a.outputRoot,
-      actual: toHex(t.outputRoot()),
-    });
+    const differs = claimDifferences(a, t.outputRoot(), t.graphState(t.nNodes));
+    const ok = differs.length === 0;
+    if (ok) this.log("info", "claim checks out", { claimId: a.claimId, outputRoot: a.outputRoot });
+    else
+      this.log(
+        "warn",
+        `claim is WRONG: its ${differs.map((x) => x.name).join(" and its ")} differ${differs.length === 1 ? "s" : ""}`,
+        {
+          claimId: a.claimId,
+          differs: differs.map((x) => x.field).join(","),
+          ...Object.fromEntries(
+            differs.flatMap((x) => [
+              [`claimed${x.key}`, x.claimed],
+              [`actual${x.key}`, x.actual],
+            ]),
+          ),
+        },
+      );
     if (!ok) {
       try {
         await this.challenge(a.claimId);
@@ -416,6 +550,7 @@ export class Watchtower {
   }
 
   private addGas(gameId: bigint, gas: bigint) {
+    this.balanceAt = 0; // a transaction of ours: read the balance again at the end of the tick
     const k = gameId.toString();
     this.gasByGame.set(k, (this.gasByGame.get(k) ?? 0n) + gas);
   }
@@ -426,8 +561,8 @@ export class Watchtower {
     if (g.status === GameStatus.ClaimantWon) this.metrics.gamesLost++;
     if (g.status === GameStatus.Void) this.metrics.gamesVoided++;
     info.done = true;
-    info.result = STATUS_NAME[g.status] ?? String(g.status);
-    this.log(won ? "info" : "warn", "game over", { gameId: key, status: g.status, result: info.result });
+    info.result = gameStatusName(g.status);
+    this.log(won ? "info" : "warn", "game over", { gameId: key, status: info.result });
     this.save();
   }
 
@@ -476,6 +611,10 @@ export class Watchtower {
         }
       }
       ready.sort((x, y) => (x.urgency < y.urgency ? -1 : x.urgency > y.urgency ? 1 : 0));
+      // The opponent's moves we wait for: each game's timeout comes as soon as chain time allows;
+      // say when that is, and warn if the chain's clock does not move towards it.
+      const waiting: Deadline[] = ready.flatMap((r) => gameDeadlines(BigInt(r.key), r.g, "challenger"));
+      await this.clock.observe(now, waiting);
       const rejected = new Map<string, boolean>();
       let moved = false;
       for (const { key, info, g } of ready) {
@@ -509,6 +648,7 @@ export class Watchtower {
           if (m.kind === "proveStep") this.metrics.stepsProven++;
           this.addGas(gameId, m.tx.gasUsed);
           info.lastError = undefined;
+          this.save(); // the counters live in the state file too
           this.log("info", m.kind, {
             gameId,
             gameLevel: m.level,
@@ -530,7 +670,9 @@ export class Watchtower {
   async collect(): Promise<void> {
     const credit = await withdrawCredit(this.c, this.d);
     if (credit === 0n) return;
+    this.balanceAt = 0; // read the balance again
     this.metrics.bondsWonWei += credit;
+    this.save();
     this.log("info", "withdrew", { wei: credit });
   }
 
@@ -553,6 +695,23 @@ export class Watchtower {
         this.log("error", `${what} failed; will retry`, { error: this.lastError });
       }
     }
+    await this.readBalance();
+    this.lastTickEnd = Date.now();
+    this.save(); // counters changed without a state change (rpc errors, VM seconds)
+  }
+
+  /**
+   * Refreshes the balance gauge after a transaction of ours, else at most every BALANCE_EVERY_MS
+   * (another party can pay us); a transient failure keeps the old value.
+   */
+  private async readBalance(): Promise<void> {
+    if (Date.now() - this.balanceAt < BALANCE_EVERY_MS) return;
+    try {
+      this.balance = await this.c.publicClient.getBalance({ address: this.c.account.address });
+      this.balanceAt = Date.now();
+    } catch (e) {
+      if (!isTransient(e)) throw e;
+    }
   }
 
   /** Runs until `stop()` returns true, polling every `intervalMs`. */
@@ -563,4 +722,48 @@ export class Watchtower {
       await new Promise((r) => setTimeout(r, intervalMs));
     }
   }
+}
+
+/** One commitment of a claim that re-execution does not reproduce. */
+export interface Difference {
+  /** In words, for the log line: "output root", "final graph state". */
+  name: string;
+  /** The ClaimPosted field: "outputRoot", "finalGraphState". */
+  field: "outputRoot" | "finalGraphState";
+  /** The field name's capitalized form, for the log's claimedX/actualX fields. */
+  key: "OutputRoot" | "FinalGraphState";
+  claimed: Hex;
+  actual: Hex;
+}
+
+/**
+ * The commitments a watchtower compares (graphState0 already matched: it picked the inputs) that
+ * differ from its own re-execution: the output root and the graph state after the last node. A
+ * lie about an inner node (`--lie node:K`) keeps the output root and changes the final graph state.
+ */
+export function claimDifferences(
+  a: { outputRoot: Hex; finalGraphState: Hex },
+  outputRoot: Uint8Array,
+  finalGraphState: Uint8Array,
+): Difference[] {
+  const out: Difference[] = [];
+  const actualOut = toHex(outputRoot);
+  const actualFinal = toHex(finalGraphState);
+  if (actualOut !== a.outputRoot.toLowerCase())
+    out.push({
+      name: "output root",
+      field: "outputRoot",
+      key: "OutputRoot",
+      claimed: a.outputRoot,
+      actual: actualOut,
+    });
+  if (actualFinal !== a.finalGraphState.toLowerCase())
+    out.push({
+      name: "final graph state",
+      field: "finalGraphState",
+      key: "FinalGraphState",
+      claimed: a.finalGraphState,
+      actual: actualFinal,
+    });
+  return out;
 }

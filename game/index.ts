@@ -2,6 +2,7 @@
 // a claim's commitments (ClaimTrace), read and play games.
 export { type Artifact, artifact } from "./artifacts.js";
 export { ClaimTrace, type ClaimView } from "./claim-trace.js";
+export { gameDeadlines, readClaim, timeoutAt, windowDeadline } from "./deadlines.js";
 export { DEFAULT_PARAMS, type Deployment, deployAll, type GameParams, registerModel } from "./deploy.js";
 export { publishedInputs } from "./inputs.js";
 export { dnnVmProgram, type NodeRun, runNodeInVm } from "./link.js";
@@ -20,3 +21,4 @@ export {
 } from "./moves.js";
 export { GraphError, type ModelRecord, modelRecord, validateGraph } from "./registry.js";
 export { loadDeployment, openSession, type Session, saveDeployment, UsageError } from "./session.js";
+export { claimStatusName, gameStatusName, phaseName } from "./status.js";

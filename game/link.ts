@@ -16,7 +16,7 @@ import {
   ZERO,
 } from "../commit/merkle.js";
 import { paramBlock } from "../dnn/src/engine.js";
-import { type KernelNode, type Manifest, type ModelPackage, numel } from "../dnn/src/package.js";
+import { type KernelNode, type Manifest, type ModelPackage, numel, wordsOf } from "../dnn/src/package.js";
 import { dnnWasm } from "../dnn/src/wasm.js";
 import { HALT_PC, LIMITS } from "../vm/isa.js";
 import { advance } from "../vm/jit.js";
@@ -52,9 +52,10 @@ export interface NodeLayout {
   paramWords: Int32Array;
 }
 
+/** Words of an input's region: an i8 weight packs four elements a word. */
 function tensorElems(m: Manifest, ref: KernelNode["inputs"][number]): number {
   const info = ref[0] === "w" ? m.weights[ref[1]] : m.activations[ref[1]];
-  return Math.max(1, numel(info.shape));
+  return Math.max(1, wordsOf(info));
 }
 
 /**

@@ -252,10 +252,12 @@ export async function openSession(opts: {
   privateKey?: string;
   deployment?: string;
   keyIndex?: number;
+  /** Reads only (`opml claims`): no key needed on a real network, nothing is ever signed. */
+  readOnly?: boolean;
 }): Promise<Session> {
   const rpcUrl = opts.rpcUrl ?? process.env.OPML_RPC_URL;
   const key = privateKeyFrom(opts.privateKey, ANVIL_KEYS[opts.keyIndex ?? 0] as Hex);
-  if (rpcUrl && !opts.privateKey && !process.env.OPML_PRIVATE_KEY) {
+  if (rpcUrl && !opts.readOnly && !opts.privateKey && !process.env.OPML_PRIVATE_KEY) {
     throw new UsageError(
       "--rpc-url needs --private-key (or OPML_PRIVATE_KEY): no default account on a real network",
       { arg: "--private-key" },

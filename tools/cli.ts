@@ -2,6 +2,7 @@
 // the culprit and exit 1; anything else is a bug: "internal error" with the stack and exit 2.
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
+import { LOG_FORMATS, setLogFormat } from "../chain/log.js";
 import { backendNamed, setDefaultBackend } from "../dnn/src/engine.js";
 import { reportError, UsageError } from "../errors/index.js";
 import {
@@ -14,6 +15,7 @@ import { convertCommand, listOpsCommand } from "./commands/convert.js";
 import { demoCommand } from "./commands/demo.js";
 import { inferCommand } from "./commands/infer.js";
 import { proveCommand } from "./commands/prove.js";
+import { claimsCommand, finalizeCommand, warpCommand, withdrawCommand } from "./commands/time-commands.js";
 
 function parseModelId(s: string | undefined): bigint | undefined {
   if (s === undefined) return undefined;
@@ -38,6 +40,15 @@ const clampOption = {
     "saturate float input values outside the Q16.16 range [-32768, 32768) with a warning (default: refuse them)",
 } as const;
 
+/** The agents' log (watch, submit, serve-submitter, demo): always on stderr, stdout stays for people. */
+const logOptions = {
+  "log-format": {
+    type: "string",
+    default: "json",
+    describe: `log lines on stderr: ${LOG_FORMATS.join(" or ")} (json: one object per line; pretty: one human line per event)`,
+  },
+} as const;
+
 async function main() {
   await yargs(hideBin(process.argv))
     .scriptName("opml")
@@ -51,6 +62,7 @@ async function main() {
     })
     .middleware((a) => {
       if (a.backend !== undefined) setDefaultBackend(backendNamed(a.backend));
+      if (typeof a.logFormat === "string") setLogFormat(a.logFormat);
     })
     .command(
       "convert [model]",
@@ -99,6 +111,12 @@ async function main() {
           .option("step-budget", {
             type: "number",
             describe: "most VM steps one node may take; bigger nodes are split (default 2^26)",
+          })
+          .option("weights", {
+            choices: ["q16", "int8"] as const,
+            default: "q16" as const,
+            describe:
+              "int8: MatMul/Gemm and Conv weights as int8 with a scale per output channel (4× smaller)",
           })
           .option("clamp", clampOption),
       (a) => {
@@ -173,13 +191,23 @@ async function main() {
             demandOption: true,
             describe: "deployment JSON to write",
           })
-          .option("model", { type: "string", array: true, describe: "model package(s) to register" }),
+          .option("model", { type: "string", array: true, describe: "model package(s) to register" })
+          .option("challenge-window", {
+            type: "string",
+            describe: "seconds of chain time a claim can be challenged (default 3600)",
+          })
+          .option("clock-budget", {
+            type: "string",
+            describe: "seconds on each party's chess clock per game (default 1800)",
+          }),
       (a) =>
         deployCommand({
           rpcUrl: a.rpcUrl,
           privateKey: a.privateKey,
           out: a.out,
           model: a.model as string[] | undefined,
+          challengeWindow: a.challengeWindow,
+          clockBudget: a.clockBudget,
         }),
     )
     .command(
@@ -188,6 +216,7 @@ async function main() {
       (y) =>
         y
           .options(chainOptions)
+          .options(logOptions)
           .option("model", { type: "string", demandOption: true, describe: "model package directory" })
           .option("input", { alias: "i", type: "string", demandOption: true, describe: "input JSON" })
           .option("lie", {
@@ -217,6 +246,7 @@ async function main() {
       (y) =>
         y
           .options(chainOptions)
+          .options(logOptions)
           .option("model", {
             type: "string",
             array: true,
@@ -251,6 +281,7 @@ async function main() {
       (y) =>
         y
           .options(chainOptions)
+          .options(logOptions)
           .option("model", {
             type: "string",
             array: true,
@@ -286,10 +317,53 @@ async function main() {
         }),
     )
     .command(
+      "warp <seconds>",
+      "advance a local chain's clock (anvil: evm_increaseTime + evm_mine)",
+      (y) =>
+        y
+          .positional("seconds", { type: "string", demandOption: true, describe: "seconds to add" })
+          .option("rpc-url", {
+            type: "string",
+            describe: "the local chain's JSON-RPC URL (env OPML_RPC_URL)",
+          }),
+      (a) => warpCommand({ seconds: a.seconds, rpcUrl: a.rpcUrl }),
+    )
+    .command(
+      "claims",
+      "list a deployment's claims and games: status, deadlines, clocks, bonds",
+      (y) =>
+        y
+          .options(chainOptions)
+          .option("json", { type: "boolean", default: false, describe: "print one JSON object" }),
+      (a) => claimsCommand({ rpcUrl: a.rpcUrl, deployment: a.deployment, json: a.json }),
+    )
+    .command(
+      "finalize",
+      "finalize a claim whose challenge window closed with no game open (e.g. after an interrupted submit)",
+      (y) =>
+        y
+          .options(chainOptions)
+          .option("claim", { type: "string", demandOption: true, describe: "claim id (`opml claims`)" }),
+      (a) =>
+        finalizeCommand({
+          rpcUrl: a.rpcUrl,
+          privateKey: a.privateKey,
+          deployment: a.deployment,
+          claim: a.claim,
+        }),
+    )
+    .command(
+      "withdraw",
+      "withdraw this key's credit on the game (finalized claims' bonds, won games)",
+      (y) => y.options(chainOptions),
+      (a) => withdrawCommand({ rpcUrl: a.rpcUrl, privateKey: a.privateKey, deployment: a.deployment }),
+    )
+    .command(
       "demo",
       "simulate an honest claim and lies of every kind on an embedded chain",
       (y) =>
         y
+          .options(logOptions)
           .option("model", {
             type: "string",
             describe: "model package directory (default: the MNIST CNN fixture)",

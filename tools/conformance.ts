@@ -16,6 +16,14 @@ const UINT16 = 4;
 const BFLOAT16 = 16;
 
 export const TESTDATA_DIR = "/usr/share/libonnx-testdata/data/node";
+/** How to get the test data (.ci/run does this). */
+export const TESTDATA_APT = "sudo apt-get install -y libonnx-testdata";
+
+/** Why the suite cannot run from `dir` (one line naming it and the apt command), or undefined. */
+export function missingTestdata(dir = TESTDATA_DIR): string | undefined {
+  if (existsSync(dir)) return undefined;
+  return `${dir}: no such directory (Debian's ONNX backend node tests); install them with: ${TESTDATA_APT}`;
+}
 /** |got − expected| ≤ ATOL + RTOL·|expected| for every element. */
 export const ATOL = 1e-3;
 export const RTOL = 1e-3;
@@ -183,7 +191,13 @@ export function runConformance(dir = TESTDATA_DIR) {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { results, pass, total, byOp, vmNodes } = runConformance(process.argv[2] ?? TESTDATA_DIR);
+  const dir = process.argv[2] ?? TESTDATA_DIR;
+  const missing = missingTestdata(dir);
+  if (missing) {
+    console.error(`conformance: ${missing}`);
+    process.exit(1);
+  }
+  const { results, pass, total, byOp, vmNodes } = runConformance(dir);
   for (const r of results) console.log(`${r.pass ? "PASS" : "FAIL"} ${r.name}: ${r.detail}`);
   console.log(`\nper op: ${[...byOp].map(([k, v]) => `${k} ${v.pass}/${v.total}`).join(", ")}`);
   console.log(

@@ -2,7 +2,7 @@
 // and calls exec(ptr); both the native engine (V8) and the Merkle-ized VM run this same module.
 import { copy, gather } from "./copy";
 import { binary, unary, where } from "./elementwise";
-import { conv, matmul } from "./linalg";
+import { conv, convQ8, matmul, matmulQ8 } from "./linalg";
 import { channelAffine, layernorm, softmax } from "./norm";
 import {
   ERR_BAD_OPCODE,
@@ -10,10 +10,12 @@ import {
   OP_BINARY,
   OP_CHANNEL_AFFINE,
   OP_CONV,
+  OP_CONV_Q8,
   OP_COPY,
   OP_GATHER,
   OP_LAYERNORM,
   OP_MATMUL,
+  OP_MATMUL_Q8,
   OP_POOL,
   OP_REDUCE,
   OP_SOFTMAX,
@@ -52,6 +54,10 @@ export function exec(p: usize): i32 {
       return copy();
     case OP_GATHER:
       return gather();
+    case OP_MATMUL_Q8:
+      return matmulQ8();
+    case OP_CONV_Q8:
+      return convQ8();
     default:
       return ERR_BAD_OPCODE;
   }

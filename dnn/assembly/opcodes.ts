@@ -15,6 +15,8 @@ export const OP_REDUCE: i32 = 10;
 export const OP_ARGMAX: i32 = 11;
 export const OP_COPY: i32 = 12;
 export const OP_GATHER: i32 = 13;
+export const OP_MATMUL_Q8: i32 = 14;
+export const OP_CONV_Q8: i32 = 15;
 
 // Unary function ids (`Unary`).
 export const U_IDENTITY: i32 = 0;

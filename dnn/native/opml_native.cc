@@ -1,4 +1,4 @@
-// The native backend's kernels (docs/NUMERICS.md §9): the same integer arithmetic as the DNN WASM
+// The native backend's kernels (docs/NUMERICS.md §7): the same integer arithmetic as the DNN WASM
 // module (dnn/assembly), run directly on that module's linear memory and parameter blocks.
 //
 // Bit-identity rests on two facts. (1) Sums of products are exact integers, so any summation order,
@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -185,7 +186,8 @@ inline i32 roundEvenq(i32 x) {
 // ---- opcodes (dnn/src/opcodes.ts) ------------------------------------------------------------
 enum {
   OP_UNARY = 1, OP_BINARY = 2, OP_MATMUL = 4, OP_CONV = 5, OP_POOL = 6, OP_SOFTMAX = 7, OP_LAYERNORM = 8,
-  OP_CHANNEL_AFFINE = 9, OP_REDUCE = 10, OP_ARGMAX = 11, OP_COPY = 12, OP_WHERE = 3, OP_GATHER = 13
+  OP_CHANNEL_AFFINE = 9, OP_REDUCE = 10, OP_ARGMAX = 11, OP_COPY = 12, OP_WHERE = 3, OP_GATHER = 13,
+  OP_MATMUL_Q8 = 14, OP_CONV_Q8 = 15
 };
 constexpr int COPY_WORDS = 22;
 
@@ -232,6 +234,14 @@ struct Node {
     (write ? writes : reads).push_back({a, b});
     return true;
   }
+  /** Records the bytes [base + lo, base + hi + 1) as read: an int8 tensor's elements. */
+  bool spanBytes(u32 base, i64 lo, i64 hi) {
+    if (hi < lo) return true;
+    i64 a = (i64)base + lo, b = (i64)base + hi + 1;
+    if (a < 0 || (u64)b > mem.size) return false;
+    reads.push_back({a, b});
+    return true;
+  }
   /** No written interval may overlap a read one or the parameter block (the reference reads both
    * while it writes, so overlap would make the result depend on the order of writes). */
   bool disjoint() const {
@@ -243,6 +253,7 @@ struct Node {
     return true;
   }
   i32* at(u32 base, i64 elem) const { return (i32*)(mem.base + base + 4 * elem); }
+  const int8_t* at8(u32 base, i64 elem) const { return (const int8_t*)(mem.base + base + elem); }
 };
 
 /** Element-offset range [lo, hi] of Σ i_d·s_d over i_d < dims_d (all dims > 0). */
@@ -558,9 +569,13 @@ void dots(const i32* A, i64 lda, const i32* B, i64 ldb, int M, int K, int N, Emi
   }
 }
 
-// ---- MATMUL (dnn/assembly/linalg.ts matmul) ---------------------------------------------------
-__attribute__((noinline)) bool matmul(Node& nd) {
-  if (nd.nParams < 28 || nd.nIn < 2 || nd.nOut < 1) return false;
+// ---- MATMUL, MATMUL_Q8 (dnn/assembly/linalg.ts matmulT) ---------------------------------------
+// Q8: B is int8 (bytes) and the sum of column n is multiplied by the scale S[n] (wrapping, like the
+// reference's i64 multiply) before the epilogue; C is then input 3.
+template <bool Q8>
+__attribute__((noinline)) bool matmulT(Node& nd) {
+  using WT = typename std::conditional<Q8, int8_t, i32>::type;
+  if (nd.nParams < 28 || nd.nIn < (Q8 ? 3 : 2) || nd.nOut < 1) return false;
   i64 bd[4], sa[4], sb[4], sc[4];
   for (int i = 0; i < 4; i++) {
     bd[i] = nd.prm(i);
@@ -573,11 +588,14 @@ __attribute__((noinline)) bool matmul(Node& nd) {
   const bool hasBias = nd.prm(23) != 0;
   const i64 sCm = nd.prm(24), sCn = nd.prm(25);
   const i32 alpha = nd.prm(26), beta = nd.prm(27);
-  if (hasBias && nd.nIn < 3) return false;
+  if (hasBias && nd.nIn < (Q8 ? 4 : 3)) return false;
   for (int i = 0; i < 4; i++)
     if (bd[i] <= 0) return true;  // the reference's loops do not run: nothing to do
   if (M <= 0 || N <= 0) return true;
-  const u32 A = nd.inPtr(0), B = nd.inPtr(1), C = hasBias ? nd.inPtr(2) : 0, Y = nd.outPtr(0);
+  const u32 A = nd.inPtr(0), B = nd.inPtr(1), S = Q8 ? nd.inPtr(2) : 0, C = hasBias ? nd.inPtr(Q8 ? 3 : 2) : 0,
+            Y = nd.outPtr(0);
+  if (Q8 && !nd.span(S, 0, N - 1, false)) return false;
+  const i32* ps = Q8 ? nd.at(S, 0) : nullptr;
   i64 lo, hi;
   if (K > 0) {
     i64 dA[6] = {bd[0], bd[1], bd[2], bd[3], M, K}, tA_[6] = {sa[0], sa[1], sa[2], sa[3], sAm, sAk};
@@ -585,7 +603,7 @@ __attribute__((noinline)) bool matmul(Node& nd) {
     if (!nd.span(A, lo, hi, false)) return false;
     i64 dB[6] = {bd[0], bd[1], bd[2], bd[3], K, N}, tB_[6] = {sb[0], sb[1], sb[2], sb[3], sBk, sBn};
     range(dB, tB_, 6, lo, hi);
-    if (!nd.span(B, lo, hi, false)) return false;
+    if (!(Q8 ? nd.spanBytes(B, lo, hi) : nd.span(B, lo, hi, false))) return false;
   }
   if (hasBias) {
     i64 dC[6] = {bd[0], bd[1], bd[2], bd[3], M, N}, tC[6] = {sc[0], sc[1], sc[2], sc[3], sCm, sCn};
@@ -600,10 +618,14 @@ __attribute__((noinline)) bool matmul(Node& nd) {
       for (i64 b2 = 0; b2 < bd[2]; b2++)
         for (i64 b3 = 0; b3 < bd[3]; b3++) {
           const i32* pa = nd.at(A, 0) + (b0 * sa[0] + b1 * sa[1] + b2 * sa[2] + b3 * sa[3]);
-          const i32* pb = nd.at(B, 0) + (b0 * sb[0] + b1 * sb[1] + b2 * sb[2] + b3 * sb[3]);
+          const i64 bOff = b0 * sb[0] + b1 * sb[1] + b2 * sb[2] + b3 * sb[3];
+          const WT* pb;
+          if constexpr (Q8) pb = nd.at8(B, bOff);
+          else pb = nd.at(B, bOff);
           const i32* pc = hasBias ? nd.at(C, 0) + (b0 * sc[0] + b1 * sc[1] + b2 * sc[2] + b3 * sc[3]) : nullptr;
           i32* y = nd.at(Y, yOff);
           auto emit = [&](int m, int n, i64 acc) {
+            if constexpr (Q8) acc = (i64)((u64)acc * (u64)(i64)ps[n]);
             i32 bias = 0;
             if (hasBias) {
               bias = pc[m * sCm + n * sCn];
@@ -614,7 +636,7 @@ __attribute__((noinline)) bool matmul(Node& nd) {
             else v = sat((i64)mulq(sat(rshr(acc, FRAC)), alpha) + (i64)bias);
             y[(i64)m * N + n] = v;
           };
-          if (sAk == 1 && sBk == 1 && M < 16) {
+          if constexpr (!Q8) if (sAk == 1 && sBk == 1 && M < 16) {
             dots(pa, sAm, pb, sBn, M, K, N, emit);
             yOff += (i64)M * N;
             continue;
@@ -629,12 +651,18 @@ __attribute__((noinline)) bool matmul(Node& nd) {
               },
               [&](int n0, int nw, i32* dst) {
                 if (sBn == 1 && nw == NR) {
-                  for (int k = 0; k < K; k++) std::memcpy(dst + NR * k, pb + k * sBk + n0, 4 * NR);
+                  if constexpr (Q8)
+                    for (int k = 0; k < K; k++) {
+                      const int8_t* r = pb + k * sBk + n0;
+                      for (int j = 0; j < NR; j++) dst[NR * k + j] = r[j];
+                    }
+                  else
+                    for (int k = 0; k < K; k++) std::memcpy(dst + NR * k, pb + k * sBk + n0, 4 * NR);
                   return;
                 }
                 // Column by column: contiguous reads when B is stored transposed (sBk = 1).
                 for (int j = 0; j < nw; j++) {
-                  const i32* col = pb + (n0 + j) * sBn;
+                  const WT* col = pb + (n0 + j) * sBn;
                   if (sBk == 1)
                     for (int k = 0; k < K; k++) dst[NR * k + j] = col[k];
                   else
@@ -781,43 +809,55 @@ bool convDirect(i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64,
 }
 #endif
 
-// ---- CONV (dnn/assembly/linalg.ts conv), as a GEMM over im2col panels -------------------------
-__attribute__((noinline)) bool conv(Node& nd) {
-  if (nd.nParams < 17 || nd.nIn < 2 || nd.nOut < 1) return false;
+// ---- CONV, CONV_Q8 (dnn/assembly/linalg.ts convT), as a GEMM over im2col panels ----------------
+// Q8: int8 weights (bytes), each output channel's sum times its scale S[m], then + bias; the direct
+// double-precision path is for Q16 weights only.
+template <bool Q8>
+__attribute__((noinline)) bool convT(Node& nd) {
+  if (nd.nParams < 17 || nd.nIn < (Q8 ? 3 : 2) || nd.nOut < 1) return false;
   const i64 N = nd.prm(0), C = nd.prm(1), H = nd.prm(2), W = nd.prm(3), M = nd.prm(4), OH = nd.prm(5),
             OW = nd.prm(6), kH = nd.prm(7), kW = nd.prm(8), sH = nd.prm(9), sW = nd.prm(10), pT = nd.prm(11),
             pL = nd.prm(12), dH = nd.prm(13), dW = nd.prm(14), group = nd.prm(15);
   const bool hasBias = nd.prm(16) != 0;
-  if (hasBias && nd.nIn < 3) return false;
+  if (hasBias && nd.nIn < (Q8 ? 4 : 3)) return false;
   if (N <= 0 || M <= 0) return true;
   // Forms this port implements: positive sizes, strides and dilations, a group that divides M.
   if (C <= 0 || H <= 0 || W <= 0 || kH <= 0 || kW <= 0 || sH <= 0 || sW <= 0 || dH <= 0 || dW <= 0) return false;
   if (group <= 0 || M / group == 0 || OH < 0 || OW < 0) return false;
   const i64 Cg = C / group, Mg = M / group, kArea = kH * kW, plane = H * W, P = OH * OW;
   const i64 gMax = (M - 1) / Mg;
-  const u32 X = nd.inPtr(0), Wt = nd.inPtr(1), Bs = hasBias ? nd.inPtr(2) : 0, Y = nd.outPtr(0);
+  const u32 X = nd.inPtr(0), Wt = nd.inPtr(1), S = Q8 ? nd.inPtr(2) : 0, Bs = hasBias ? nd.inPtr(Q8 ? 3 : 2) : 0,
+            Y = nd.outPtr(0);
   if (P == 0) return true;
   if (Cg > 0) {
     if (!nd.span(X, 0, ((N - 1) * C + gMax * Cg + Cg) * plane - 1, false)) return false;
-    if (!nd.span(Wt, 0, M * Cg * kArea - 1, false)) return false;
+    if (!(Q8 ? nd.spanBytes(Wt, 0, M * Cg * kArea - 1) : nd.span(Wt, 0, M * Cg * kArea - 1, false))) return false;
   }
+  if (Q8 && !nd.span(S, 0, M - 1, false)) return false;
   if (hasBias && !nd.span(Bs, 0, M - 1, false)) return false;
   const i64 total = N * M * P;
   if (total > (i64)1 << 32 || !nd.span(Y, 0, total - 1, true) || !nd.disjoint()) return false;
   const i64 Kc = Cg * kArea;
   if (Kc > (i64)1 << 30) return false;
   const i32* xs = nd.at(X, 0);
-  const i32* ws = nd.at(Wt, 0);
+  const i32* ws = Q8 ? nullptr : nd.at(Wt, 0);
+  const int8_t* ws8 = Q8 ? nd.at8(Wt, 0) : nullptr;
+  const i32* ss = Q8 ? nd.at(S, 0) : nullptr;
   const i32* bs = hasBias ? nd.at(Bs, 0) : nullptr;
   i32* ys = nd.at(Y, 0);
-  if (convDirect(N, C, H, W, M, OH, OW, kH, kW, sH, sW, pT, pL, dH, dW, group, xs, ws, bs, ys)) return true;
+  if (!Q8 && convDirect(N, C, H, W, M, OH, OW, kH, kW, sH, sW, pT, pL, dH, dW, group, xs, ws, bs, ys)) return true;
   for (i64 n = 0; n < N; n++)
     for (i64 g = 0; g <= gMax; g++) {
       const i64 m0 = g * Mg, m1 = m0 + Mg < M ? m0 + Mg : M;
       const i32* xg = xs + (n * C + g * Cg) * plane;
       gemm<true>(  // the im2col packer leaves padding taps 0
           (int)(m1 - m0), (int)Kc, (int)P,
-          [&](int m, i32* dst) { std::memcpy(dst, ws + (m0 + m) * Kc, 4 * (size_t)Kc); },
+          [&](int m, i32* dst) {
+            if (Q8)
+              for (i64 k = 0; k < Kc; k++) dst[k] = ws8[(m0 + m) * Kc + k];
+            else
+              std::memcpy(dst, ws + (m0 + m) * Kc, 4 * (size_t)Kc);
+          },
           [&](int p0, int pw, i32* dst) {
             for (int j = 0; j < pw; j++) {
               const i64 oh = (p0 + j) / OW, ow = (p0 + j) % OW;
@@ -838,6 +878,7 @@ __attribute__((noinline)) bool conv(Node& nd) {
           [&](int m, int p, i64 acc) {
             const i64 mm = m0 + m;
             const i64 bias = hasBias ? (i64)bs[mm] * ONE : 0;
+            if (Q8) acc = (i64)((u64)acc * (u64)(i64)ss[mm]);
             ys[(n * M + mm) * P + p] = sat(rshr(acc + bias, FRAC));
           });
     }
@@ -1458,8 +1499,10 @@ bool execNode(Mem mem, u32 p) {
   Node nd(mem, p);
   if (!nd.ok) return false;
   switch (nd.op()) {
-    case OP_MATMUL: return matmul(nd);
-    case OP_CONV: return conv(nd);
+    case OP_MATMUL: return matmulT<false>(nd);
+    case OP_CONV: return convT<false>(nd);
+    case OP_MATMUL_Q8: return matmulT<true>(nd);
+    case OP_CONV_Q8: return convT<true>(nd);
     case OP_UNARY: return unary(nd);
     case OP_BINARY: return binary(nd);
     case OP_POOL: return pool(nd);

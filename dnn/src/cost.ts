@@ -67,6 +67,9 @@ function convCost(p: readonly number[]): number {
 
 const prod = (xs: readonly number[]) => xs.reduce((a, b) => a * b, 1);
 
+/** The int8-weight kernels' bound from their Q16 twin's (see stepBound). */
+export const q8Bound = (q16: number) => Math.ceil((q16 * 9) / 8);
+
 /** Upper bound on the VM steps of a kernel node with this opcode and parameter block. */
 export function stepBound(op: number, p: readonly number[]): number {
   const words = 16 * p.length;
@@ -121,6 +124,11 @@ export function stepBound(op: number, p: readonly number[]): number {
     }
     case Op.GATHER:
       return CALL + words + p[0] * p[3] * (96 + 48 * p[2]);
+    case Op.MATMUL_Q8:
+    case Op.CONV_Q8:
+      // The same loops with byte loads, plus a scale load and multiply per output: a few steps
+      // against MATMUL's ≥ 160 and CONV's ≥ 320 per output, so 9/8 of the Q16 bound covers it.
+      return q8Bound(stepBound(op === Op.MATMUL_Q8 ? Op.MATMUL : Op.CONV, p));
     default:
       return Number.POSITIVE_INFINITY;
   }

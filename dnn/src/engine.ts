@@ -5,7 +5,7 @@
 import { UsageError, UserError } from "../../errors/index.js";
 import { type NativeAddon, nativeAddon } from "./native.js";
 import { EXEC_ERRORS, OP_NAMES } from "./opcodes.js";
-import { type KernelNode, type Manifest, type ModelPackage, numel } from "./package.js";
+import { type KernelNode, type Manifest, type ModelPackage, numel, wordsOf } from "./package.js";
 import { dnnWasm } from "./wasm.js";
 
 export interface RunOptions {
@@ -82,7 +82,7 @@ class Layout {
     }
     for (const w of m.weights) {
       this.weightPtr.push(off);
-      off = align32(off + 4 * Math.max(1, numel(w.shape)));
+      off = align32(off + 4 * Math.max(1, wordsOf(w)));
     }
     for (const a of m.activations) {
       this.actPtr.push(off);
@@ -182,7 +182,7 @@ class WasmPrepared implements PreparedModel {
     // The memory grew once, in the constructor, so these views stay attached; kernels write only
     // activation regions, so the weights are never overwritten.
     return this.m.weights.map(
-      (w, k) => new Int32Array(this.memory.buffer, this.layout.weightPtr[k], numel(w.shape)),
+      (w, k) => new Int32Array(this.memory.buffer, this.layout.weightPtr[k], wordsOf(w)),
     );
   }
 

@@ -16,6 +16,10 @@ export const Op = {
   ARGMAX: 11,
   COPY: 12,
   GATHER: 13,
+  /** MATMUL with int8 weights B and a Q16.16 scale per output column (docs/NUMERICS.md §8). */
+  MATMUL_Q8: 14,
+  /** CONV with int8 weights and a Q16.16 scale per output channel (docs/NUMERICS.md §8). */
+  CONV_Q8: 15,
 } as const;
 export type OpCode = (typeof Op)[keyof typeof Op];
 

@@ -17,7 +17,13 @@ import { cacheEnabled, cacheHit, entriesHash, identityOf, sameStat, storeRecord 
 
 export const FORMAT = "opml-model/1";
 
+/** Element types of activations and most weights: one 32-bit word per element. */
 export type DType = "q16" | "i32";
+/**
+ * Weights may also be i8 (int8 weights, docs/NUMERICS.md §8): one byte per element, held as
+ * packed words (element i is byte i of the tensor's bytes).
+ */
+export type WeightDType = DType | "i8";
 
 export interface TensorInfo {
   name: string;
@@ -25,7 +31,13 @@ export interface TensorInfo {
   dtype: DType;
 }
 
-export interface WeightInfo extends TensorInfo {
+export interface WeightTensorInfo {
+  name: string;
+  shape: number[];
+  dtype: WeightDType;
+}
+
+export interface WeightInfo extends WeightTensorInfo {
   /** Byte offset in weights.bin (32-byte aligned). */
   offset: number;
   root: `0x${string}`;
@@ -76,6 +88,12 @@ export function numel(shape: readonly number[]): number {
   return n;
 }
 
+/** 32-bit words a tensor occupies: one per element, or ⌈n/4⌉ for i8 (4 elements a word). */
+export function wordsOf(info: { shape: readonly number[]; dtype: WeightDType }): number {
+  const n = numel(info.shape);
+  return info.dtype === "i8" ? Math.ceil(n / 4) : n;
+}
+
 /** A model package that cannot be read or does not verify against its roots. */
 export class PackageError extends UserError {
   override readonly kind: string = "package";
@@ -110,7 +128,7 @@ const LITTLE_ENDIAN = endianness() === "LE";
 export function weightViews(buf: Uint8Array, weights: readonly WeightInfo[], wpath: string): Int32Array[] {
   const aligned = LITTLE_ENDIAN && buf.byteOffset % 4 === 0;
   return weights.map((w) => {
-    const n = numel(w.shape);
+    const n = wordsOf(w);
     if (!Number.isInteger(w.offset) || w.offset < 0 || w.offset % 4 !== 0 || w.offset + 4 * n > buf.length) {
       throw new PackageError(`${wpath}: weight '${w.name}' lies outside the file (truncated?)`, {
         file: wpath,

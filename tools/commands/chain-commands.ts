@@ -1,13 +1,22 @@
 // CLI commands that talk to a chain: deploy, submit, watch.
 import { makeClients, send, warp } from "../../chain/clients.js";
+import { ChainClock, type Deadline, inChainTime } from "../../chain/clock.js";
 import { jsonLogger } from "../../chain/log.js";
 import { Watchtower } from "../../challenger/watchtower.js";
 import { toHex } from "../../commit/merkle.js";
 import { loadPackage, type ModelPackage } from "../../dnn/src/package.js";
 import { UserError } from "../../errors/index.js";
+import { gameDeadlines, readClaim, windowDeadline } from "../../game/deadlines.js";
 import { DEFAULT_PARAMS, deployAll, registerModel } from "../../game/deploy.js";
 import { candidateIds, checkModelRecord } from "../../game/model-check.js";
-import { ClaimStatus, GameStatus, readGame, withdrawCredit } from "../../game/moves.js";
+import {
+  ClaimStatus,
+  chainNow,
+  type GameState,
+  GameStatus,
+  readGame,
+  withdrawCredit,
+} from "../../game/moves.js";
 import { GraphError, validateGraph } from "../../game/registry.js";
 import { openSession, privateKeyFrom, saveDeployment, UsageError } from "../../game/session.js";
 import { parseLie } from "../../submitter/lies.js";
@@ -51,18 +60,39 @@ interface ChainArgs {
   deployment?: string;
 }
 
-export async function deployCommand(a: ChainArgs & { out: string; model?: string[] }): Promise<void> {
+/** A window or clock in seconds for the DisputeGame constructor (1 … 2^32 − 1, else BadConfig). */
+function seconds(v: string | undefined, arg: string, fallback: bigint): bigint {
+  if (v === undefined) return fallback;
+  if (!/^[1-9][0-9]*$/.test(String(v).trim()) || BigInt(String(v).trim()) > 0xffffffffn)
+    throw new UsageError(`${arg} '${v}': expected whole seconds, 1 … 4294967295`, { arg });
+  return BigInt(String(v).trim());
+}
+
+export async function deployCommand(
+  a: ChainArgs & { out: string; model?: string[]; challengeWindow?: string; clockBudget?: string },
+): Promise<void> {
   const rpcUrl = a.rpcUrl ?? process.env.OPML_RPC_URL;
   if (!rpcUrl)
     throw new UsageError("deploy needs --rpc-url (or OPML_RPC_URL): an embedded chain would vanish on exit");
   const key = privateKeyFrom(a.privateKey, "0x");
+  const challengeWindow = seconds(a.challengeWindow, "--challenge-window", DEFAULT_PARAMS.challengeWindow);
+  const params = {
+    ...DEFAULT_PARAMS,
+    challengeWindow,
+    clockBudget: seconds(a.clockBudget, "--clock-budget", DEFAULT_PARAMS.clockBudget),
+    // InferenceRequests' answer deadline: twice the window, as by default.
+    answerWindow: 2n * challengeWindow,
+  };
   // Every package is read (and verified) before anything is deployed or written.
   const pkgs = (a.model ?? []).map((dir) => [dir, loadModel(dir)] as const);
   const c = await makeClients(rpcUrl, key);
-  const d = await deployAll(c, DEFAULT_PARAMS);
+  const d = await deployAll(c, params);
   saveDeployment(a.out, d);
   console.log(
     `deployed to ${rpcUrl}: game ${d.game}, registry ${d.registry}, verifier ${d.verifier} → ${a.out}`,
+  );
+  console.log(
+    `challenge window ${params.challengeWindow} s, clock budget ${params.clockBudget} s of chain time (on a local anvil: \`opml warp <seconds>\`)`,
   );
   for (const [dir, pkg] of pkgs) {
     const id = await registerModel(c, d, pkg, `file://${dir}`);
@@ -110,10 +140,33 @@ export async function submitCommand(
       outputRoot: toHex(claim.outputRoot),
       lie: a.lie ?? "none",
     });
+    console.log(
+      `claim ${claim.claimId} posted: output root ${toHex(claim.outputRoot)}${a.lie ? ` (lie: ${a.lie})` : ""}`,
+    );
     const d = s.deployment;
+    const clock = new ChainClock(s.clients, jsonLogger);
+    const posted = await readClaim(s.clients, d, claim.claimId);
+    const postedAt = await chainNow(s.clients);
+    jsonLogger(
+      "info",
+      `claim ${claim.claimId}'s challenge window closes ${inChainTime(posted.deadline - postedAt)}`,
+      {
+        claimId: claim.claimId,
+        deadline: posted.deadline,
+        chainTime: postedAt,
+        inSeconds: posted.deadline - postedAt,
+      },
+    );
+    if (s.anvil)
+      jsonLogger(
+        "warn",
+        `nobody is watching claim ${claim.claimId}: this embedded chain has no watchtower, so the claim finalizes unchallenged once the window is warped past${lie.kind === "none" ? "" : ` (the lie --lie ${a.lie} finalizes too)`}; to see lies challenged run \`opml demo\`, or \`opml deploy\` to a chain of your own and \`opml watch\` it`,
+        { claimId: claim.claimId },
+      );
     // One turn: play, read the claim, finalize when it can be. A turn can fail without the claim
     // being lost (a move that lost a race, an RPC node that is away for a while): read everything
-    // again next turn; only an error that keeps coming back ends the command.
+    // again next turn; only an error that keeps coming back ends the command. A "wait" says what it
+    // waits for (the window's close, a challenger's clock), observed by the chain clock.
     const turn = async (): Promise<"done" | "wait" | "again"> => {
       for (const m of await defendOnce(s.clients, d, claim, lie))
         jsonLogger("info", m.kind, {
@@ -123,34 +176,49 @@ export async function submitCommand(
           hi: m.hi,
           gas: m.tx.gasUsed,
         });
-      const claimState = await s.clients.publicClient.readContract({
-        address: d.game,
-        abi: d.abis.game,
-        functionName: "claimOf",
-        args: [claim.claimId],
-      });
+      const claimState = await readClaim(s.clients, d, claim.claimId);
       if (claimState.status === ClaimStatus.Rejected) {
         jsonLogger("warn", "claim rejected", { claimId: claim.claimId });
+        console.log(`claim ${claim.claimId} rejected: a challenger won its game; the bond is lost`);
         return "done";
       }
       if (claimState.status === ClaimStatus.Finalized) {
         jsonLogger("info", "claim finalized", { claimId: claim.claimId });
+        console.log(`claim ${claim.claimId} finalized`);
         return "done";
       }
       const games = await gamesOf(s.clients, d, claim.claimId);
-      const open = [];
-      for (const g of games) if ((await readGame(s.clients, d, g)).status === GameStatus.Open) open.push(g);
-      const now = (await s.clients.publicClient.getBlock()).timestamp;
+      const open: { id: bigint; g: GameState }[] = [];
+      for (const id of games) {
+        const g = await readGame(s.clients, d, id);
+        if (g.status === GameStatus.Open) open.push({ id, g });
+      }
+      const now = await chainNow(s.clients);
       if (open.length === 0 && now >= claimState.deadline) {
         await send(s.clients, d.game, d.abis.game, "finalize", [claim.claimId]);
         jsonLogger("info", "claim finalized", { claimId: claim.claimId });
+        console.log(`claim ${claim.claimId} finalized`);
         return "done";
       }
       if (s.anvil && open.length === 0) {
         // Embedded chain: nobody else is watching, so warp past the window.
-        await warp(s.clients, d.params.challengeWindow + 1n);
+        const by = claimState.deadline - now + 1n;
+        await warp(s.clients, by);
+        jsonLogger(
+          "info",
+          `warped the embedded chain ${by} s forward, past claim ${claim.claimId}'s challenge window`,
+          {
+            claimId: claim.claimId,
+            seconds: by,
+          },
+        );
         return "again";
       }
+      const waitingOn: Deadline[] =
+        open.length === 0
+          ? [windowDeadline(claim.claimId, claimState.deadline)]
+          : open.flatMap(({ id, g }) => gameDeadlines(id, g, "claimant"));
+      await clock.observe(now, waitingOn);
       return "wait";
     };
     const retrying = async <T>(f: () => Promise<T>): Promise<T> => {
@@ -208,10 +276,15 @@ export async function watchCommand(
   }
   if (a.metricsPort !== undefined) {
     const port = await wt.serveMetrics(a.metricsPort);
-    jsonLogger("info", "metrics", { url: `http://127.0.0.1:${port}/metrics` });
+    jsonLogger("info", "metrics", {
+      url: `http://127.0.0.1:${port}/metrics`,
+      health: `http://127.0.0.1:${port}/healthz`,
+    });
+    console.log(`metrics at http://127.0.0.1:${port}/metrics, health at http://127.0.0.1:${port}/healthz`);
   }
   const stopping = stopSignal();
   jsonLogger("info", "watching", { game: s.deployment.game, models: [...models.keys()], state: a.state });
+  console.log(`watching game ${s.deployment.game} for ${models.size} model(s); log lines on stderr`);
   try {
     if (a.once) {
       await wt.tick();
@@ -263,6 +336,9 @@ export async function serveSubmitterCommand(
   }
   const stopping = stopSignal();
   jsonLogger("info", "serving requests", { requests: s.deployment.requests, models: [...models.keys()] });
+  console.log(
+    `serving requests on ${s.deployment.requests} for model id(s) ${[...models.keys()].join(", ")}; log lines on stderr`,
+  );
   do {
     try {
       await service.tick();

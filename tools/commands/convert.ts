@@ -1,7 +1,7 @@
 import { defaultBackend } from "../../dnn/src/engine.js";
 import { dequantize, intArray, quantizeArray } from "../../dnn/src/fixed.js";
 import { OP_NAMES } from "../../dnn/src/opcodes.js";
-import { loadPackage, type ModelPackage, numel } from "../../dnn/src/package.js";
+import { loadPackage, type ModelPackage, numel, wordsOf } from "../../dnn/src/package.js";
 import { UsageError } from "../../errors/index.js";
 import { collectGarbage, convertToPackage } from "../convert/convert.js";
 import { type Const, FLOAT_TYPES, type OGraph, readOnnx } from "../convert/onnx.js";
@@ -31,6 +31,8 @@ export interface ConvertArgs {
   stepBudget?: number;
   /** Saturate --calib values outside the Q16.16 range (with a warning) instead of refusing them. */
   clamp?: boolean;
+  /** int8: MATMUL/CONV weights as int8 with a Q16.16 scale per output channel. */
+  weights?: "q16" | "int8";
 }
 
 function parseShapes(specs: string[] | undefined): Record<string, number[]> | undefined {
@@ -107,6 +109,7 @@ export async function convertCommand(a: ConvertArgs): Promise<void> {
     constInputs,
     stepBudget: budget,
     sourceSha256: sha256File(a.model),
+    weights: a.weights,
     force: a.force,
     onProgress: (p) => bar.update(p.done, p.total, `weights ${MB(p.weightBytes)}`),
     check: async (tmp) => {
@@ -122,6 +125,8 @@ export async function convertCommand(a: ConvertArgs): Promise<void> {
   const hist = new Map<string, number>();
   for (const n of m.nodes) hist.set(OP_NAMES[n.op], (hist.get(OP_NAMES[n.op]) ?? 0) + 1);
   const nWeights = m.weights.reduce((s, w) => s + numel(w.shape), 0);
+  const weightBytes = m.weights.reduce((s, w) => s + 4 * wordsOf(w), 0);
+  const int8 = m.weights.filter((w) => w.dtype === "i8").reduce((s, w) => s + numel(w.shape), 0);
   if (a.json) {
     console.log(
       JSON.stringify({
@@ -132,6 +137,8 @@ export async function convertCommand(a: ConvertArgs): Promise<void> {
         kernelNodes: m.nodes.length,
         weightTensors: m.weights.length,
         parameters: nWeights,
+        weightBytes,
+        int8Parameters: int8,
         fidelity: a.fidelity === false ? null : fidelity,
       }),
     );
@@ -141,7 +148,9 @@ export async function convertCommand(a: ConvertArgs): Promise<void> {
   console.log(
     `  opset ${g.opset}, ${g.nodes.length} ONNX nodes → ${m.nodes.length} kernel nodes (${[...hist].map(([k, v]) => `${k}×${v}`).join(", ")})`,
   );
-  console.log(`  ${m.weights.length} weight tensors, ${nWeights} parameters; model root ${m.modelRoot}`);
+  console.log(
+    `  ${m.weights.length} weight tensors, ${nWeights} parameters${int8 ? ` (${int8} int8)` : ""}, ${MB(weightBytes)}; model root ${m.modelRoot}`,
+  );
   if (a.fidelity !== false)
     console.log(
       `fidelity vs onnxruntime float (${a.calib ? a.calib : "generated calibration input"}):\n${fidelity

@@ -7,18 +7,19 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Hex } from "viem";
 import { ANVIL_KEYS, startAnvil } from "../../chain/anvil.js";
-import { type Clients, makeClients, send, warp } from "../../chain/clients.js";
-import { jsonLogger, type Logger } from "../../chain/log.js";
+import { type Clients, events, makeClients, send, warp } from "../../chain/clients.js";
+import { agentLog, type Logger } from "../../chain/log.js";
 import { FIXTURES } from "../../chain/paths.js";
 import { Watchtower } from "../../challenger/watchtower.js";
 import { loadPackage, type ModelPackage } from "../../dnn/src/package.js";
 import { ClaimTrace } from "../../game/claim-trace.js";
 import { DEFAULT_PARAMS, type Deployment, deployAll, registerModel } from "../../game/deploy.js";
-import { GameStatus, type Move, readGame } from "../../game/moves.js";
+import { GameStatus, readGame } from "../../game/moves.js";
 import { heaviestNode, type Lie, parseLie } from "../../submitter/lies.js";
 import { defendOnce, gamesOf, postClaim } from "../../submitter/submitter.js";
+import { claimTimeline, decodeFinalStep, gasOf, nodeInfo, readGameRecord } from "./game-record.js";
 import { readInputFile } from "./io.js";
-import { type DisputeSummary, writeReport } from "./report.js";
+import { type DisputeSummary, type ReportData, writeReport } from "./report.js";
 
 export interface DemoArgs {
   model?: string;
@@ -43,12 +44,15 @@ async function honestClaim(
   wt: Watchtower,
   log: Logger,
 ) {
+  const wall: { posted: number; warped?: number; finalized: number } = { posted: Date.now(), finalized: 0 };
   const claim = await postClaim(sub, d, modelId, pkg, inputs);
   await wt.tick();
   const verdict = wt.state.claims[claim.claimId.toString()];
   if (verdict !== "valid") throw new Error(`watchtower judged the honest claim ${verdict}`);
   await warp(sub, d.params.challengeWindow + 1n);
+  wall.warped = Date.now();
   await send(sub, d.game, d.abis.game, "finalize", [claim.claimId]);
+  wall.finalized = Date.now();
   const valid = await sub.publicClient.readContract({
     address: d.game,
     abi: d.abis.game,
@@ -57,7 +61,7 @@ async function honestClaim(
   });
   if (!valid) throw new Error("honest claim did not finalize");
   log("info", "honest claim finalized after the challenge window", { claimId: claim.claimId });
-  return claim;
+  return claimTimeline(sub, d, claim.claimId, wall);
 }
 
 async function dispute(
@@ -75,17 +79,6 @@ async function dispute(
   const t0 = performance.now();
   const claim = await postClaim(sub, d, modelId, pkg, inputs, lie, truth);
   log("info", `lying claim posted (${lieText})`, { claimId: claim.claimId });
-  let claimantGas = claim.tx.gasUsed;
-  const moves: DisputeSummary["moves"] = [];
-  const record = (m: Move, by: string) =>
-    moves.push({
-      level: m.level,
-      kind: m.kind,
-      lo: m.lo.toString(),
-      hi: m.hi.toString(),
-      gas: m.tx.gasUsed.toString(),
-      by,
-    });
   let gameId: bigint | undefined;
   for (let round = 0; round < 400; round++) {
     const before = wt.metrics.moves;
@@ -104,35 +97,23 @@ async function dispute(
     const g = await readGame(sub, d, gameId);
     if (g.status !== GameStatus.Open) break;
     const cm = await defendOnce(sub, d, claim, lie);
-    for (const m of cm) {
-      claimantGas += m.tx.gasUsed;
-      record(m, "claimant");
-    }
     if (cm.length === 0 && wt.metrics.moves === before) await warp(sub, d.params.clockBudget + 1n); // a silent party
   }
   if (gameId === undefined) throw new Error("no game");
+  const seconds = (performance.now() - t0) / 1000;
   const g = await readGame(sub, d, gameId);
-  const events = await sub.publicClient.getContractEvents({
-    address: d.game,
-    abi: d.abis.game,
-    fromBlock: d.block,
-    args: { gameId },
-  });
-  let node: number | undefined;
-  let vmSteps: number | undefined;
-  let graph = 0;
-  let vm = 0;
-  for (const e of events) {
-    if (e.eventName === "Responded") {
-      if (Number(e.args.level) === 0) graph++;
-      else vm++;
-    }
-    if (e.eventName === "PhaseEntered") {
-      node = Number(e.args.parentIndex);
-      vmSteps = Number(e.args.steps);
-    }
-  }
-  // The watchtower's own moves, with gas, from its log of moves is folded into its gas total.
+  // Every transaction of the dispute, read back from the chain with its sender (both parties).
+  const moves = await readGameRecord(sub, d, claim.claimId, gameId);
+  const graph = moves.filter((m) => m.kind === "respond" && m.level === 0).length;
+  const vm = moves.filter((m) => m.kind === "respond" && m.level > 0).length;
+  const entered = moves.find((m) => m.kind === "enterVm");
+  const node = entered ? Number(entered.lo) : undefined;
+  const vmSteps = entered ? Number(entered.after.hi) : undefined;
+  const [proven] = await events(sub, d.game, d.abis.game, "StepProven", { gameId }, d.block);
+  const finalStep =
+    proven && node !== undefined
+      ? decodeFinalStep(truth, node, Number(proven.args.index), proven.args, g.hiRoot)
+      : undefined;
   const winner =
     g.status === GameStatus.ChallengerWon
       ? "challenger"
@@ -147,12 +128,14 @@ async function dispute(
     honestWon: winner === "challenger",
     rounds: { graph, vm },
     disputedNode: node,
+    node: node === undefined ? undefined : nodeInfo(pkg, node),
     vmSteps,
+    finalStep,
     gas: {
-      claimant: claimantGas.toString(),
-      challenger: (wt.gasByGame.get(gameId.toString()) ?? 0n).toString(),
+      claimant: gasOf(moves, "claimant").toString(),
+      challenger: gasOf(moves, "challenger").toString(),
     },
-    seconds: (performance.now() - t0) / 1000,
+    seconds,
     moves,
   };
 }
@@ -160,6 +143,8 @@ async function dispute(
 export interface DemoResult {
   model: string;
   honestClaim: "finalized";
+  /** The honest claim's timeline (posted, window, finalized). */
+  honest: ReportData["honest"];
   disputes: DisputeSummary[];
 }
 
@@ -175,7 +160,8 @@ export async function demoCommand(a: DemoArgs): Promise<void> {
 export class DemoFailure extends Error {}
 
 export async function runDemo(a: DemoArgs): Promise<DemoResult> {
-  const log: Logger = a.json || a.quiet ? () => {} : (lvl, msg, f) => jsonLogger(lvl, msg, f);
+  // The agents' log lines go to stderr (--log-format); stdout is the transcript or the JSON summary.
+  const log: Logger = a.quiet ? () => {} : agentLog;
   const say = (s: string) => {
     if (!a.json && !a.quiet) console.log(s);
   };
@@ -203,11 +189,13 @@ export async function runDemo(a: DemoArgs): Promise<DemoResult> {
       new Map([[pkg.manifest.modelRoot, pkg]]),
       join(stateDir, "watch.json"),
       log,
+      // The demo moves time itself when nobody has a move to make: no stuck-clock warnings.
+      { clock: { probe: false, stallMs: Number.POSITIVE_INFINITY } },
     );
     say("== 1. honest claim");
     const t0 = performance.now();
     const truth = new ClaimTrace(pkg, inputs);
-    await honestClaim(sub, d, modelId, pkg, inputs, wt, log);
+    const honest = await honestClaim(sub, d, modelId, pkg, inputs, wt, log);
     say(
       `   finalized after the challenge window, unchallenged (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
     );
@@ -255,16 +243,24 @@ export async function runDemo(a: DemoArgs): Promise<DemoResult> {
       ]),
     ];
     const widths = table[0].map((_, j) => Math.max(...table.map((row) => row[j].length)));
-    if (a.json)
-      console.log(
-        JSON.stringify({ model: pkg.manifest.name, honestClaim: "finalized", disputes: results }, null, 1),
-      );
+    const result: DemoResult = {
+      model: pkg.manifest.name,
+      honestClaim: "finalized",
+      honest,
+      disputes: results,
+    };
+    if (a.json) console.log(JSON.stringify(result, null, 1));
     else if (!a.quiet) {
       console.log("");
       for (const row of table) console.log(row.map((c, j) => c.padEnd(widths[j])).join("  "));
     }
-    if (a.report) writeReport(a.report, pkg.manifest.name, results);
-    return { model: pkg.manifest.name, honestClaim: "finalized", disputes: results };
+    if (a.report)
+      writeReport(a.report, {
+        ...result,
+        chain: chain ? `anvil on ${rpc} (embedded)` : rpc,
+        generated: new Date().toISOString(),
+      });
+    return result;
   } finally {
     await chain?.stop();
     rmSync(stateDir, { recursive: true, force: true });

@@ -34,6 +34,7 @@ import {
   CONTROL_HANDLERS,
   Ctx,
   HANDLERS,
+  int8Kernel,
   layerNormK,
   lowerConv,
   lowerMatMul,
@@ -72,6 +73,8 @@ export interface ConvertOptions {
   stepBudget?: number;
   /** SHA-256 of the ONNX file (hex), recorded in the manifest's `source` (descriptive, in no root). */
   sourceSha256?: string;
+  /** `int8`: MATMUL and CONV weights as int8 with a Q16.16 scale per output channel (NUMERICS §8). */
+  weights?: "q16" | "int8";
 }
 
 interface Fusions {
@@ -311,6 +314,7 @@ function* lowerSteps(
 ): Generator<LowerProgress, Lowered> {
   const ctx = new Ctx(g.opset, file, sink);
   ctx.budget = { steps: opts.stepBudget ?? DEFAULT_STEP_BUDGET, split: splitKernel };
+  if (opts.weights === "int8") ctx.int8 = int8Kernel;
   const env = new Env();
   for (const [name, c] of g.initializers) env.set(name, { kind: "const", c, name });
   const inputSlots: number[] = [];

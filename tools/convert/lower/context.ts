@@ -1,8 +1,8 @@
 // Shared lowering state: the value type, the kernel-emitting context, attribute/input and spatial helpers.
-import { stepBound } from "../../../dnn/src/cost.js";
+import { q8Bound, stepBound } from "../../../dnn/src/cost.js";
 import { intArray, NonFiniteError, quantizeArray } from "../../../dnn/src/fixed.js";
-import { OP_NAMES } from "../../../dnn/src/opcodes.js";
-import type { DType, KernelNode, Ref, TensorInfo } from "../../../dnn/src/package.js";
+import { OP_NAMES, Op } from "../../../dnn/src/opcodes.js";
+import type { DType, KernelNode, Ref, TensorInfo, WeightTensorInfo } from "../../../dnn/src/package.js";
 import { interpret } from "../interp.js";
 import { type Const, ConvertError, type ONode } from "../onnx.js";
 import { numel } from "../views.js";
@@ -15,18 +15,27 @@ export const shapeOf = (v: Val) => (v.kind === "const" ? v.c.shape : v.shape);
 export const isIntVal = (v: Val) => (v.kind === "const" ? v.c.dtype === "int" : v.dtype === "i32");
 
 /** Takes each weight as it is quantized (e.g. hashes and writes it), so lowering need not keep it. */
-export type WeightSink = (index: number, info: TensorInfo, data: Int32Array) => void;
+export type WeightSink = (index: number, info: WeightTensorInfo, data: Int32Array) => void;
+
+/** What int8.ts makes of a MATMUL or CONV: its Q8 opcode, parameters and inputs. */
+export interface Q8Kernel {
+  op: number;
+  params: number[];
+  inputs: Ref[];
+}
 
 export class Ctx {
   activations: TensorInfo[] = [];
   nodes: KernelNode[] = [];
   /** Weights in creation order; `data` only when there is no sink. */
-  weights: { info: TensorInfo; data?: Int32Array }[] = [];
+  weights: { info: WeightTensorInfo; data?: Int32Array }[] = [];
   private weightIndex = new Map<string, number>();
   /**
    * Per-node VM step budget (docs/PROTOCOL.md §5.8) and the splitter that keeps kernels under it
    * (lower/split.ts, passed in so this file does not import its own user).
    */
+  /** `--weights int8`: MATMUL and CONV weights become int8 with a scale per channel (int8.ts). */
+  int8?: (ctx: Ctx, n: ONode, spec: KSpec, where: string) => (() => Q8Kernel) | undefined;
   budget?: {
     steps: number;
     split: (ctx: Ctx, n: ONode, spec: KSpec, where: string, budget: number) => Val[] | undefined;
@@ -44,20 +53,24 @@ export class Ctx {
 
   /** Materializes a constant as a weight tensor (deduplicated by name + dtype). */
   weight(c: Const, name: string, where: string, dtype: DType = c.dtype === "float" ? "q16" : "i32"): Ref {
-    const key = `${name}|${dtype}|${c.shape.join("x")}`;
-    let idx = this.weightIndex.get(key);
-    if (idx === undefined) {
-      let data: Int32Array;
+    return this.rawWeight({ name, shape: c.shape, dtype }, () => {
       try {
-        data =
-          dtype === "q16"
-            ? quantizeArray(c.data, `${where}: tensor '${name}'`, true)
-            : intArray(c.data, `${where}: tensor '${name}'`);
+        return dtype === "q16"
+          ? quantizeArray(c.data, `${where}: tensor '${name}'`, true)
+          : intArray(c.data, `${where}: tensor '${name}'`);
       } catch (e) {
         if (e instanceof NonFiniteError) throw new ConvertError(`${this.file}: ${e.message}`);
         throw e;
       }
-      const info: TensorInfo = { name, shape: c.shape, dtype };
+    });
+  }
+
+  /** A weight tensor of words made by `make` (called once per name + dtype + shape). */
+  rawWeight(info: WeightTensorInfo, make: () => Int32Array): Ref {
+    const key = `${info.name}|${info.dtype}|${info.shape.join("x")}`;
+    let idx = this.weightIndex.get(key);
+    if (idx === undefined) {
+      const data = make();
       idx = this.weights.length;
       if (this.sink) {
         this.sink(idx, info, data);
@@ -147,10 +160,16 @@ export function kernel(ctx: Ctx, n: ONode, spec: KSpec, where: string): Val[] {
       );
     }
   }
+  // --weights int8: decided here, after folding; the weights are made only for a kernel that is not
+  // split further, so every sub-kernel of a split gets its own scales.
+  const q8 =
+    ctx.int8 && (spec.op === Op.MATMUL || spec.op === Op.CONV) ? ctx.int8(ctx, n, spec, where) : undefined;
   if (ctx.budget) {
-    const bound = stepBound(spec.op, spec.params);
+    const bound = q8 ? q8Bound(stepBound(spec.op, spec.params)) : stepBound(spec.op, spec.params);
     if (bound > ctx.budget.steps) {
-      const parts = ctx.budget.split(ctx, n, spec, where, ctx.budget.steps);
+      // A Q8 kernel's bound is 9/8 of its Q16 twin's: split to 8/9 of the budget.
+      const budget = q8 ? Math.floor((ctx.budget.steps * 8) / 9) : ctx.budget.steps;
+      const parts = ctx.budget.split(ctx, n, spec, where, budget);
       if (parts) return parts;
       throw new ConvertError(
         `${where}: this ${OP_NAMES[spec.op] ?? spec.op} kernel needs up to ${bound} VM steps, over the ` +
@@ -158,11 +177,14 @@ export function kernel(ctx: Ctx, n: ONode, spec: KSpec, where: string): Val[] {
       );
     }
   }
-  const inputs: Ref[] = spec.inputs.map((v, i) => {
-    if (v.kind === "act") return ["a", v.slot];
-    const dtype: DType = v.c.dtype === "int" ? "i32" : "q16";
-    return ctx.weight(v.c, v.name || `${n.name}:in${i}`, where, dtype);
-  });
+  const q8k = q8?.();
+  const inputs: Ref[] =
+    q8k?.inputs ??
+    spec.inputs.map((v, i) => {
+      if (v.kind === "act") return ["a", v.slot];
+      const dtype: DType = v.c.dtype === "int" ? "i32" : "q16";
+      return ctx.weight(v.c, v.name || `${n.name}:in${i}`, where, dtype);
+    });
   const outVals: Val[] = spec.outShapes.map((shape, i) => {
     const slot = ctx.addActivation({
       name: n.outputs[i] || `${n.name}:out${i}`,
@@ -174,10 +196,10 @@ export function kernel(ctx: Ctx, n: ONode, spec: KSpec, where: string): Val[] {
   ctx.nodes.push({
     name: n.name,
     onnxOp: n.op,
-    op: spec.op,
+    op: q8k?.op ?? spec.op,
     inputs,
     outputs: outVals.map((v) => (v as { slot: number }).slot),
-    params: spec.params,
+    params: q8k?.params ?? spec.params,
   });
   return outVals;
 }

@@ -72,6 +72,7 @@ export const OP_DOCS: Readonly<Record<string, OpDoc>> = D;
 export { type BnParams, bnAffine, bnParamsOf } from "./bn.js";
 export { Ctx, isIntVal, type OpDoc, shapeOf, type Val, type WeightSink } from "./context.js";
 export { materialize } from "./copy.js";
+export { int8Kernel } from "./int8.js";
 export { lowerConv, lowerMatMul } from "./linalg.js";
 export { layerNormK } from "./norm.js";
 export { splitKernel } from "./split.js";
