@@ -13,10 +13,13 @@ import {
   createWalletClient,
   defineChain,
   ExecutionRevertedError,
+  formatEther,
+  formatGwei,
   type GetEventArgs,
   type Hex,
   HttpRequestError,
   http,
+  InsufficientFundsError,
   LimitExceededRpcError,
   type Log,
   type PublicClient,
@@ -25,10 +28,12 @@ import {
   RpcRequestError,
   SocketClosedError,
   TimeoutError,
+  type Transport,
   type WalletClient,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { RpcError, UserError } from "../errors/index.js";
+import { agentLog, type Logger } from "./log.js";
 
 export interface Clients {
   publicClient: PublicClient;
@@ -37,15 +42,86 @@ export interface Clients {
   chain: Chain;
 }
 
+/**
+ * Refuses an RPC URL that cannot work before anything is sent: not a URL (e.g. a missing scheme,
+ * `127.0.0.1:8545`) or a scheme the HTTP transport does not speak.
+ */
+export function checkRpcUrl(rpcUrl: string): void {
+  let u: URL | undefined;
+  try {
+    u = new URL(rpcUrl);
+  } catch {
+    u = undefined;
+  }
+  // `localhost:8545` parses as scheme "localhost:"; `127.0.0.1:8545` does not parse at all.
+  const bareHost = /^[^/:]+:\d+(\/.*)?$/.test(rpcUrl);
+  if (u === undefined || bareHost)
+    throw new RpcError(`${rpcUrl}: not a URL: the scheme is missing (try http://${rpcUrl})`, { url: rpcUrl });
+  if (u.protocol !== "http:" && u.protocol !== "https:")
+    throw new RpcError(
+      `${rpcUrl}: unsupported scheme '${u.protocol.slice(0, -1)}' (the RPC URL must start with http:// or https://)`,
+      { url: rpcUrl },
+    );
+}
+
+/**
+ * Why a connection could not be made at all, for the failures a retry cannot fix when they
+ * happen on the first request (nothing listens there, the host name does not exist).
+ */
+export function connectFailure(e: unknown, rpcUrl: string): string | undefined {
+  for (const x of causes(e)) {
+    const code = (x as { code?: unknown } | null)?.code;
+    if (code === "ECONNREFUSED") return "connection refused (is a node listening there?)";
+    if (code === "ENOTFOUND") return `unknown host '${hostOf(rpcUrl)}'`;
+    if (code === "EAI_AGAIN") return `cannot resolve host '${hostOf(rpcUrl)}' (DNS lookup failed: EAI_AGAIN)`;
+    // fetch refuses the ports of other protocols (1, 25, 6000, …) before connecting.
+    if ((x as { message?: unknown } | null)?.message === "bad port")
+      return `port ${portOf(rpcUrl)} is one fetch refuses to connect to (reserved for another protocol; use another port)`;
+  }
+  return undefined;
+}
+
+function hostOf(rpcUrl: string): string {
+  try {
+    return new URL(rpcUrl).hostname;
+  } catch {
+    return rpcUrl;
+  }
+}
+
+function portOf(rpcUrl: string): string {
+  try {
+    return new URL(rpcUrl).port;
+  } catch {
+    return "?";
+  }
+}
+
+/** Clients on `rpcUrl`; refuses a URL that is not one, or where no JSON-RPC node answers. */
 export async function makeClients(rpcUrl: string, privateKey: Hex): Promise<Clients> {
-  const transport = http(rpcUrl, { retryCount: 5, retryDelay: 200 });
-  const probe = createPublicClient({ transport });
+  checkRpcUrl(rpcUrl);
+  const transport = loggedHttp(rpcUrl);
+  // The first request fails fast when nothing can answer (refused, unknown host): a wrong URL is
+  // said within seconds, not after a minute of backoff. Other failures are retried, each logged.
+  const probe = createPublicClient({
+    transport: loggedHttp(rpcUrl, { fatal: (e) => connectFailure(e, rpcUrl) }),
+  });
   let id: number;
   try {
-    id = await withRetry(() => probe.getChainId(), `${rpcUrl}: eth_chainId`);
+    id = await withRetry(
+      () => probe.getChainId(),
+      `${rpcUrl}: eth_chainId`,
+      4,
+      (e) => connectFailure(e, rpcUrl) === undefined,
+    );
   } catch (e) {
+    const fatal = connectFailure(e, rpcUrl);
     // Unreachable (retried, then given up) or not a JSON-RPC node at all (an HTTP 404, HTML).
-    const why = e instanceof RpcError ? e.message : `${rpcUrl}: not a JSON-RPC endpoint (${oneLine(e)})`;
+    const why = fatal
+      ? `${rpcUrl}: ${fatal}`
+      : e instanceof RpcError
+        ? e.message
+        : `${rpcUrl}: not a JSON-RPC endpoint (${oneLine(e)})`;
     throw new RpcError(why, { url: rpcUrl }, { cause: e });
   }
   const chain = defineChain({
@@ -61,6 +137,87 @@ export async function makeClients(rpcUrl: string, privateKey: Hex): Promise<Clie
     account,
     chain,
   };
+}
+
+/** Where RPC retries are logged as they happen (the agents' log unless a test replaces it). */
+export const rpcLog: { log: Logger } = { log: agentLog };
+
+/** The HTTP status of the response an error carries, if any. */
+function httpStatus(e: unknown): number | undefined {
+  for (const x of causes(e)) if (x instanceof HttpRequestError) return x.status;
+  return undefined;
+}
+
+/**
+ * What viem's HTTP transport retries (utils/buildRequest.ts `shouldRetry`), restated here so that
+ * each retry can be logged: connection failures, timeouts, 403/408/413/429/5xx, and the JSON-RPC
+ * codes -1, -32603, -32005, -32007, 429; never a refusal of the method or a revert.
+ */
+function transportRetries(e: unknown): boolean {
+  if ((e as { name?: string } | null)?.name === "AbortError") return false;
+  if (
+    causes(e).some((x) => x instanceof ContractFunctionRevertedError || x instanceof ExecutionRevertedError)
+  )
+    return false;
+  const status = httpStatus(e);
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code === "number") {
+    if ([-1, -32005, -32603, 429, -32007].includes(code)) return true;
+    if (code === -32601 || code === -32004) return false;
+    if (!status) return false;
+  }
+  if (status) return [403, 408, 413, 429, 500, 502, 503, 504].includes(status);
+  return true;
+}
+
+/**
+ * viem's HTTP transport with its retries done here, so each is logged as it happens ("rpc retry",
+ * with the method, the attempt and the error): 5 retries, 0.2 s doubling (as viem's), or the
+ * server's Retry-After. `fatal` names failures never to retry (the first request's refusals).
+ */
+export function loggedHttp(
+  rpcUrl: string,
+  opts: { retries?: number; fatal?: (e: unknown) => string | undefined } = {},
+): Transport {
+  const inner = http(rpcUrl, { retryCount: 0 });
+  const retries = opts.retries ?? 5;
+  return (cfg) => {
+    const t = inner({ ...cfg, retryCount: 0 });
+    const request = (async (args: { method: string }, options?: unknown) => {
+      for (let i = 0; ; i++) {
+        try {
+          return await (t.request as (a: unknown, o?: unknown) => Promise<unknown>)(args, options);
+        } catch (e) {
+          if (i >= retries || !transportRetries(e) || opts.fatal?.(e) !== undefined) throw e;
+          const delay = retryAfterMs(e) ?? (1 << i) * RETRY_DELAY_MS.first;
+          rpcLog.log("warn", "rpc retry", {
+            url: rpcUrl,
+            method: args.method,
+            attempt: i + 1,
+            of: retries,
+            inMs: delay,
+            error: oneLine(e),
+          });
+          await new Promise((r) => setTimeout(r, delay));
+        }
+      }
+    }) as typeof t.request;
+    return { ...t, request };
+  };
+}
+
+/** The delay a Retry-After header asks for, in ms. */
+function retryAfterMs(e: unknown): number | undefined {
+  for (const x of causes(e)) {
+    if (!(x instanceof HttpRequestError)) continue;
+    const h = x.headers?.get("Retry-After");
+    if (!h) return undefined;
+    const s = Number.parseInt(h, 10);
+    if (!Number.isNaN(s)) return s * 1000;
+    const d = Date.parse(h) - Date.now();
+    return d > 0 ? d : undefined;
+  }
+  return undefined;
 }
 
 /** The error and its causes, outermost first (viem wraps the transport's error several times). */
@@ -140,25 +297,69 @@ export class TxError extends UserError {
   }
 }
 
+/** A transaction the account cannot pay for: names the address, its balance and what it needs. */
+export class FundsError extends UserError {
+  override readonly kind: string = "funds";
+}
+
+/**
+ * If `e` says the account cannot pay (viem's InsufficientFundsError, from the node's "insufficient
+ * funds for gas * price + value"), the one-line FundsError for it: the address, its balance and
+ * the amount needed (value + gas limit × max fee per gas, as the transaction would have been sent).
+ */
+export async function fundsError(
+  c: Clients,
+  what: string,
+  e: unknown,
+  value: bigint | undefined,
+  gas: (() => Promise<bigint>) | bigint | undefined,
+): Promise<FundsError | undefined> {
+  if (!causes(e).some((x) => x instanceof InsufficientFundsError)) return undefined;
+  const address = c.account.address;
+  const quiet = <T>(p: () => Promise<T>) => p().catch(() => undefined);
+  const balance = await quiet(() => c.publicClient.getBalance({ address }));
+  const fees = await quiet(() => c.publicClient.estimateFeesPerGas());
+  const price = fees?.maxFeePerGas ?? (await quiet(() => c.publicClient.getGasPrice()));
+  const limit = typeof gas === "bigint" ? gas : gas ? await quiet(gas) : undefined;
+  const v = value ?? 0n;
+  const eth = (x: bigint | undefined) => (x === undefined ? "unknown" : `${formatEther(x)} ETH`);
+  const needs =
+    limit !== undefined && price !== undefined
+      ? `needs ${eth(v + limit * price)} (${v > 0n ? `${eth(v)} value + ` : ""}gas ${limit} × ${formatGwei(price)} gwei)`
+      : `needs ${v > 0n ? `${eth(v)} plus gas` : "gas money"}`;
+  return new FundsError(
+    `${address}: not enough ETH for ${what}: balance ${eth(balance)}, ${needs}; fund the account or use another --private-key`,
+    { address, op: what },
+    { cause: e },
+  );
+}
+
 export const RETRY_DELAY_MS = { first: 200 };
 
 /**
  * Retries `f` with exponential backoff (0.2 s … 6.4 s) on transient RPC failures only (see
- * isTransient); anything else (a revert, an invalid argument) is thrown at once.
+ * isTransient; `retryable` narrows it further); anything else (a revert, an invalid argument) is
+ * thrown at once. Each retry is logged as it happens ("rpc retry").
  */
-export async function withRetry<T>(f: () => Promise<T>, what: string, attempts = 6): Promise<T> {
+export async function withRetry<T>(
+  f: () => Promise<T>,
+  what: string,
+  attempts = 6,
+  retryable: (e: unknown) => boolean = () => true,
+): Promise<T> {
   let delay = RETRY_DELAY_MS.first;
   for (let i = 1; ; i++) {
     try {
       return await f();
     } catch (e) {
-      if (!isTransient(e)) throw e;
+      if (!isTransient(e) || !retryable(e)) throw e;
       if (i >= attempts)
         throw new RpcError(
           `${what}: still failing after ${attempts} attempts: ${oneLine(e)}`,
           {},
           { cause: e },
         );
+      rpcLog.log("warn", "rpc retry", { what, attempt: i, of: attempts - 1, inMs: delay, error: oneLine(e) });
       await new Promise((r) => setTimeout(r, delay));
       delay *= 2;
     }
@@ -186,6 +387,12 @@ export async function send<
   return sendCall(c, address, abi, functionName, args, value);
 }
 
+/**
+ * The gas limit sent for an estimate: gas is estimated in the latest block but paid in the next,
+ * whose timestamp can move a chess clock and change which storage slots are written.
+ */
+const withMargin = (gas: bigint) => (gas * 13n) / 10n + 20_000n;
+
 /** send's body, on the widened ABI types (the call was type-checked against the ABI by send). */
 async function sendCall(
   c: Clients,
@@ -209,21 +416,41 @@ async function sendCall(
   let gas: bigint;
   try {
     ({ request } = await withRetry(simulate, functionName));
-    // Gas is estimated in the latest block but paid in the next, whose timestamp can move a chess
-    // clock and change which storage slots are written: leave a margin.
+    // Sent with a margin (withMargin).
     gas = await withRetry(
       () =>
         c.publicClient.estimateContractGas({ address, abi, functionName, args, account: c.account, value }),
       `${functionName} gas`,
     );
   } catch (e) {
+    // The gas it would take, estimated as if the account could pay (a balance override).
+    const gasIfFunded = async () =>
+      withMargin(
+        await c.publicClient.estimateContractGas({
+          address,
+          abi,
+          functionName,
+          args,
+          account: c.account,
+          value,
+          stateOverride: [{ address: c.account.address, balance: (value ?? 0n) + 10n ** 24n }],
+        }),
+      );
+    const funds = await fundsError(c, functionName, e, value, gasIfFunded);
+    if (funds) throw funds;
     const name = revertName(e);
     if (name === undefined && isTransient(e)) throw e;
     throw new TxError(`${functionName}: ${name ? `reverted ${name}` : oneLine(e)}`, name, { cause: e });
   }
   // Not retried here: a second writeContract would sign a second transaction (new nonce) and
   // double the move. The transport already retries the raw request, which is idempotent.
-  const hash = await c.wallet.writeContract({ ...request, gas: (gas * 13n) / 10n + 20_000n });
+  const limit = withMargin(gas);
+  let hash: Hex;
+  try {
+    hash = await c.wallet.writeContract({ ...request, gas: limit });
+  } catch (e) {
+    throw (await fundsError(c, functionName, e, value, limit)) ?? e;
+  }
   const receipt = await withRetry(
     () => c.publicClient.waitForTransactionReceipt({ hash }),
     `${functionName} receipt`,

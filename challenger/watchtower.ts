@@ -702,7 +702,7 @@ export class Watchtower {
 
   /**
    * Refreshes the balance gauge after a transaction of ours, else at most every BALANCE_EVERY_MS
-   * (another party can pay us); a transient failure keeps the old value.
+   * (another party can pay us); a failure keeps the old value.
    */
   private async readBalance(): Promise<void> {
     if (Date.now() - this.balanceAt < BALANCE_EVERY_MS) return;
@@ -710,7 +710,12 @@ export class Watchtower {
       this.balance = await this.c.publicClient.getBalance({ address: this.c.account.address });
       this.balanceAt = Date.now();
     } catch (e) {
-      if (!isTransient(e)) throw e;
+      // A gauge: a node that refuses eth_getBalance must not end the tick (or the daemon) with a
+      // stack; it is said once per refresh period and the old value kept.
+      if (!isTransient(e)) {
+        this.balanceAt = Date.now();
+        this.log("warn", "balance not read", { error: oneLine(e) });
+      }
     }
   }
 

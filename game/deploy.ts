@@ -2,8 +2,8 @@
 // of contracts/script/Deploy.s.sol), and registers the DNN program and a model package.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { type Address, encodeFunctionData, keccak256, parseEther } from "viem";
-import { type Clients, firstEvent, send, type TxResult, withRetry } from "../chain/clients.js";
+import { type Address, encodeDeployData, encodeFunctionData, type Hex, keccak256, parseEther } from "viem";
+import { type Clients, firstEvent, fundsError, send, type TxResult, withRetry } from "../chain/clients.js";
 import type { Manifest, ModelPackage } from "../dnn/src/package.js";
 import { disputeGameAbi, inferenceRequestsAbi, nodeVmLinkAbi, registryAbi } from "./abi.js";
 import { artifact } from "./artifacts.js";
@@ -59,11 +59,27 @@ async function deployOne(
   args: readonly unknown[] = [],
 ): Promise<Address> {
   const a = artifact(file, name);
-  const hash = await withRetry(
-    () =>
-      c.wallet.deployContract({ abi: a.abi, bytecode: a.bytecode, args, account: c.account, chain: c.chain }),
-    `deploy ${name}`,
-  );
+  let hash: Hex;
+  try {
+    hash = await withRetry(
+      () =>
+        c.wallet.deployContract({
+          abi: a.abi,
+          bytecode: a.bytecode,
+          args,
+          account: c.account,
+          chain: c.chain,
+        }),
+      `deploy ${name}`,
+    );
+  } catch (e) {
+    const data = encodeDeployData({ abi: a.abi, bytecode: a.bytecode, args });
+    throw (
+      (await fundsError(c, `deploy ${name}`, e, 0n, () =>
+        c.publicClient.estimateGas({ account: c.account, data }),
+      )) ?? e
+    );
+  }
   const r = await withRetry(() => c.publicClient.waitForTransactionReceipt({ hash }), `deploy ${name}`);
   if (r.status !== "success" || !r.contractAddress) throw new Error(`deploying ${name} failed (${hash})`);
   return r.contractAddress;

@@ -4,8 +4,8 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import type { Address, Hex } from "viem";
 import { ANVIL_KEYS, type Anvil, startAnvil } from "../chain/anvil.js";
-import { type Clients, makeClients, withRetry } from "../chain/clients.js";
-import { UsageError } from "../errors/index.js";
+import { type Clients, isTransient, makeClients, oneLine, withRetry } from "../chain/clients.js";
+import { RpcError, UsageError } from "../errors/index.js";
 import { ABIS, DEFAULT_PARAMS, type Deployment, deployAll } from "./deploy.js";
 
 export { UsageError };
@@ -31,8 +31,11 @@ export function saveDeployment(file: string, d: Deployment): void {
 
 function chainIdOf(file: string, v: unknown): number {
   if (typeof v !== "number" || !Number.isSafeInteger(v) || v <= 0) {
+    const what =
+      v === undefined ? "'chainId' is missing" : `'chainId' is ${JSON.stringify(v)}, not a chain id`;
     throw new UsageError(
-      `${file}: no valid chainId (a deployment file from before chain binding? redeploy with \`opml deploy --out ${file}\`)`,
+      `${file}: ${what} (a deployment file from before chain binding? redeploy with \`opml deploy --out ${file}\`)`,
+      { file },
     );
   }
   return v;
@@ -55,31 +58,41 @@ export function loadDeployment(file: string): Deployment {
     new UsageError(`${file}: not a deployment file written by \`opml deploy\` (${why})`, { file });
   if (typeof j !== "object" || j === null) throw notDeployment("not a JSON object");
   for (const k of ADDRESS_FIELDS) {
+    if (j[k] === undefined) throw notDeployment(`'${k}' is missing`);
     if (typeof j[k] !== "string" || !/^0x[0-9a-fA-F]{40}$/.test(j[k]))
-      throw notDeployment(`'${k}' is not an address`);
+      throw notDeployment(`'${k}' is ${JSON.stringify(j[k])}, not an address`);
   }
-  let numbers: Pick<Deployment, "block" | "params" | "requestsAnswerWindow">;
-  try {
-    numbers = {
-      block: BigInt(j.block),
-      ...(j.requestsAnswerWindow !== undefined
-        ? { requestsAnswerWindow: BigInt(j.requestsAnswerWindow) }
-        : {}),
-      params: {
-        minBond: BigInt(j.params.minBond),
-        challengerBond: BigInt(j.params.challengerBond),
-        challengeWindow: BigInt(j.params.challengeWindow),
-        clockBudget: BigInt(j.params.clockBudget),
-        answerWindow:
-          j.params.answerWindow !== undefined
-            ? BigInt(j.params.answerWindow)
-            : 2n * BigInt(j.params.challengeWindow),
-      },
-    };
-  } catch (e) {
-    // A field missing (BigInt of undefined) or not a number (BigInt of "abc").
-    throw notDeployment((e as Error).message);
-  }
+  // Each number a decimal string or a safe integer; a missing or malformed one is named by its path.
+  const int = (path: string, v: unknown): bigint => {
+    if (v === undefined || v === null) throw notDeployment(`'${path}' is missing`);
+    if (
+      (typeof v === "string" && /^[0-9]+$/.test(v)) ||
+      (typeof v === "number" && Number.isSafeInteger(v) && v >= 0)
+    )
+      return BigInt(v);
+    throw notDeployment(`'${path}' is ${JSON.stringify(v)}, not a non-negative integer`);
+  };
+  const p: unknown = j.params;
+  if (typeof p !== "object" || p === null || Array.isArray(p))
+    throw notDeployment(p === undefined ? "'params' is missing" : "'params' is not an object");
+  const param = (k: string) => int(`params.${k}`, (p as Record<string, unknown>)[k]);
+  const challengeWindow = param("challengeWindow");
+  const numbers: Pick<Deployment, "block" | "params" | "requestsAnswerWindow"> = {
+    block: int("block", j.block),
+    ...(j.requestsAnswerWindow !== undefined
+      ? { requestsAnswerWindow: int("requestsAnswerWindow", j.requestsAnswerWindow) }
+      : {}),
+    params: {
+      minBond: param("minBond"),
+      challengerBond: param("challengerBond"),
+      challengeWindow,
+      clockBudget: param("clockBudget"),
+      answerWindow:
+        (p as Record<string, unknown>).answerWindow !== undefined
+          ? param("answerWindow")
+          : 2n * challengeWindow,
+    },
+  };
   return {
     verifier: j.verifier as Address,
     registry: j.registry as Address,
@@ -93,29 +106,142 @@ export function loadDeployment(file: string): Deployment {
 }
 
 /**
- * A deployment file used on a chain it was not written for, or whose game has no code there, is
- * refused with one line naming the file, the chain and the address.
+ * A deployment file used on a chain it was not written for is refused on start-up with one line
+ * naming the file and what differs: the chain ids compared, the deployment block against the head,
+ * code at each of its five addresses, and the contracts' wiring and parameters as the file states
+ * them (the game's registry, verifier, link and bonds; the link's registry; the requests' game).
  */
-async function checkDeploymentChain(c: Clients, d: Deployment, file: string, url: string): Promise<void> {
-  if (d.chainId !== c.chain.id) {
-    throw new UsageError(
-      `${file}: written for chain id ${d.chainId}, but ${url} serves chain id ${c.chain.id}`,
-      {
-        file,
-        chain: c.chain.id,
-        url,
-      },
-    );
-  }
-  const code = await withRetry(() => c.publicClient.getCode({ address: d.game }), "eth_getCode");
-  if (!code || code === "0x") {
-    throw new UsageError(`${file}: no contract at game address ${d.game} on chain id ${c.chain.id}`, {
+export async function checkDeploymentChain(
+  c: Clients,
+  d: Deployment,
+  file: string,
+  url: string,
+): Promise<void> {
+  const chain = c.chain.id;
+  if (d.chainId !== chain) {
+    throw new UsageError(`${file}: written for chain id ${d.chainId}, but ${url} serves chain id ${chain}`, {
       file,
-      address: d.game,
-      chain: c.chain.id,
+      chain,
+      url,
     });
   }
+  const head = await withRetry(() => c.publicClient.getBlockNumber({ cacheTime: 0 }), "eth_blockNumber");
+  if (d.block > head)
+    throw new UsageError(
+      `${file}: deployed in block ${d.block}, but the head of chain id ${chain} at ${url} is block ${head} (a file for another chain, or the chain was reset; redeploy)`,
+      { file, chain, url },
+    );
+  const codes = await Promise.all(
+    ADDRESS_FIELDS.map((k) => withRetry(() => c.publicClient.getCode({ address: d[k] }), "eth_getCode")),
+  );
+  ADDRESS_FIELDS.forEach((k, i) => {
+    const code = codes[i];
+    if (!code || code === "0x")
+      throw new UsageError(`${file}: no contract at ${k} address ${d[k]} on chain id ${chain}`, {
+        file,
+        address: d[k],
+        chain,
+      });
+  });
+  // Each getter the file's contracts must answer, and what it must return.
+  const g = { address: d.game, abi: d.abis.game } as const;
+  const checks: [keyof typeof ADDRESS_NAMES, Address, string, () => Promise<unknown>, unknown][] = [
+    [
+      "game",
+      d.game,
+      "registry()",
+      () => c.publicClient.readContract({ ...g, functionName: "registry" }),
+      d.registry,
+    ],
+    [
+      "game",
+      d.game,
+      "verifier()",
+      () => c.publicClient.readContract({ ...g, functionName: "verifier" }),
+      d.verifier,
+    ],
+    [
+      "game",
+      d.game,
+      "links(0)",
+      () => c.publicClient.readContract({ ...g, functionName: "links", args: [0n] }),
+      d.link,
+    ],
+    [
+      "game",
+      d.game,
+      "minBond()",
+      () => c.publicClient.readContract({ ...g, functionName: "minBond" }),
+      d.params.minBond,
+    ],
+    [
+      "game",
+      d.game,
+      "challengerBond()",
+      () => c.publicClient.readContract({ ...g, functionName: "challengerBond" }),
+      d.params.challengerBond,
+    ],
+    [
+      "game",
+      d.game,
+      "challengeWindow()",
+      () => c.publicClient.readContract({ ...g, functionName: "challengeWindow" }),
+      d.params.challengeWindow,
+    ],
+    [
+      "game",
+      d.game,
+      "clockBudget()",
+      () => c.publicClient.readContract({ ...g, functionName: "clockBudget" }),
+      d.params.clockBudget,
+    ],
+    [
+      "link",
+      d.link,
+      "registry()",
+      () => c.publicClient.readContract({ address: d.link, abi: d.abis.link, functionName: "registry" }),
+      d.registry,
+    ],
+    [
+      "requests",
+      d.requests,
+      "game()",
+      () => c.publicClient.readContract({ address: d.requests, abi: d.abis.requests, functionName: "game" }),
+      d.game,
+    ],
+  ];
+  const got = await Promise.all(
+    checks.map(([, , , read]) =>
+      withRetry(read, "deployment check").then(
+        (v) => ({ v }),
+        (e: unknown) => {
+          if (isTransient(e) || e instanceof RpcError) throw e;
+          return { e };
+        },
+      ),
+    ),
+  );
+  checks.forEach(([k, address, getter, , want], i) => {
+    const r = got[i];
+    const show = (v: unknown) => (typeof v === "string" ? v.toLowerCase() : String(v));
+    if ("e" in r)
+      throw new UsageError(
+        `${file}: the contract at ${k} address ${address} on chain id ${chain} is not the ${ADDRESS_NAMES[k]} this file describes (${getter} fails: ${oneLine(r.e)})`,
+        { file, address, chain },
+      );
+    if (show(r.v) !== show(want))
+      throw new UsageError(
+        `${file}: the ${ADDRESS_NAMES[k]} at ${address} on chain id ${chain} has ${getter} = ${show(r.v)}, but the file says ${show(want)}`,
+        { file, address, chain },
+      );
+  });
 }
+
+const ADDRESS_NAMES = {
+  game: "DisputeGame",
+  link: "NodeVmLink",
+  requests: "InferenceRequests",
+} as const;
 
 /**
  * Opens a session; with no RPC URL an embedded anvil gets a fresh deployment. The arguments and

@@ -27,7 +27,25 @@ export class LieError extends UserError {
   override readonly kind: string = "lie";
 }
 
-export function parseLie(s: string | undefined): Lie {
+/**
+ * Parses a `--lie` spec; with `nNodes`, also refuses a node the model does not have (node:K,
+ * step:N@K, after-halt@K), so a bad spec is one line before anything is sent.
+ */
+export function parseLie(s: string | undefined, nNodes?: number): Lie {
+  const lie = parseLieSpec(s);
+  const node = lie.kind === "node" || lie.kind === "step" || lie.kind === "afterHalt" ? lie.node : undefined;
+  if (nNodes !== undefined && node !== undefined && node >= nNodes)
+    throw new LieError(
+      `--lie ${s}: node ${node} is out of range: the model has ${nNodes} nodes (0..${nNodes - 1})`,
+      {
+        arg: "--lie",
+        node,
+      },
+    );
+  return lie;
+}
+
+function parseLieSpec(s: string | undefined): Lie {
   if (!s || s === "none") return { kind: "none" };
   if (s === "output") return { kind: "output" };
   if (s === "silent") return { kind: "silent" };
@@ -76,7 +94,11 @@ export class LyingView implements ClaimView {
           : lie.kind === "afterHalt"
             ? (lie.node ?? n - 1)
             : n - 1;
-    if (this.node < 0 || this.node >= n) throw new LieError(`node ${this.node} out of range (0..${n - 1})`);
+    if (this.node < 0 || this.node >= n)
+      throw new LieError(`--lie: node ${this.node} is out of range: the model has ${n} nodes (0..${n - 1})`, {
+        arg: "--lie",
+        node: this.node,
+      });
     this.prepared = preparedModel(truth.pkg);
     const trace = truth.nodeTrace(this.node);
     const T = trace.totalSteps;

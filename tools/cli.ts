@@ -34,6 +34,13 @@ const chainOptions = {
   deployment: { type: "string", describe: "deployment JSON written by `opml deploy`" },
 } as const;
 
+const clampOption = {
+  type: "boolean",
+  default: false,
+  describe:
+    "saturate float input values outside the Q16.16 range [-32768, 32768) with a warning (default: refuse them)",
+} as const;
+
 /** The agents' log (watch, submit, serve-submitter, demo): always on stderr, stdout stays for people. */
 const logOptions = {
   "log-format": {
@@ -111,7 +118,8 @@ async function main() {
             default: "q16" as const,
             describe:
               "int8: MatMul/Gemm and Conv weights as int8 with a scale per output channel (4× smaller)",
-          }),
+          })
+          .option("clamp", clampOption),
       (a) => {
         if (a.listOps) return listOpsCommand(a.json);
         if (!a.model)
@@ -151,7 +159,8 @@ async function main() {
             type: "boolean",
             default: false,
             describe: "also run every node in the Merkle-ized VM and check it is bit-identical",
-          }),
+          })
+          .option("clamp", clampOption),
       (a) => inferCommand({ ...a, dir: a.dir as string }),
     )
     .command(
@@ -199,8 +208,10 @@ async function main() {
             type: "number",
             demandOption: true,
             describe: "VM step N within the node (0-based)",
-          }),
-      (a) => proveCommand({ dir: a.dir as string, input: a.input, node: a.node, step: a.step }),
+          })
+          .option("clamp", clampOption),
+      (a) =>
+        proveCommand({ dir: a.dir as string, input: a.input, node: a.node, step: a.step, clamp: a.clamp }),
     )
     .command(
       "deploy",
@@ -249,7 +260,8 @@ async function main() {
           .option("model-id", {
             type: "string",
             describe: "registered model id to claim on (refused unless its whole record matches the package)",
-          }),
+          })
+          .option("clamp", clampOption),
       (a) =>
         submitCommand({
           modelId: parseModelId(a.modelId),
@@ -259,6 +271,7 @@ async function main() {
           model: a.model,
           input: a.input,
           lie: a.lie,
+          clamp: a.clamp,
         }),
     )
     .command(
@@ -400,7 +413,8 @@ async function main() {
             type: "string",
             array: true,
             describe: "lies to simulate (default: output node:K step:N silent)",
-          }),
+          })
+          .option("clamp", clampOption),
       (a) =>
         demoCommand({
           model: a.model,
@@ -409,6 +423,7 @@ async function main() {
           report: a.report,
           rpcUrl: a.rpcUrl,
           lies: a.lie as string[] | undefined,
+          clamp: a.clamp,
         }),
     )
     .fail((msg, err) => {

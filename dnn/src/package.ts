@@ -12,7 +12,7 @@ import {
   toHex,
 } from "../../commit/merkle.js";
 import { UserError } from "../../errors/index.js";
-import { dequantize, intArray, quantizeArray } from "./fixed.js";
+import { dequantize, I32_MAX, I32_MIN, intArray, quantizeArray, SCALE } from "./fixed.js";
 import { cacheEnabled, cacheHit, entriesHash, identityOf, sameStat, storeRecord } from "./root-cache.js";
 
 export const FORMAT = "opml-model/1";
@@ -70,7 +70,8 @@ export interface Manifest {
   modelRoot: `0x${string}`;
   /** Per-node VM step bound the registry enforces (docs/PROTOCOL.md §5.8); absent: 2^32. */
   maxSteps?: number;
-  source?: { file: string; opset: number; producer: string };
+  /** Where it came from (descriptive: in no root); sha256 of the ONNX file when convert recorded it. */
+  source?: { file: string; opset: number; producer: string; sha256?: string };
 }
 
 export interface ModelPackage {
@@ -322,15 +323,59 @@ export function inputValues(m: Manifest, json: unknown, source: string): InputVa
  * Validates user inputs against the manifest (inputValues) and quantizes them (q16) or takes
  * them raw (i32: never scaled).
  */
-export function prepareInputs(m: Manifest, json: unknown, source: string): Int32Array[] {
+export function prepareInputs(
+  m: Manifest,
+  json: unknown,
+  source: string,
+  opts: InputRangeOptions = {},
+): Int32Array[] {
   return inputValues(m, json, source).map((t) => {
     const what = `${source}: input '${t.name}'`;
+    let q: Int32Array;
     try {
-      return t.dtype === "q16" ? quantizeArray(t.data, what) : intArray(t.data, what);
+      q = t.dtype === "q16" ? quantizeArray(t.data, what) : intArray(t.data, what);
     } catch (e) {
-      throw new InputError((e as Error).message);
+      throw new InputError((e as Error).message, { file: source, tensor: t.name });
+    }
+    if (t.dtype === "q16") checkQ16Range(t, what, source, opts);
+    return q;
+  });
+}
+
+/** What to do with float inputs outside the Q16.16 range (docs/NUMERICS.md §1). */
+export interface InputRangeOptions {
+  /** Saturate them to the range's limits (the quantization rule's own result) with a warning. */
+  clamp?: boolean;
+  /** Where the --clamp warning goes (one line naming the tensor and the count). */
+  warn?: (message: string) => void;
+}
+
+/** The Q16.16 range as decimals: [-32768, (2^31 − 1) / 2^16]. */
+const Q16_RANGE = `[${I32_MIN / SCALE}, ${(I32_MAX / SCALE).toFixed(5)}]`;
+
+/**
+ * A float input value that quantizes outside i32 (|x| ≳ 32768) would be saturated without a
+ * word: refused (an error naming the tensor and the count), or with `clamp` a warning saying so.
+ * The quantization rule itself is unchanged; this only decides whether its saturation is allowed.
+ */
+function checkQ16Range(t: InputValues, what: string, source: string, opts: InputRangeOptions): void {
+  let count = 0;
+  let first = -1;
+  t.data.forEach((x, i) => {
+    const r = Math.floor(x * SCALE + 0.5);
+    if (r > I32_MAX || r < I32_MIN) {
+      count++;
+      if (first < 0) first = i;
     }
   });
+  if (count === 0) return;
+  const n = `${count} value${count === 1 ? "" : "s"}`;
+  if (!opts.clamp)
+    throw new InputError(
+      `${what}: ${n} outside the Q16.16 range ${Q16_RANGE} (element ${first} is ${t.data[first]}); pass --clamp to saturate them to its limits`,
+      { file: source, tensor: t.name },
+    );
+  opts.warn?.(`${what}: ${n} outside the Q16.16 range ${Q16_RANGE} clamped to its limits (--clamp)`);
 }
 
 export function decodeOutput(info: TensorInfo, q: Int32Array): number[] {

@@ -11,7 +11,7 @@ import {
   TimeoutError,
 } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isTransient, RETRY_DELAY_MS, revertName, withRetry } from "../../chain/clients.js";
+import { isTransient, RETRY_DELAY_MS, revertName, rpcLog, withRetry } from "../../chain/clients.js";
 import { artifact } from "../../game/artifacts.js";
 
 const abi = artifact("DisputeGame.sol", "DisputeGame").abi;
@@ -110,5 +110,28 @@ describe("withRetry", () => {
     }, "x");
     expect(v).toBe(42);
     expect(calls).toBe(3);
+  });
+
+  it("logs each retry as it happens (issue 13), and nothing for a failure it does not retry", async () => {
+    const logged: [string, string, Record<string, unknown> | undefined][] = [];
+    const saved = rpcLog.log;
+    rpcLog.log = (level, msg, fields) => logged.push([level, msg, fields]);
+    try {
+      let calls = 0;
+      await withRetry(async () => {
+        if (++calls < 3) throw new HttpRequestError({ url, status: 503 });
+        return 1;
+      }, "claimOf");
+      expect(logged.map(([l, m, f]) => [l, m, f?.what, f?.attempt])).toEqual([
+        ["warn", "rpc retry", "claimOf", 1],
+        ["warn", "rpc retry", "claimOf", 2],
+      ]);
+      expect(logged[0][2]?.error).toMatch(/HTTP request failed/);
+      logged.length = 0;
+      await expect(withRetry(async () => Promise.reject(timeoutRevert()), "timeout")).rejects.toThrow();
+      expect(logged).toEqual([]);
+    } finally {
+      rpcLog.log = saved;
+    }
   });
 });

@@ -6,7 +6,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
-import { encodeErrorResult } from "viem";
+import { encodeErrorResult, toFunctionSelector } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ANVIL_KEYS } from "../../chain/anvil.js";
 import { loadPackage } from "../../dnn/src/package.js";
@@ -239,6 +239,21 @@ describe("every user error: exit 1, one line naming the culprit, no stack, no ou
     );
     return f;
   };
+  const word = (v: bigint) => `0x${v.toString(16).padStart(64, "0")}`;
+  const GETTERS: Record<string, string> = Object.fromEntries(
+    (
+      [
+        ["verifier()", 1n],
+        ["registry()", 2n],
+        ["links(uint256)", 3n],
+        ["game()", 4n],
+        ["minBond()", 1n],
+        ["challengerBond()", 1n],
+        ["challengeWindow()", 3600n],
+        ["clockBudget()", 1800n],
+      ] as const
+    ).map(([f, v]) => [toFunctionSelector(f), word(v)]),
+  );
   beforeAll(async () => {
     rpc = createServer((req, res) => {
       let body = "";
@@ -246,8 +261,11 @@ describe("every user error: exit 1, one line naming the culprit, no stack, no ou
         body += d;
       });
       req.on("end", () => {
-        const answer = (q: { id: number; method: string }) => {
+        const answer = (q: { id: number; method: string; params?: [{ data?: string }] }) => {
           const ok = (result: unknown) => ({ jsonrpc: "2.0", id: q.id, result });
+          // The deployment's getters answer as the file says (the start-up wiring check).
+          const getter = GETTERS[q.params?.[0]?.data?.slice(0, 10) ?? ""];
+          if (q.method === "eth_call" && getter !== undefined) return ok(getter);
           if (q.method === "eth_chainId") return ok(`0x${rpcState.chainId.toString(16)}`);
           if (q.method === "eth_getCode") return ok(rpcState.code);
           if (q.method === "eth_getLogs") return ok([]);
@@ -355,7 +373,7 @@ describe("every user error: exit 1, one line naming the culprit, no stack, no ou
     expectUserError(await cliAsync(args(bad)), /bad-dep\.json: not a deployment file/);
     expectUserError(
       await cliAsync(args(dep({ game: "0x12" }))),
-      /: not a deployment file written by `opml deploy` \('game' is not an address\)/,
+      /: not a deployment file written by `opml deploy` \('game' is "0x12", not an address\)/,
     );
     expectUserError(
       await cliAsync(args(dep({ params: {} }))),
@@ -390,7 +408,10 @@ describe("every user error: exit 1, one line naming the culprit, no stack, no ou
     );
     rpcState.chainId = 31337;
     rpcState.code = "0x";
-    expectUserError(await cliAsync(args(dep())), /no contract at game address 0x0{39}4 on chain id 31337/);
+    expectUserError(
+      await cliAsync(args(dep())),
+      /no contract at verifier address 0x0{39}1 on chain id 31337/,
+    );
   });
   it("submit: a transaction the chain refused (TxError) names the function and the error", async () => {
     rpcState.chainId = 31337;

@@ -101,7 +101,11 @@ describe("typed input files through the CLI (scalar int64 and int32 inputs)", ()
     const out = JSON.parse(r.stdout);
     const want = X.slice(9, 12).map((v) => v + 1.5 + 4);
     for (const [i, v] of (out.data as number[]).entries()) expect(v).toBeCloseTo(want[i], 4);
-    expect(out.compare.join(" ")).toMatch(/argmax agrees/);
+    // compare is numbers: one object per output.
+    expect(out.compare).toHaveLength(1);
+    expect(out.compare[0].argmaxAgree).toBe(1);
+    expect(out.compare[0].maxAbs).toBeTypeOf("number");
+    expect(out.compare[0].maxAbs).toBeLessThan(1e-3);
   });
   it("a scalar may be a bare number or a one-element array; dtype may be left out", () => {
     const j = typed([1]);
@@ -189,5 +193,23 @@ describe("prepareInputs forms", () => {
     expect(() => prepareInputs(m, { shape: [1, 3], data: ["1", 0, 1] }, "g.json")).toThrow(
       `g.json: input 'ids' element 0 is "1", not a number`,
     );
+  });
+  it("a float value that rounds outside Q16.16 is refused; with clamp it saturates with one warning", () => {
+    const q = (data: number[], clamp = false, warn?: (s: string) => void) =>
+      Array.from(prepareInputs(f, { shape: [2], data }, "r.json", { clamp, warn })[0]);
+    // The exact edges of the rule floor(x·2^16 + 1/2) within [-2^31, 2^31 − 1].
+    expect(q([32768 - 2 ** -16, -32768 - 2 ** -17])).toEqual([2 ** 31 - 1, -(2 ** 31)]);
+    expect(() => q([32768 - 2 ** -17, 0])).toThrow(
+      "r.json: input 'x': 1 value outside the Q16.16 range [-32768, 32767.99998] (element 0 is 32767.999992370605); pass --clamp",
+    );
+    expect(() => q([1, -32768 - 2 ** -16])).toThrow(/1 value outside .*\(element 1 is -32768\.0000152/);
+    expect(() => q([1e12, -1e12])).toThrow(/r\.json: input 'x': 2 values outside/);
+    const warnings: string[] = [];
+    expect(q([1e12, -1e12], true, (w) => warnings.push(w))).toEqual([2 ** 31 - 1, -(2 ** 31)]);
+    expect(warnings).toEqual([
+      "r.json: input 'x': 2 values outside the Q16.16 range [-32768, 32767.99998] clamped to its limits (--clamp)",
+    ]);
+    // Non-finite values stay refused, clamp or not.
+    expect(() => q([Number.POSITIVE_INFINITY, 0], true)).toThrow(/element 0 is Infinity/);
   });
 });

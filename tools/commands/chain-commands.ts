@@ -5,6 +5,7 @@ import { jsonLogger } from "../../chain/log.js";
 import { Watchtower } from "../../challenger/watchtower.js";
 import { toHex } from "../../commit/merkle.js";
 import { loadPackage, type ModelPackage } from "../../dnn/src/package.js";
+import { UserError } from "../../errors/index.js";
 import { gameDeadlines, readClaim, windowDeadline } from "../../game/deadlines.js";
 import { DEFAULT_PARAMS, deployAll, registerModel } from "../../game/deploy.js";
 import { candidateIds, checkModelRecord } from "../../game/model-check.js";
@@ -124,11 +125,12 @@ async function modelIdFor(
 
 /** Posts one claim and defends it until every game on it resolves (and finalizes it if it can). */
 export async function submitCommand(
-  a: ChainArgs & { model: string; input: string; lie?: string; modelId?: bigint },
+  a: ChainArgs & { model: string; input: string; lie?: string; modelId?: bigint; clamp?: boolean },
 ): Promise<void> {
-  const lie = parseLie(a.lie);
+  parseLie(a.lie); // a spec that does not parse is refused before the package is read
   const pkg = loadModel(a.model);
-  const inputs = readInputFile(pkg.manifest, a.input);
+  const lie = parseLie(a.lie, pkg.manifest.nodes.length);
+  const inputs = readInputFile(pkg.manifest, a.input, a.clamp);
   const s = await openSession(a);
   try {
     const modelId = await modelIdFor(s, pkg, a.model, a.modelId);
@@ -283,10 +285,19 @@ export async function watchCommand(
   const stopping = stopSignal();
   jsonLogger("info", "watching", { game: s.deployment.game, models: [...models.keys()], state: a.state });
   console.log(`watching game ${s.deployment.game} for ${models.size} model(s); log lines on stderr`);
-  if (a.once) await wt.tick();
-  else await wt.run(stopping, a.interval ?? 500);
-  wt.close();
-  await s.close();
+  try {
+    if (a.once) {
+      await wt.tick();
+      // One pass that could not be made is a failure (exit 1), not a clean exit.
+      if (wt.lastError !== undefined)
+        throw new UserError(`watch --once: the pass failed: ${wt.lastError}`, {
+          url: s.clients.chain.rpcUrls.default.http[0],
+        });
+    } else await wt.run(stopping, a.interval ?? 500);
+  } finally {
+    wt.close();
+    await s.close();
+  }
 }
 
 /** serve-submitter: answers InferenceRequested events for the served models until stopped. */
@@ -305,12 +316,15 @@ export async function serveSubmitterCommand(
   if (!a.deployment)
     throw new UsageError("serve-submitter needs --deployment <file.json> (from `opml deploy`)");
   const lie = parseLie(a.lie);
+  // Every package is read, and the lie checked against it, before anything connects.
+  const pkgs = a.model.map((dir) => {
+    const pkg = loadModel(dir);
+    parseLie(a.lie, pkg.manifest.nodes.length);
+    return [dir, pkg] as const;
+  });
   const s = await openSession(a);
   const models = new Map<bigint, ModelPackage>();
-  for (const dir of a.model) {
-    const pkg = loadModel(dir);
-    models.set(await modelIdFor(s, pkg, dir), pkg);
-  }
+  for (const [dir, pkg] of pkgs) models.set(await modelIdFor(s, pkg, dir), pkg);
   const service = new SubmitterService(s.clients, s.deployment, models, jsonLogger, a.state, lie, {
     rescan: a.rescan,
   });

@@ -13,7 +13,7 @@ import {
   type FloatInput,
   runOnnxRuntime,
 } from "../convert/reference.js";
-import { readInputFile } from "./io.js";
+import { readInputFile, sha256File } from "./io.js";
 import { type Progress, progress } from "./progress.js";
 
 export interface ConvertArgs {
@@ -29,6 +29,8 @@ export interface ConvertArgs {
   /** Print one JSON object (and no progress). */
   json?: boolean;
   stepBudget?: number;
+  /** Saturate --calib values outside the Q16.16 range (with a warning) instead of refusing them. */
+  clamp?: boolean;
   /** int8: MATMUL/CONV weights as int8 with a Q16.16 scale per output channel. */
   weights?: "q16" | "int8";
 }
@@ -106,6 +108,7 @@ export async function convertCommand(a: ConvertArgs): Promise<void> {
     inputShapes,
     constInputs,
     stepBudget: budget,
+    sourceSha256: sha256File(a.model),
     weights: a.weights,
     force: a.force,
     onProgress: (p) => bar.update(p.done, p.total, `weights ${MB(p.weightBytes)}`),
@@ -177,7 +180,7 @@ async function measureFidelity(
   const m = pkg.manifest;
   let inputs: FloatInput[];
   if (a.calib) {
-    const q = readInputFile(m, a.calib);
+    const q = readInputFile(m, a.calib, a.clamp);
     inputs = m.inputs.map((slot, i) => ({
       name: m.activations[slot].name,
       shape: m.activations[slot].shape,

@@ -28,6 +28,8 @@ export interface DemoArgs {
   report?: string;
   rpcUrl?: string;
   lies?: string[];
+  /** Saturate input values outside the Q16.16 range (with a warning) instead of refusing them. */
+  clamp?: boolean;
   /** Print nothing (tests). */
   quiet?: boolean;
 }
@@ -166,7 +168,8 @@ export async function runDemo(a: DemoArgs): Promise<DemoResult> {
   const dir = a.model ?? join(FIXTURES, "packages", "mnist_cnn");
   const pkg = loadPackage(dir);
   const inputFile = a.input ?? join(FIXTURES, "inputs", "mnist_0.json");
-  const inputs = readInputFile(pkg.manifest, inputFile);
+  const inputs = readInputFile(pkg.manifest, inputFile, a.clamp);
+  for (const l of a.lies ?? []) parseLie(l, pkg.manifest.nodes.length); // refused before the chain starts
   const chain = a.rpcUrl ? undefined : await startAnvil();
   const rpc = a.rpcUrl ?? chain!.rpcUrl;
   const stateDir = mkdtempSync(join(tmpdir(), "opml-demo-"));

@@ -1,11 +1,13 @@
+import { existsSync } from "node:fs";
+import { basename } from "node:path";
 import { tensorRoot, toHex } from "../../commit/merkle.js";
 import { defaultBackend } from "../../dnn/src/engine.js";
-import { decodeOutput, loadPackage } from "../../dnn/src/package.js";
+import { decodeOutput, loadPackage, type Manifest } from "../../dnn/src/package.js";
 import { UserError } from "../../errors/index.js";
 import { nodeInputs, runNodeInVm } from "../../game/link.js";
 import { Status } from "../../vm/state.js";
 import { argmax, compare, runOnnxRuntime } from "../convert/reference.js";
-import { readInputFile, readInputValues } from "./io.js";
+import { readInputFile, readInputValues, sha256File } from "./io.js";
 
 export interface InferArgs {
   dir: string;
@@ -13,6 +15,7 @@ export interface InferArgs {
   json?: boolean;
   compareOnnx?: string;
   vm?: boolean;
+  clamp?: boolean;
 }
 
 /** `infer --vm`: a node that trapped in the VM or whose VM output differs from the native one. */
@@ -45,10 +48,38 @@ function runInVm(pkg: ReturnType<typeof loadPackage>, acts: Int32Array[]): numbe
   return steps;
 }
 
+/** `--compare-onnx`'s result per output, as numbers (`--json` prints these). */
+interface CompareRow {
+  output: string;
+  maxAbs: number;
+  maxRel: number;
+  /** Fraction of rows (over the last axis) whose argmax agrees with onnxruntime's. */
+  argmaxAgree: number;
+  rows: number;
+}
+
+/**
+ * Why `onnxFile` may not be the model the package was converted from: its SHA-256 differs from
+ * the one the package recorded, or (a package from before the hash was recorded) its file name
+ * differs from the recorded source's. Undefined when they agree or nothing was recorded.
+ */
+function sourceMismatch(m: Manifest, onnxFile: string): string | undefined {
+  const src = m.source;
+  if (src === undefined) return undefined;
+  if (src.sha256 !== undefined) {
+    const got = sha256File(onnxFile);
+    if (got === src.sha256) return undefined;
+    return `${onnxFile}: not the model this package was converted from (its sha256 is ${got.slice(0, 16)}…, the package's source ${src.file} has ${src.sha256.slice(0, 16)}…); comparing anyway`;
+  }
+  if (basename(onnxFile) !== src.file)
+    return `${onnxFile}: the package was converted from ${src.file} (no source hash recorded); comparing anyway`;
+  return undefined;
+}
+
 export async function inferCommand(a: InferArgs): Promise<void> {
   const pkg = loadPackage(a.dir);
   const m = pkg.manifest;
-  const inputs = readInputFile(m, a.input);
+  const inputs = readInputFile(m, a.input, a.clamp);
   const t0 = performance.now();
   const acts = defaultBackend().prepare(pkg).run(inputs, { keepAll: a.vm });
   const ms = performance.now() - t0;
@@ -68,12 +99,20 @@ export async function inferCommand(a: InferArgs): Promise<void> {
       outputRoot: toHex(tensorRoot(acts[slot])),
     };
   });
-  let errors: string[] = [];
+  let errors: CompareRow[] = [];
   if (a.compareOnnx) {
+    if (!existsSync(a.compareOnnx))
+      throw new UserError(`${a.compareOnnx}: cannot read (ENOENT)`, {
+        file: a.compareOnnx,
+        arg: "--compare-onnx",
+      });
     const refs = await runOnnxRuntime(a.compareOnnx, readInputValues(m, a.input));
+    // Said once the comparison ran (a model whose inputs do not fit is refused on its own line).
+    const mismatch = sourceMismatch(m, a.compareOnnx);
+    if (mismatch) console.error(`opml: warning: ${mismatch}`);
     errors = outs.map((o, k) => {
       const r = compare(o.data, refs[k], o.shape[o.shape.length - 1] ?? 1);
-      return `output '${o.name}': max abs err ${r.maxAbs.toExponential(3)}, max rel err ${r.maxRel.toExponential(3)}, argmax ${r.argmaxAgree === 1 ? "agrees" : "differs"} (onnxruntime float)`;
+      return { output: o.name, maxAbs: r.maxAbs, maxRel: r.maxRel, argmaxAgree: r.argmaxAgree, rows: r.rows };
     });
   }
   if (a.json) {
@@ -96,7 +135,10 @@ export async function inferCommand(a: InferArgs): Promise<void> {
     if (o.shape.length > 0 && o.shape[o.shape.length - 1] > 1)
       console.log(`  argmax (last axis, first row): ${argmax(o.data, 0, o.shape[o.shape.length - 1])}`);
   }
-  for (const e of errors) console.log(e);
+  for (const e of errors)
+    console.log(
+      `output '${e.output}': max abs err ${e.maxAbs.toExponential(3)}, max rel err ${e.maxRel.toExponential(3)}, argmax ${e.argmaxAgree === 1 ? "agrees" : "differs"} (onnxruntime float)`,
+    );
   console.log(`native (wasm-cpu) inference: ${ms.toFixed(2)} ms`);
   if (steps !== undefined) {
     console.log(

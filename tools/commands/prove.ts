@@ -11,6 +11,7 @@ export interface ProveArgs {
   input: string;
   node: number;
   step: number;
+  clamp?: boolean;
 }
 
 /** Prints the one-step proof of step N of node K as JSON: {preRoot, proof, postRoot, …}. */
@@ -28,7 +29,7 @@ export async function proveCommand(a: ProveArgs): Promise<void> {
       arg: "--step",
       step: a.step,
     });
-  const inputs = readInputFile(m, a.input);
+  const inputs = readInputFile(m, a.input, a.clamp);
   const acts = defaultBackend().prepare(pkg).run(inputs, { keepAll: true });
   const trace = new NodeTrace(pkg, a.node, nodeInputs(pkg, a.node, acts));
   const p = trace.proveStep(a.step);

@@ -4,15 +4,18 @@ import {
   closeSync,
   existsSync,
   ftruncateSync,
+  lstatSync,
   mkdirSync,
   openSync,
+  readdirSync,
+  readFileSync,
   readSync,
   renameSync,
   rmSync,
   writeFileSync,
   writeSync,
 } from "node:fs";
-import { basename, dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve, sep } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { type Hash, modelRoot, tensorBytes, tensorRoot, toHex } from "../../commit/merkle.js";
@@ -68,6 +71,8 @@ export interface ConvertOptions {
    * sub-nodes (lower/split.ts); the manifest's maxSteps records it for the registry.
    */
   stepBudget?: number;
+  /** SHA-256 of the ONNX file (hex), recorded in the manifest's `source` (descriptive, in no root). */
+  sourceSha256?: string;
   /** `int8`: MATMUL and CONV weights as int8 with a Q16.16 scale per output channel (NUMERICS §8). */
   weights?: "q16" | "int8";
 }
@@ -544,7 +549,12 @@ function manifestOf(
     nodes: pruned.nodes,
     modelRoot: toHex(modelRoot(roots)),
     maxSteps: opts.stepBudget ?? DEFAULT_STEP_BUDGET,
-    source: { file: basename(file), opset: g.opset, producer: g.producer },
+    source: {
+      file: basename(file),
+      opset: g.opset,
+      producer: g.producer,
+      ...(opts.sourceSha256 ? { sha256: opts.sourceSha256 } : {}),
+    },
   };
 }
 
@@ -742,14 +752,61 @@ export function writePackage(pkg: ModelPackage, outDir: string, force = false): 
   }
 }
 
+function isSymlink(p: string): boolean {
+  try {
+    return lstatSync(p).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+/** The files a model package directory holds (the verified-root record included, §3.1). */
+const PACKAGE_FILES = new Set(["manifest.json", "weights.bin", ".opml-roots.json"]);
+
+/**
+ * Why `--force` must not replace `dir` (undefined if it may): it is not a directory (a file, a
+ * link), it is the working directory or holds it, it is not a model package (no manifest.json of
+ * the package format), or it holds files a package does not (they would be deleted).
+ */
+function notReplaceable(dir: string): string | undefined {
+  const st = lstatSync(dir);
+  if (st.isSymbolicLink()) return "is a symbolic link, not a directory";
+  if (!st.isDirectory()) return "is a file, not a directory";
+  const cwd = process.cwd();
+  if (cwd === dir || cwd.startsWith(`${dir}${sep}`)) return "is the working directory or holds it";
+  let format: unknown;
+  try {
+    format = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8"))?.format;
+  } catch {
+    format = undefined;
+  }
+  if (typeof format !== "string" || !format.startsWith("opml-model/"))
+    return "is not a model package (no manifest.json of an opml model)";
+  const other = readdirSync(dir).filter((f) => !PACKAGE_FILES.has(f));
+  if (other.length > 0)
+    return `holds files a model package does not (${other
+      .slice(0, 3)
+      .map((f) => `'${f}'`)
+      .join(", ")}${other.length > 3 ? ", …" : ""})`;
+  return undefined;
+}
+
 /** Refuses an existing `outDir` unless `force`; makes an empty temporary sibling of it. */
 function tempSibling(outDir: string, force: boolean): { dir: string; tmp: string } {
   const dir = resolve(outDir);
-  if (existsSync(dir) && !force)
-    throw new ConvertError(`${outDir}: output directory already exists (use --force to replace it)`, {
-      file: outDir,
-      arg: "--force",
-    });
+  if (existsSync(dir) || isSymlink(dir)) {
+    const why = notReplaceable(dir);
+    if (why)
+      throw new ConvertError(
+        `${outDir}: ${why}; ${force ? "--force replaces only a model package directory" : "choose another --out"}`,
+        { file: outDir, arg: force ? "--force" : "--out" },
+      );
+    if (!force)
+      throw new ConvertError(`${outDir}: output directory already exists (use --force to replace it)`, {
+        file: outDir,
+        arg: "--force",
+      });
+  }
   mkdirSync(dirname(dir), { recursive: true });
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });

@@ -1,6 +1,7 @@
 // Float reference: onnxruntime-node (CPU) on the original ONNX model, and error metrics against it.
 import { createRequire } from "node:module";
 import type { Manifest } from "../../dnn/src/package.js";
+import { UserError } from "../../errors/index.js";
 import { ConvertError } from "./onnx.js";
 
 const require = createRequire(import.meta.url);
@@ -57,8 +58,56 @@ export async function runOnnxRuntime(onnxFile: string, inputs: FloatInput[]): Pr
       { file: onnxFile },
     );
   }
-  const res = await session.run(feedsOf(ort, inputs, session));
+  checkFeeds(onnxFile, inputs, session);
+  let res: Awaited<ReturnType<typeof session.run>>;
+  try {
+    res = await session.run(feedsOf(ort, inputs, session));
+  } catch (e) {
+    const why = ((e as Error).message ?? String(e)).split("\n")[0];
+    throw new ReferenceMismatchError(
+      `${onnxFile}: onnxruntime cannot run the model on these inputs (${why})`,
+      {
+        file: onnxFile,
+      },
+    );
+  }
   return session.outputNames.map((n) => Float64Array.from(res[n].data as ArrayLike<number>, Number));
+}
+
+/** A float reference model whose inputs do not fit the package's (another model, another shape). */
+export class ReferenceMismatchError extends UserError {
+  override readonly kind: string = "reference";
+}
+
+/**
+ * Refuses feeds the reference model does not take, with one line naming the input and both shapes
+ * (onnxruntime's own error is a multi-line dump): a missing input name, another rank, or a fixed
+ * dimension that differs (a symbolic dimension takes any size).
+ */
+function checkFeeds(
+  onnxFile: string,
+  inputs: FloatInput[],
+  session: import("onnxruntime-node").InferenceSession,
+): void {
+  const meta = new Map(session.inputMetadata.map((md) => [md.name, md]));
+  for (const i of inputs) {
+    const md = meta.get(i.name);
+    if (md === undefined)
+      throw new ReferenceMismatchError(
+        `${onnxFile}: has no input '${i.name}' (its inputs: ${session.inputNames.join(", ")}); is it the model this package was converted from?`,
+        { file: onnxFile, tensor: i.name },
+      );
+    if (!md.isTensor) continue;
+    const want = md.shape;
+    const fits =
+      want.length === i.shape.length &&
+      want.every((d, k) => typeof d !== "number" || d < 0 || d === i.shape[k]);
+    if (!fits)
+      throw new ReferenceMismatchError(
+        `${onnxFile}: input '${i.name}' has shape [${want.join(",")}] there, but the package's is [${i.shape.join(",")}]; is it the model this package was converted from?`,
+        { file: onnxFile, tensor: i.name },
+      );
+  }
 }
 
 /**

@@ -128,7 +128,8 @@ describe("a failed conversion leaves nothing behind", () => {
   it("does not clobber an existing DIR, even with force; a later success replaces it", async () => {
     const out = join(tmp, "kept");
     mkdirSync(out);
-    writeFileSync(join(out, "manifest.json"), "previous package");
+    const previous = JSON.stringify({ format: "opml-model/1", name: "previous package" });
+    writeFileSync(join(out, "manifest.json"), previous);
     await expect(convertToPackage(readOnnx(file), file, out, { force: true })).rejects.toBeInstanceOf(
       ConvertError,
     );
@@ -147,7 +148,7 @@ describe("a failed conversion leaves nothing behind", () => {
     ).rejects.toThrow("fidelity failed");
     expect(checked).toBe("manifest.json,weights.bin");
     expect(files(out)).toEqual(["manifest.json"]);
-    expect(readFileSync(join(out, "manifest.json"), "utf8")).toBe("previous package");
+    expect(readFileSync(join(out, "manifest.json"), "utf8")).toBe(previous);
     expect(leftovers("kept")).toEqual([]);
     await expect(convertToPackage(readOnnx(good), good, out)).rejects.toThrow(/already exists/);
     await convertToPackage(readOnnx(good), good, out, { force: true });
