@@ -1,5 +1,5 @@
 // Test helpers: call one kernel of the DNN module directly, and run the CLI as a child process.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { dnnWasm } from "../../dnn/src/wasm.js";
 
@@ -44,6 +44,38 @@ export function cli(args: string[], opts: { cwd?: string } = {}) {
     encoding: "utf8",
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+export type CliResult = { code: number; stdout: string; stderr: string; ms: number };
+
+/**
+ * The CLI in a child process without blocking this one (a test server or anvil here must answer
+ * it). A hang is a failure too: past `timeoutMs` it is killed and what it printed is returned.
+ */
+export function cliAsync(
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    const p = spawn(process.execPath, [`${ROOT}/bin/opml.js`, ...args], {
+      cwd: opts.cwd ?? ROOT,
+      env: opts.env,
+    });
+    let stdout = "";
+    let stderr = "";
+    p.stdout.on("data", (d) => {
+      stdout += d;
+    });
+    p.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    const timer = setTimeout(() => p.kill("SIGKILL"), opts.timeoutMs ?? 120_000);
+    p.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr, ms: performance.now() - t0 });
+    });
+  });
 }
 
 /** xorshift32 PRNG in [0, 1). */

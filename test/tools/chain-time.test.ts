@@ -13,7 +13,7 @@ import type { Hex } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ANVIL_KEYS, type Anvil, startAnvil } from "../../chain/anvil.js";
 import { makeClients } from "../../chain/clients.js";
-import { ROOT } from "../helpers/helpers.js";
+import { type CliResult, cliAsync, ROOT } from "../helpers/helpers.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "opml-time-"));
 const MLP = join(ROOT, "fixtures/packages/mnist_mlp");
@@ -62,23 +62,7 @@ function spawnCli(args: string[]): Child {
   return { p, out: () => out, exited, waitFor };
 }
 
-type Result = { code: number; stdout: string; stderr: string; ms: number };
-
-function cli(args: string[]): Promise<Result> {
-  const t0 = Date.now();
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [join(ROOT, "bin/opml.js"), ...args], { cwd: ROOT, env: ENV });
-    let stdout = "";
-    let stderr = "";
-    p.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    p.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    p.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr, ms: Date.now() - t0 }));
-  });
-}
+const cli = (args: string[]) => cliAsync(args, { env: ENV });
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([
@@ -88,7 +72,7 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 }
 
 /** A user error: exit 1, one stderr line `opml: …` matching `re`, no stack. */
-function expectUserError(r: Result, re: RegExp) {
+function expectUserError(r: CliResult, re: RegExp) {
   expect(r.code, r.stderr).toBe(1);
   const lines = r.stderr.trimEnd().split("\n");
   expect(lines, r.stderr).toHaveLength(1);

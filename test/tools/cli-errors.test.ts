@@ -1,6 +1,3 @@
-// Every user error gets one clear line naming the culprit, exit 1, and no partial output; a bug
-// gets "internal error" with its stack and exit 2 (tested on reportError in test/errors/).
-import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -11,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ANVIL_KEYS } from "../../chain/anvil.js";
 import { loadPackage } from "../../dnn/src/package.js";
 import { artifact } from "../../game/artifacts.js";
-import { cli, ROOT } from "../helpers/helpers.js";
+import { type CliResult, cli, cliAsync, ROOT } from "../helpers/helpers.js";
 import { onnxModel } from "../helpers/onnx-models.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "opml-cli-"));
@@ -40,29 +37,11 @@ function expectCleanFailure(args: string[], pattern: RegExp, outDir?: string) {
   }
 }
 
-type CliResult = { code: number; stdout: string; stderr: string };
-
-/** The CLI in a child process without blocking this one (a test server here must answer it). */
-function cliAsync(args: string[]): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [join(ROOT, "bin/opml.js"), ...args], { cwd: ROOT });
-    let stdout = "";
-    let stderr = "";
-    p.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    p.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    p.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
-
 /**
  * A user error: exit 1, exactly one stderr line `opml: …` matching `pattern` (the culprit), no
  * stack, and none of `outputs` written.
  */
-function expectUserError(r: CliResult, pattern: RegExp, outputs: string[] = []) {
+function expectUserError(r: Omit<CliResult, "ms">, pattern: RegExp, outputs: string[] = []) {
   expect(r.code, r.stderr).toBe(1);
   const lines = r.stderr.trimEnd().split("\n");
   expect(lines, r.stderr).toHaveLength(1);

@@ -1,8 +1,3 @@
-// Issue 13, items 2 and 3: every failure an operator meets on a real chain or with a real file is
-// one line naming the cause and the culprit, exit 1, no stack, within seconds where a network is
-// involved; nothing is sent or written before the inputs are validated; --force never deletes
-// what is not a model package; out-of-range inputs are never clamped silently.
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
   cpSync,
@@ -23,7 +18,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ANVIL_KEYS, type Anvil, freePort, startAnvil } from "../../chain/anvil.js";
 import { loadPackage } from "../../dnn/src/package.js";
-import { ROOT } from "../helpers/helpers.js";
+import { type CliResult, cliAsync, ROOT } from "../helpers/helpers.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "opml-fail-"));
 const PKG = join(ROOT, "fixtures/packages/mnist_cnn");
@@ -36,29 +31,9 @@ const KEY = ANVIL_KEYS[0];
 const UNFUNDED = `0x${"11".repeat(32)}` as const;
 const UNFUNDED2 = `0x${"22".repeat(32)}` as const;
 
-type CliResult = { code: number; stdout: string; stderr: string; ms: number };
-
 /** The CLI in a child process (without blocking this one: a test server here must answer it). */
-function run(args: string[], opts: { cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const t0 = performance.now();
-    const p = spawn(process.execPath, [join(ROOT, "bin/opml.js"), ...args], { cwd: opts.cwd ?? ROOT });
-    let stdout = "";
-    let stderr = "";
-    p.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    p.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    // A hang is a failure too: kill it past the bound and report what it printed.
-    const timer = setTimeout(() => p.kill("SIGKILL"), opts.timeoutMs ?? 60_000);
-    p.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout, stderr, ms: performance.now() - t0 });
-    });
-  });
-}
+const run = (args: string[], opts: { cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> =>
+  cliAsync(args, { timeoutMs: 60_000, ...opts });
 
 /** The lines of stderr that are not log lines (JSON objects) or warnings. */
 function errorLines(stderr: string): string[] {

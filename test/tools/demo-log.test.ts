@@ -1,26 +1,7 @@
-// `opml demo` and the agents' log (issue 13, item 4): the transcript on stdout has no log lines in
-// it (they are on stderr); JSON lines keep their own level (a game's level is `gameLevel`), print
-// statuses by name and say which commitment of a wrong claim differs; `--log-format pretty` gives
-// one human line per event; an unknown format is one error line.
-import { spawn } from "node:child_process";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ROOT } from "../helpers/helpers.js";
+import { cliAsync } from "../helpers/helpers.js";
 
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [join(ROOT, "bin/opml.js"), ...args], { cwd: ROOT });
-    let stdout = "";
-    let stderr = "";
-    p.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    p.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    p.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const run = (args: string[]) => cliAsync(args);
 
 describe("demo: stdout for people, the log on stderr", () => {
   it("JSON log lines only on stderr, with gameLevel, status names and the differing commitment", async () => {
