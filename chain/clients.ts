@@ -402,37 +402,20 @@ async function sendCall(
   args: readonly unknown[],
   value: bigint | undefined,
 ): Promise<TxResult> {
-  const simulate = () =>
-    c.publicClient.simulateContract({
-      address,
-      abi,
-      functionName,
-      args,
-      account: c.account,
-      value,
-      chain: c.chain,
-    });
+  const call = { address, abi, functionName, args, account: c.account, value };
+  const simulate = () => c.publicClient.simulateContract({ ...call, chain: c.chain });
   let request: Awaited<ReturnType<PublicClient["simulateContract"]>>["request"];
   let gas: bigint;
   try {
     ({ request } = await withRetry(simulate, functionName));
     // Sent with a margin (withMargin).
-    gas = await withRetry(
-      () =>
-        c.publicClient.estimateContractGas({ address, abi, functionName, args, account: c.account, value }),
-      `${functionName} gas`,
-    );
+    gas = await withRetry(() => c.publicClient.estimateContractGas(call), `${functionName} gas`);
   } catch (e) {
     // The gas it would take, estimated as if the account could pay (a balance override).
     const gasIfFunded = async () =>
       withMargin(
         await c.publicClient.estimateContractGas({
-          address,
-          abi,
-          functionName,
-          args,
-          account: c.account,
-          value,
+          ...call,
           stateOverride: [{ address: c.account.address, balance: (value ?? 0n) + 10n ** 24n }],
         }),
       );

@@ -1,6 +1,7 @@
 // Test helpers: call one kernel of the DNN module directly, and run the CLI as a child process.
 import { spawn, spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { toFunctionSelector } from "viem";
 import { dnnWasm } from "../../dnn/src/wasm.js";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -45,6 +46,27 @@ export function cli(args: string[], opts: { cwd?: string } = {}) {
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
+
+const word = (v: bigint) => `0x${v.toString(16).padStart(64, "0")}`;
+
+/**
+ * eth_call answers (by 4-byte selector) of a mock RPC node for the getters the agents' start-up
+ * wiring check reads: addresses 1–4 and the test deployment's bonds and windows.
+ */
+export const DEPLOYMENT_GETTERS: Readonly<Record<string, string>> = Object.fromEntries(
+  (
+    [
+      ["verifier()", 1n],
+      ["registry()", 2n],
+      ["links(uint256)", 3n],
+      ["game()", 4n],
+      ["minBond()", 1n],
+      ["challengerBond()", 1n],
+      ["challengeWindow()", 3600n],
+      ["clockBudget()", 1800n],
+    ] as const
+  ).map(([f, v]) => [toFunctionSelector(f), word(v)]),
+);
 
 export type CliResult = { code: number; stdout: string; stderr: string; ms: number };
 

@@ -3,12 +3,12 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
-import { encodeErrorResult, toFunctionSelector } from "viem";
+import { encodeErrorResult } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ANVIL_KEYS } from "../../chain/anvil.js";
 import { loadPackage } from "../../dnn/src/package.js";
 import { artifact } from "../../game/artifacts.js";
-import { type CliResult, cli, cliAsync, ROOT } from "../helpers/helpers.js";
+import { type CliResult, cli, cliAsync, DEPLOYMENT_GETTERS, ROOT } from "../helpers/helpers.js";
 import { onnxModel } from "../helpers/onnx-models.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "opml-cli-"));
@@ -218,21 +218,6 @@ describe("every user error: exit 1, one line naming the culprit, no stack, no ou
     );
     return f;
   };
-  const word = (v: bigint) => `0x${v.toString(16).padStart(64, "0")}`;
-  const GETTERS: Record<string, string> = Object.fromEntries(
-    (
-      [
-        ["verifier()", 1n],
-        ["registry()", 2n],
-        ["links(uint256)", 3n],
-        ["game()", 4n],
-        ["minBond()", 1n],
-        ["challengerBond()", 1n],
-        ["challengeWindow()", 3600n],
-        ["clockBudget()", 1800n],
-      ] as const
-    ).map(([f, v]) => [toFunctionSelector(f), word(v)]),
-  );
   beforeAll(async () => {
     rpc = createServer((req, res) => {
       let body = "";
@@ -243,7 +228,7 @@ describe("every user error: exit 1, one line naming the culprit, no stack, no ou
         const answer = (q: { id: number; method: string; params?: [{ data?: string }] }) => {
           const ok = (result: unknown) => ({ jsonrpc: "2.0", id: q.id, result });
           // The deployment's getters answer as the file says (the start-up wiring check).
-          const getter = GETTERS[q.params?.[0]?.data?.slice(0, 10) ?? ""];
+          const getter = DEPLOYMENT_GETTERS[q.params?.[0]?.data?.slice(0, 10) ?? ""];
           if (q.method === "eth_call" && getter !== undefined) return ok(getter);
           if (q.method === "eth_chainId") return ok(`0x${rpcState.chainId.toString(16)}`);
           if (q.method === "eth_getCode") return ok(rpcState.code);

@@ -13,12 +13,11 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { toFunctionSelector } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ANVIL_KEYS, type Anvil, freePort, startAnvil } from "../../chain/anvil.js";
 import { loadPackage } from "../../dnn/src/package.js";
-import { type CliResult, cliAsync, ROOT } from "../helpers/helpers.js";
+import { type CliResult, cliAsync, DEPLOYMENT_GETTERS, ROOT } from "../helpers/helpers.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "opml-fail-"));
 const PKG = join(ROOT, "fixtures/packages/mnist_cnn");
@@ -280,21 +279,6 @@ describe("watch --once exits 1 when its one pass failed", () => {
   /** A node that passes the start-up checks but refuses eth_getLogs (a limit of its own). */
   let srv: Server;
   let url = "";
-  const word = (v: bigint) => `0x${v.toString(16).padStart(64, "0")}`;
-  const GETTERS: Record<string, string> = Object.fromEntries(
-    (
-      [
-        ["verifier()", 1n],
-        ["registry()", 2n],
-        ["links(uint256)", 3n],
-        ["game()", 4n],
-        ["minBond()", 1n],
-        ["challengerBond()", 1n],
-        ["challengeWindow()", 3600n],
-        ["clockBudget()", 1800n],
-      ] as const
-    ).map(([f, v]) => [toFunctionSelector(f), word(v)]),
-  );
   const block = {
     number: "0x0",
     hash: `0x${"ab".repeat(32)}`,
@@ -320,7 +304,7 @@ describe("watch --once exits 1 when its one pass failed", () => {
           if (q.method === "eth_blockNumber") return ok("0x10");
           if (q.method === "eth_getCode") return ok("0x6080");
           if (q.method === "eth_getBlockByNumber") return ok(block);
-          const getter = GETTERS[q.params?.[0]?.data?.slice(0, 10) ?? ""];
+          const getter = DEPLOYMENT_GETTERS[q.params?.[0]?.data?.slice(0, 10) ?? ""];
           if (q.method === "eth_call" && getter !== undefined) return ok(getter);
           return { jsonrpc: "2.0", id: q.id, error: { code: -32602, message: `${q.method} refused here` } };
         };
